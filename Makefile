@@ -1,0 +1,47 @@
+# Everything a newcomer needs: `make demo` serves the product, `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: demo test check lint format typecheck migrations-check browser clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p var
+	DJANGO_SETTINGS_MODULE=config.settings.demo $(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=config.settings.demo PORT=$(PORT) $(PY) manage.py seed_demo
+	DJANGO_SETTINGS_MODULE=config.settings.demo PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
+
+# Headless Chromium for the browser tests (Debian's package; Playwright drives it).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: $(STAMP) browser
+	mkdir -p var/screenshots
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy config wasla sandbox
+
+migrations-check: $(STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+check: lint typecheck migrations-check test
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

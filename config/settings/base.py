@@ -1,0 +1,153 @@
+"""Settings shared by every environment; all configuration comes from the environment."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+SECRET_KEY = env("DJANGO_SECRET_KEY")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_fsm",
+    "wasla.common",
+    "wasla.tenants",
+    "wasla.orders",
+    "wasla.payments",
+    "wasla.settlement",
+    "wasla.api",
+    "wasla.storefront",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "wasla.common.middleware.BodySizeLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://wasla"),
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "Asia/Riyadh"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# Request bodies above this size answer 413 before any view reads them.
+WASLA_MAX_BODY_BYTES = env.int("WASLA_MAX_BODY_BYTES", default=256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = WASLA_MAX_BODY_BYTES
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["wasla.tenants.auth.TenantTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["wasla.tenants.auth.IsTenant"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "wasla.common.problems.drf_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Wasla Payments merchant API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# Fernet keys for provider secrets, newest first, comma-separated. Never SECRET_KEY.
+WASLA_ENCRYPTION_KEYS = env.list("WASLA_ENCRYPTION_KEYS")
+
+# Where providers reach our webhooks and return pages (absolute, no trailing slash).
+WASLA_PUBLIC_BASE_URL = env("WASLA_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# Local simulators of the provider APIs (demo and tests only).
+WASLA_SANDBOX = env.bool("WASLA_SANDBOX", default=False)
+WASLA_SANDBOX_BASE_URL = env("WASLA_SANDBOX_BASE_URL", default=WASLA_PUBLIC_BASE_URL)
+
+# Built-in providers by name; third-party ones come from the `wasla.payment_providers` entry points.
+WASLA_PAYMENT_PROVIDERS = {
+    "tap": "wasla.payments.providers.tap.TapProvider",
+}
+
+# Base URL of each provider API by gateway mode. "sandbox" points at the local simulators
+# when WASLA_SANDBOX is on, otherwise at the provider's own test environment.
+WASLA_PROVIDER_BASE_URLS = {
+    "tap": {
+        "sandbox": env("WASLA_TAP_SANDBOX_URL", default="https://api.tap.company"),
+        "live": "https://api.tap.company",
+    },
+}
+
+WASLA_PROVIDER_TIMEOUTS = {"connect": 5.0, "read": 20.0}
+
+# Currencies the platform accepts for orders (the fee plan is in SAR).
+WASLA_CURRENCIES = env.list("WASLA_CURRENCIES", default=["SAR"])
+WASLA_DEFAULT_FIXED_FEE = env("WASLA_DEFAULT_FIXED_FEE", default="1.00")
+
+# Celery: Redis broker in production; eager in the demo and tests.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "django.server": {"level": "WARNING"}},
+}

@@ -1,0 +1,38 @@
+"""Zero-setup demo: SQLite under var/ unless DATABASE_URL is set, sandbox on, tasks inline."""
+
+import os
+
+from environ import Env
+
+_base_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_port = os.environ.get("PORT", "8000")
+_defaults = {
+    "DJANGO_SECRET_KEY": "demo-only-not-secret-7b1f0c",
+    "DJANGO_DEBUG": "1",
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "DATABASE_URL": f"sqlite:///{_base_dir}/var/demo.sqlite3",
+    # Demo-only Fernet key; production must set its own.
+    "WASLA_ENCRYPTION_KEYS": "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=",
+    "WASLA_PUBLIC_BASE_URL": f"http://127.0.0.1:{_port}",
+    "WASLA_SANDBOX": "1",
+    "CELERY_TASK_ALWAYS_EAGER": "1",
+}
+for _name, _value in _defaults.items():
+    os.environ.setdefault(_name, _value)
+os.environ.setdefault("WASLA_SANDBOX_BASE_URL", os.environ["WASLA_PUBLIC_BASE_URL"])
+os.environ.setdefault(
+    "WASLA_TAP_SANDBOX_URL", os.environ["WASLA_SANDBOX_BASE_URL"] + "/sandbox/tap"
+)
+
+from .base import *  # noqa: E402,F403
+from .base import INSTALLED_APPS  # noqa: E402
+
+INSTALLED_APPS = [*INSTALLED_APPS, "sandbox"]
+WASLA_DEMO_STAFF_PASSWORD = Env().str("WASLA_DEMO_STAFF_PASSWORD", default="wasla-demo-staff")
+del Env
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # Threads of the dev server (the sandbox calls our webhooks) share one SQLite file.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )

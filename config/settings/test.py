@@ -1,0 +1,22 @@
+"""Test settings: real PostgreSQL and Redis on this machine, sandbox on, tasks inline."""
+
+import os
+
+_defaults = {
+    "DJANGO_SECRET_KEY": "test-only-not-secret-41c9",
+    "DJANGO_ALLOWED_HOSTS": "*",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/wasla",
+    "CACHE_URL": "rediscache://127.0.0.1:6379/1",
+    "WASLA_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWtleS1mb3ItdGhlLXRlc3Qtc3VpdGU=",
+    "WASLA_SANDBOX": "1",
+    "CELERY_TASK_ALWAYS_EAGER": "1",
+}
+for _name, _value in _defaults.items():
+    os.environ.setdefault(_name, _value)
+
+from .base import *  # noqa: E402,F403
+from .base import INSTALLED_APPS  # noqa: E402
+
+INSTALLED_APPS = [*INSTALLED_APPS, "sandbox"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WASLA_DEMO_STAFF_PASSWORD = "wasla-test-staff"

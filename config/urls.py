@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from wasla.common import health
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/", include("wasla.api.urls")),
+    path("", include("wasla.payments.urls")),
+    path("store/", include("wasla.storefront.urls")),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]
+
+if settings.WASLA_SANDBOX:
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from rest_framework import serializers
+
+from wasla.common.money import MoneyError, format_amount, is_exact
+from wasla.orders.models import Order
+from wasla.payments.models import PaymentAttempt
+from wasla.settlement.models import SettlementRecord
+
+MAX_AMOUNT = Decimal("9999999999.999")
+
+
+class MoneyField(serializers.DecimalField):
+    """Amounts travel as JSON strings ("100.00"); numbers are accepted on input."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 3)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)  # type: ignore[return-value]
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: 12 or true are type errors, not "12" or "True"."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class AmountField(serializers.Field):
+    """An amount rendered with exactly its currency's decimals: "100.00" SAR, "1.500" KWD."""
+
+    def __init__(self, currency_attr: str = "currency", **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+        self.currency_attr = currency_attr
+
+    def get_attribute(self, instance: Any) -> tuple[Decimal, str]:
+        return super().get_attribute(instance), getattr(instance, self.currency_attr)
+
+    def to_representation(self, value: tuple[Decimal, str]) -> str:
+        amount, currency = value
+        return format_amount(amount, currency)
+
+
+class OrderInput(serializers.Serializer):
+    reference = StrictCharField(
+        max_length=64,
+        validators=[RegexValidator(r"^[A-Za-z0-9._:-]+$", "Use letters, digits, . _ : -")],
+    )
+    amount = MoneyField(min_value=Decimal("0.001"), max_value=MAX_AMOUNT)
+    currency = StrictCharField(default="SAR", max_length=3)
+    customer_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    customer_phone = StrictCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=20,
+        validators=[RegexValidator(r"^\+?[0-9 ]{6,20}$", "Enter a phone number.")],
+    )
+
+    def validate_currency(self, value: str) -> str:
+        if value not in settings.WASLA_CURRENCIES:
+            raise serializers.ValidationError(
+                f"Unsupported currency; accepted: {', '.join(settings.WASLA_CURRENCIES)}."
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            exact = is_exact(attrs["amount"], attrs["currency"])
+        except MoneyError as exc:
+            raise serializers.ValidationError({"currency": str(exc)}) from None
+        if not exact:
+            raise serializers.ValidationError(
+                {"amount": f"More decimals than {attrs['currency']} has."}
+            )
+        return attrs
+
+
+class OrderOutput(serializers.ModelSerializer):
+    amount = AmountField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "reference",
+            "amount",
+            "currency",
+            "customer_email",
+            "customer_phone",
+            "status",
+            "created_at",
+            "paid_at",
+        ]
+
+
+class PaymentInput(serializers.Serializer):
+    order = serializers.UUIDField()
+    provider = StrictCharField(max_length=40)
+    method = serializers.ChoiceField(choices=PaymentAttempt.Method.choices)
+    return_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class PaymentOutput(serializers.ModelSerializer):
+    order = serializers.UUIDField(source="order_id")
+    amount = AmountField()
+    refunded_amount = AmountField()
+
+    class Meta:
+        model = PaymentAttempt
+        fields = [
+            "id",
+            "order",
+            "provider",
+            "method",
+            "amount",
+            "currency",
+            "status",
+            "redirect_url",
+            "return_url",
+            "provider_reference",
+            "refunded_amount",
+            "failure_code",
+            "failure_message",
+            "created_at",
+            "updated_at",
+            "paid_at",
+        ]
+
+
+class SettlementFilter(serializers.Serializer):
+    year = serializers.IntegerField(required=False, min_value=2000, max_value=2200)
+    month = serializers.IntegerField(required=False, min_value=1, max_value=12)
+    status = serializers.ChoiceField(required=False, choices=SettlementRecord.Status.choices)
+
+
+class SettlementOutput(serializers.ModelSerializer):
+    order = serializers.UUIDField(source="order_id")
+    payment_attempt = serializers.UUIDField(source="payment_attempt_id")
+    gross_amount = AmountField()
+    wasla_fee = AmountField()
+    net_amount = AmountField()
+
+    class Meta:
+        model = SettlementRecord
+        fields = [
+            "id",
+            "order",
+            "payment_attempt",
+            "currency",
+            "gross_amount",
+            "wasla_fee",
+            "net_amount",
+            "fee_breakdown",
+            "status",
+            "created_at",
+            "updated_at",
+        ]

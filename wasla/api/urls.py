@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("orders/", views.OrderListCreateApi.as_view(), name="order-list"),
+    path("orders/<uuid:order_id>/", views.OrderDetailApi.as_view(), name="order-detail"),
+    path("payments/", views.PaymentListCreateApi.as_view(), name="payment-list"),
+    path("payments/<uuid:payment_id>/", views.PaymentDetailApi.as_view(), name="payment-detail"),
+    path(
+        "payments/<uuid:payment_id>/cancel/",
+        views.PaymentCancelApi.as_view(),
+        name="payment-cancel",
+    ),
+    path("settlements/", views.SettlementListApi.as_view(), name="settlement-list"),
+]

@@ -1,0 +1,113 @@
+"""Merchant API: each view validates input, calls one service or selector, serializes output."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from wasla.orders.selectors import order_get, order_list
+from wasla.orders.services import order_create
+from wasla.payments.selectors import payment_get, payment_list
+from wasla.payments.services import payment_cancel, payment_checkout
+from wasla.settlement.selectors import settlement_list
+from wasla.tenants.auth import request_tenant
+
+from . import serializers as s
+from .idempotency import idempotent
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Unique per request; a retry with the same key replays the first response.",
+)
+
+
+class OrderListCreateApi(GenericAPIView):
+    serializer_class = s.OrderOutput
+
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(order_list(tenant=request_tenant(request)))
+        return self.get_paginated_response(s.OrderOutput(page, many=True).data)
+
+    @extend_schema(
+        request=s.OrderInput, responses={201: s.OrderOutput}, parameters=[IDEMPOTENCY_HEADER]
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _valid(s.OrderInput, request.data)
+        order = order_create(tenant=request_tenant(request), **data)
+        return Response(s.OrderOutput(order).data, status=status.HTTP_201_CREATED)
+
+
+class OrderDetailApi(GenericAPIView):
+    serializer_class = s.OrderOutput
+
+    def get(self, request: Request, order_id: uuid.UUID) -> Response:
+        order = order_get(tenant=request_tenant(request), order_id=order_id)
+        return Response(s.OrderOutput(order).data)
+
+
+class PaymentListCreateApi(GenericAPIView):
+    serializer_class = s.PaymentOutput
+
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(payment_list(tenant=request_tenant(request)))
+        return self.get_paginated_response(s.PaymentOutput(page, many=True).data)
+
+    @extend_schema(
+        request=s.PaymentInput, responses={201: s.PaymentOutput}, parameters=[IDEMPOTENCY_HEADER]
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _valid(s.PaymentInput, request.data)
+        attempt = payment_checkout(
+            tenant=request_tenant(request),
+            order_id=data["order"],
+            provider=data["provider"],
+            method=data["method"],
+            return_url=data["return_url"],
+            client_key=request.headers["Idempotency-Key"],
+        )
+        return Response(s.PaymentOutput(attempt).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentDetailApi(GenericAPIView):
+    serializer_class = s.PaymentOutput
+
+    def get(self, request: Request, payment_id: uuid.UUID) -> Response:
+        attempt = payment_get(tenant=request_tenant(request), payment_id=payment_id)
+        return Response(s.PaymentOutput(attempt).data)
+
+
+class PaymentCancelApi(GenericAPIView):
+    serializer_class = s.PaymentOutput
+
+    @extend_schema(request=None, responses={200: s.PaymentOutput}, parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
+    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        attempt = payment_cancel(tenant=request_tenant(request), attempt_id=payment_id)
+        return Response(s.PaymentOutput(attempt).data)
+
+
+class SettlementListApi(GenericAPIView):
+    serializer_class = s.SettlementOutput
+
+    @extend_schema(parameters=[s.SettlementFilter])
+    def get(self, request: Request) -> Response:
+        filters = _valid(s.SettlementFilter, request.query_params)
+        page = self.paginate_queryset(settlement_list(tenant=request_tenant(request), **filters))
+        return self.get_paginated_response(s.SettlementOutput(page, many=True).data)
+
+
+def _valid(serializer_class: type[s.serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

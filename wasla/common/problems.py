@@ -1,0 +1,112 @@
+"""RFC 9457 problem+json errors with stable `type` URIs, for the API and the webhook views."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://docs.wasla.sa/problems/"
+
+
+class Problem(Exception):
+    """A domain error that maps one-to-one to a problem response."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str = "", *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra or {}
+
+    def body(self) -> dict[str, Any]:
+        return problem_body(self.status, self.slug, self.title, self.detail, **self.extra)
+
+
+def problem_body(status: int, slug: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+
+
+def problem_response(
+    status: int, slug: str, title: str, detail: str = "", **extra: Any
+) -> JsonResponse:
+    return JsonResponse(
+        problem_body(status, slug, title, detail or title, **extra),
+        status=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(Problem):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class Unprocessable(Problem):
+    status, slug, title = 422, "unprocessable", "Request cannot be processed"
+
+
+class ProviderUnavailable(Problem):
+    status, slug, title = 502, "provider-unavailable", "Payment provider unavailable"
+
+
+_DRF_SLUGS: dict[type[drf_exceptions.APIException], tuple[str, str]] = {
+    drf_exceptions.ParseError: ("malformed-request", "Malformed request body"),
+    drf_exceptions.ValidationError: ("validation-error", "Invalid request"),
+    drf_exceptions.NotAuthenticated: ("not-authenticated", "Authentication required"),
+    drf_exceptions.AuthenticationFailed: ("not-authenticated", "Authentication failed"),
+    drf_exceptions.PermissionDenied: ("forbidden", "Forbidden"),
+    drf_exceptions.NotFound: ("not-found", "Not found"),
+    drf_exceptions.MethodNotAllowed: ("method-not-allowed", "Method not allowed"),
+    drf_exceptions.NotAcceptable: ("not-acceptable", "Not acceptable"),
+    drf_exceptions.UnsupportedMediaType: ("unsupported-media-type", "Unsupported media type"),
+    drf_exceptions.Throttled: ("throttled", "Too many requests"),
+}
+
+
+def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF EXCEPTION_HANDLER: every error leaves as application/problem+json."""
+    if isinstance(exc, Problem):
+        return _problem(exc.body())
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+    if not isinstance(exc, drf_exceptions.APIException):
+        return None  # a real bug: let Django log it and answer 500
+    slug, title = next(
+        (v for k, v in _DRF_SLUGS.items() if isinstance(exc, k)), ("error", "Request failed")
+    )
+    extra: dict[str, Any] = {}
+    if isinstance(exc, drf_exceptions.ValidationError):
+        extra["errors"] = exc.detail
+        detail = "One or more fields are invalid."
+    else:
+        detail = str(exc.detail)
+    response = _problem(problem_body(exc.status_code, slug, title, detail, **extra))
+    if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
+        response["WWW-Authenticate"] = 'Bearer realm="wasla"'
+    return response
+
+
+def _problem(body: dict[str, Any]) -> Response:
+    return Response(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)

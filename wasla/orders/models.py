@@ -1,0 +1,47 @@
+"""Minimal store orders: what a payment is for.
+
+An order is paid at most once (the payment layer's partial unique indexes guarantee it); its
+status only follows its payment attempts, through the payment services.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+from wasla.tenants.models import TenantOwned
+
+
+class Order(TenantOwned):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PAID = "paid"
+        PARTIALLY_REFUNDED = "partially_refunded"
+        REFUNDED = "refunded"
+        CANCELLED = "cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=64)
+    amount = models.DecimalField(max_digits=14, decimal_places=3)
+    currency = models.CharField(max_length=3, default="SAR")
+    customer_email = models.EmailField(blank=True)
+    customer_phone = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "reference"], name="order_reference_per_tenant"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=Decimal(0)), name="order_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.amount} {self.currency})"

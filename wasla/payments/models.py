@@ -1,0 +1,192 @@
+"""Payment layer: gateway configs, payment attempts and the webhook inbox.
+
+Invariants held here, by the database and not only by Python:
+- one order has at most one attempt in `created|pending` and at most one in
+  `paid|partially_refunded|refunded` (partial unique indexes);
+- `0 <= refunded_amount <= amount`, `amount > 0`; a provider reference belongs to one attempt;
+- a verified webhook event is stored once per (provider, gateway config, event id);
+- provider secrets exist in the database only as Fernet ciphertext.
+Status changes go through the transitions below (django-fsm) and are compare-and-set in SQL
+(ConcurrentTransitionMixin), always under the attempt's row lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from wasla.common.crypto import EncryptedTextField
+from wasla.orders.models import Order
+from wasla.tenants.models import TenantOwned
+
+
+class PaymentGatewayConfig(TenantOwned):
+    class Mode(models.TextChoices):
+        SANDBOX = "sandbox"
+        LIVE = "live"
+
+    provider = models.CharField(max_length=40)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.SANDBOX)
+    public_key = models.CharField(max_length=255, blank=True)
+    secret_key = EncryptedTextField(blank=True)
+    webhook_secret = EncryptedTextField(blank=True)
+    webhook_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "provider", "mode"], name="gateway_config_per_provider_mode"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}:{self.provider}:{self.mode}"
+
+
+OPEN_STATUSES = ("created", "pending")
+PAID_STATUSES = ("paid", "partially_refunded", "refunded")
+
+
+class PaymentAttempt(ConcurrentTransitionMixin, TenantOwned):
+    class Status(models.TextChoices):
+        CREATED = "created"
+        PENDING = "pending"
+        PAID = "paid"
+        PARTIALLY_REFUNDED = "partially_refunded"
+        REFUNDED = "refunded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    class Method(models.TextChoices):
+        MADA = "mada"
+        STCPAY = "stcpay"
+        CARD = "card"
+        APPLEPAY = "applepay"
+        PAYPAL = "paypal"
+        COD = "cod"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="attempts")
+    gateway_config = models.ForeignKey(PaymentGatewayConfig, on_delete=models.PROTECT)
+    provider = models.CharField(max_length=40)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=3)
+    currency = models.CharField(max_length=3, default="SAR")
+    status = FSMField(default=Status.CREATED, choices=Status.choices, protected=True)
+    provider_reference = models.CharField(max_length=255, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=300, unique=True)
+    redirect_url = models.URLField(max_length=2000, blank=True)
+    return_url = models.URLField(max_length=2000, blank=True)
+    raw_response = models.JSONField(default=dict, blank=True)
+    refunded_amount = models.DecimalField(max_digits=14, decimal_places=3, default=Decimal(0))
+    failure_code = models.CharField(max_length=100, blank=True)
+    failure_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="one_open_attempt_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=PAID_STATUSES),
+                name="one_paid_attempt_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"],
+                condition=Q(provider_reference__isnull=False),
+                name="provider_reference_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=Decimal(0), refunded_amount__lte=F("amount")),
+                name="refunded_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=Decimal(0)), name="attempt_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[*OPEN_STATUSES, *PAID_STATUSES, "failed", "cancelled"]),
+                name="attempt_status_known",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="attempt_status_age")]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    # Transitions. Callers hold the row lock; save() then compares-and-sets the old status.
+    @transition(field=status, source=Status.CREATED, target=Status.PENDING)
+    def mark_pending(self) -> None: ...
+
+    @transition(field=status, source=[Status.CREATED, Status.PENDING], target=Status.PAID)
+    def mark_paid(self) -> None: ...
+
+    @transition(field=status, source=[Status.CREATED, Status.PENDING], target=Status.FAILED)
+    def mark_failed(self) -> None: ...
+
+    @transition(field=status, source=[Status.CREATED, Status.PENDING], target=Status.CANCELLED)
+    def mark_cancelled(self) -> None: ...
+
+    @transition(
+        field=status,
+        source=[Status.PAID, Status.PARTIALLY_REFUNDED],
+        target=Status.PARTIALLY_REFUNDED,
+    )
+    def mark_partially_refunded(self) -> None: ...
+
+    @transition(
+        field=status, source=[Status.PAID, Status.PARTIALLY_REFUNDED], target=Status.REFUNDED
+    )
+    def mark_refunded(self) -> None: ...
+
+
+class WebhookEvent(TenantOwned):
+    """The webhook inbox and audit log: every delivery, verified or not, is a row."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received"
+        PROCESSED = "processed"
+        IGNORED = "ignored"
+        REJECTED = "rejected"
+        FAILED = "failed"
+
+    gateway_config = models.ForeignKey(PaymentGatewayConfig, on_delete=models.PROTECT)
+    provider = models.CharField(max_length=40)
+    event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=100, blank=True)
+    headers = models.JSONField(default=dict)
+    body = models.TextField()
+    signature_valid = models.BooleanField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "gateway_config", "event_id"],
+                condition=Q(signature_valid=True),
+                name="verified_event_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="webhook_status_age")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.event_id} {self.status}"

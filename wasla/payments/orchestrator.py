@@ -1,0 +1,91 @@
+"""PaymentOrchestrator: the only code that calls a payment provider.
+
+It picks the provider of a gateway config, decrypts the credentials for the call and resolves
+the provider's base URL from the config's mode. It never touches a row lock: callers call it
+between transactions, never inside one that holds locks.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+
+from .models import PaymentAttempt, PaymentGatewayConfig
+from .providers.base import (
+    BasePaymentProvider,
+    Credentials,
+    PaymentRequest,
+    PaymentResult,
+    ProviderEvent,
+    WebhookRequest,
+)
+from .providers.registry import provider_class
+
+
+def provider_idempotency_key(attempt: PaymentAttempt) -> str:
+    """Derived from the attempt id, so every retry of one attempt reuses it."""
+    return f"wasla-pay-{attempt.id.hex}"
+
+
+def public_url(path: str) -> str:
+    return settings.WASLA_PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def webhook_url(config: PaymentGatewayConfig) -> str:
+    return public_url(
+        reverse("webhook", kwargs={"provider": config.provider, "token": config.webhook_token})
+    )
+
+
+def return_page_url(attempt: PaymentAttempt) -> str:
+    return public_url(reverse("payment-return", kwargs={"attempt_id": attempt.id}))
+
+
+class PaymentOrchestrator:
+    def provider(self, config: PaymentGatewayConfig) -> BasePaymentProvider:
+        timeouts = settings.WASLA_PROVIDER_TIMEOUTS
+        credentials = Credentials(
+            mode=config.mode,
+            base_url=settings.WASLA_PROVIDER_BASE_URLS.get(config.provider, {}).get(
+                config.mode, ""
+            ),
+            public_key=config.public_key,
+            secret_key=config.secret_key,
+            webhook_secret=config.webhook_secret,
+            connect_timeout=timeouts["connect"],
+            read_timeout=timeouts["read"],
+        )
+        return provider_class(config.provider)(credentials)
+
+    def create_payment(self, attempt: PaymentAttempt) -> PaymentResult:
+        order = attempt.order
+        request = PaymentRequest(
+            attempt_id=str(attempt.id),
+            idempotency_key=provider_idempotency_key(attempt),
+            order_reference=order.reference,
+            amount=attempt.amount,
+            currency=attempt.currency,
+            method=attempt.method,
+            description=f"Order {order.reference}",
+            customer_email=order.customer_email,
+            customer_phone=order.customer_phone,
+            return_url=return_page_url(attempt),
+            webhook_url=webhook_url(attempt.gateway_config),
+        )
+        return self.provider(attempt.gateway_config).create_payment(request)
+
+    def verify_payment(
+        self, config: PaymentGatewayConfig, provider_reference: str
+    ) -> PaymentResult:
+        return self.provider(config).verify_payment(provider_reference)
+
+    def validate_webhook(self, config: PaymentGatewayConfig, request: WebhookRequest) -> bool:
+        return self.provider(config).validate_webhook(request)
+
+    def handle_webhook(
+        self, config: PaymentGatewayConfig, request: WebhookRequest
+    ) -> ProviderEvent:
+        return self.provider(config).handle_webhook(request)
+
+    def refetches_on_webhook(self, config: PaymentGatewayConfig) -> bool:
+        return provider_class(config.provider).refetch_on_webhook

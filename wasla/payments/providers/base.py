@@ -1,0 +1,134 @@
+"""The provider interface: plain frozen dataclasses in and out, no models, no database.
+
+The orchestrator is the only caller. A provider turns our request into its API's format, its
+answers back into `PaymentResult` / `ProviderEvent`, and verifies its own webhook signatures.
+Minor units, status vocabularies and signature formats stay inside each provider's module.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class EventKind(enum.StrEnum):
+    PAYMENT = "payment"
+    REFUND = "refund"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Decrypted credentials of one tenant's gateway config, and where its API lives."""
+
+    mode: str
+    base_url: str
+    public_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    attempt_id: str
+    idempotency_key: str
+    order_reference: str
+    amount: Decimal
+    currency: str
+    method: str
+    description: str
+    customer_email: str
+    customer_phone: str
+    return_url: str
+    webhook_url: str
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    status: PaymentStatus
+    provider_reference: str
+    amount: Decimal | None = None
+    currency: str = ""
+    redirect_url: str = ""
+    failure_code: str = ""
+    failure_message: str = ""
+    # Our attempt id as echoed by the provider, when it echoes one.
+    merchant_reference: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    body: bytes
+    headers: Mapping[str, str]  # lower-cased names
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """A verified webhook, normalised."""
+
+    event_id: str
+    event_type: str
+    kind: EventKind
+    provider_reference: str
+    status: PaymentStatus | None
+    amount: Decimal | None
+    currency: str
+    # For refund events: the provider reference of the payment that was refunded.
+    payment_reference: str = ""
+    merchant_reference: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """The provider answered, and said no (4xx): the outcome is known and final."""
+
+    def __init__(self, code: str, message: str, raw: Mapping[str, Any] | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.raw = raw or {}
+
+
+class ProviderUnreachable(Exception):
+    """No usable answer (timeout, connection error, 5xx): the outcome is unknown."""
+
+
+class WebhookPayloadError(Exception):
+    """A correctly signed body that we cannot read."""
+
+
+class BasePaymentProvider:
+    """What every provider implements; see SPEC §5."""
+
+    name: ClassVar[str]
+    methods: ClassVar[frozenset[str]]
+    # Tap recommends confirming every webhook by fetching the charge; others may not need it.
+    refetch_on_webhook: ClassVar[bool] = True
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+
+    def create_payment(self, request: PaymentRequest) -> PaymentResult:
+        raise NotImplementedError
+
+    def verify_payment(self, provider_reference: str) -> PaymentResult:
+        raise NotImplementedError
+
+    def validate_webhook(self, request: WebhookRequest) -> bool:
+        raise NotImplementedError
+
+    def handle_webhook(self, request: WebhookRequest) -> ProviderEvent:
+        raise NotImplementedError

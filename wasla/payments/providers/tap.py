@@ -1,0 +1,256 @@
+"""Tap Payments (mada, STC Pay, cards) over its v2 REST API, with httpx.
+
+Tap-only knowledge lives here: `source.id` values, the charge status vocabulary, amounts as
+JSON numbers, `reference.idempotent` for idempotency, and the `hashstring` webhook signature,
+whose amount is formatted to the currency exponent ("1.00" SAR, "1.500" KWD) whatever the JSON
+carried. A webhook is trusted only after its signature matches AND the charge is re-fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from wasla.common.money import MoneyError, format_amount, parse_amount
+from wasla.common.scrub import scrub
+
+from .base import (
+    BasePaymentProvider,
+    EventKind,
+    PaymentRequest,
+    PaymentResult,
+    PaymentStatus,
+    ProviderError,
+    ProviderEvent,
+    ProviderUnreachable,
+    WebhookPayloadError,
+    WebhookRequest,
+)
+
+SOURCES = {"mada": "src_sa.mada", "stcpay": "src_sa.stcpay", "card": "src_card"}
+
+CHARGE_STATUSES = {
+    "INITIATED": PaymentStatus.PENDING,
+    "IN_PROGRESS": PaymentStatus.PENDING,
+    "AUTHORIZED": PaymentStatus.PENDING,
+    "UNKNOWN": PaymentStatus.PENDING,
+    "CAPTURED": PaymentStatus.PAID,
+    "ABANDONED": PaymentStatus.CANCELLED,
+    "CANCELLED": PaymentStatus.CANCELLED,
+    "FAILED": PaymentStatus.FAILED,
+    "DECLINED": PaymentStatus.FAILED,
+    "RESTRICTED": PaymentStatus.FAILED,
+    "VOID": PaymentStatus.FAILED,
+    "TIMEDOUT": PaymentStatus.FAILED,
+}
+
+_NUMBER_MARK = "\x00tapnum:"
+_NUMBER_RE = re.compile(r'"\\u0000tapnum:(-?[0-9]+(?:\.[0-9]+)?)"')
+
+
+def dumps(payload: Mapping[str, Any]) -> bytes:
+    """JSON with Decimal amounts as JSON numbers (Tap's format), never through float."""
+
+    def number(value: object) -> str:
+        if isinstance(value, Decimal):
+            return f"{_NUMBER_MARK}{value:f}"
+        raise TypeError(f"cannot encode {type(value).__name__}")
+
+    return _NUMBER_RE.sub(r"\1", json.dumps(payload, default=number)).encode()
+
+
+def loads(body: bytes) -> Any:
+    return json.loads(body, parse_float=Decimal, parse_int=Decimal)
+
+
+def signed_message(obj: Mapping[str, Any]) -> str:
+    """The string Tap signs for a charge, authorize or refund object."""
+    currency = str(obj["currency"])
+    amount = format_amount(Decimal(str(obj["amount"])), currency)
+    reference = obj.get("reference") or {}
+    if obj.get("object") == "refund":
+        created = obj.get("created", "")
+    else:
+        created = (obj.get("transaction") or {}).get("created", "")
+    return (
+        f"x_id{obj['id']}x_amount{amount}x_currency{currency}"
+        f"x_gateway_reference{reference.get('gateway') or ''}"
+        f"x_payment_reference{reference.get('payment') or ''}"
+        f"x_status{obj['status']}x_created{created or ''}"
+    )
+
+
+def hashstring(obj: Mapping[str, Any], secret_key: str) -> str:
+    message = signed_message(obj).encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+class TapProvider(BasePaymentProvider):
+    name = "tap"
+    methods = frozenset(SOURCES)
+    refetch_on_webhook = True
+
+    def _client(self) -> httpx.Client:
+        creds = self.credentials
+        return httpx.Client(
+            base_url=creds.base_url.rstrip("/") + "/",
+            headers={
+                "Authorization": f"Bearer {creds.secret_key}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(creds.read_timeout, connect=creds.connect_timeout),
+            # Connection failures are retried by the transport; the body (and so
+            # reference.idempotent) is the same on every try.
+            transport=httpx.HTTPTransport(retries=2),
+        )
+
+    def _call(self, method: str, path: str, payload: Mapping[str, Any] | None = None) -> Any:
+        try:
+            with self._client() as client:
+                response = client.request(
+                    method, path, content=dumps(payload) if payload is not None else None
+                )
+        except httpx.TimeoutException as exc:
+            raise ProviderUnreachable(f"Tap timed out: {type(exc).__name__}") from None
+        except httpx.TransportError as exc:
+            raise ProviderUnreachable(f"Tap unreachable: {type(exc).__name__}") from None
+        if response.status_code >= 500 or response.status_code == 429:
+            raise ProviderUnreachable(f"Tap answered {response.status_code}")
+        try:
+            data = loads(response.content)
+        except ValueError:
+            raise ProviderUnreachable(f"Tap answered {response.status_code} without JSON") from None
+        if response.status_code >= 400:
+            errors = (data.get("errors") if isinstance(data, dict) else None) or [{}]
+            first = errors[0] if isinstance(errors[0], dict) else {}
+            raise ProviderError(
+                str(first.get("code", response.status_code)),
+                str(first.get("description", "Tap refused the request")),
+                scrub(data) if isinstance(data, dict) else {},
+            )
+        if not isinstance(data, dict):
+            raise ProviderUnreachable("Tap answered with a non-object body")
+        return data
+
+    def create_payment(self, request: PaymentRequest) -> PaymentResult:
+        source: dict[str, Any] = {"id": SOURCES[request.method]}
+        if request.method == "stcpay":
+            source["phone"] = _phone(request.customer_phone)
+        payload: dict[str, Any] = {
+            "amount": parse_amount(request.amount, request.currency),
+            "currency": request.currency,
+            "customer_initiated": True,
+            "threeDSecure": True,
+            "save_card": False,
+            "description": request.description,
+            "metadata": {"udf1": request.attempt_id},
+            "reference": {
+                "transaction": request.attempt_id,
+                "order": request.order_reference,
+                "idempotent": request.idempotency_key,
+            },
+            "receipt": {"email": False, "sms": False},
+            "customer": {
+                "first_name": "Customer",
+                "email": request.customer_email or None,
+                "phone": _phone(request.customer_phone) if request.customer_phone else None,
+            },
+            "source": source,
+            "post": {"url": request.webhook_url},
+            "redirect": {"url": request.return_url},
+        }
+        return self._result(self._call("POST", "v2/charges", payload))
+
+    def verify_payment(self, provider_reference: str) -> PaymentResult:
+        if not re.fullmatch(r"chg_[A-Za-z0-9]+", provider_reference):
+            raise ProviderError("invalid_reference", "not a Tap charge id")
+        return self._result(self._call("GET", f"v2/charges/{provider_reference}"))
+
+    def validate_webhook(self, request: WebhookRequest) -> bool:
+        provided = request.headers.get("hashstring", "")
+        if not provided or not self.credentials.secret_key:
+            return False
+        try:
+            obj = loads(request.body)
+            expected = hashstring(obj, self.credentials.secret_key)
+        except (ValueError, KeyError, TypeError, AttributeError, MoneyError, ArithmeticError):
+            return False
+        return hmac.compare_digest(expected, provided.strip().lower())
+
+    def handle_webhook(self, request: WebhookRequest) -> ProviderEvent:
+        try:
+            obj = loads(request.body)
+            kind_name = obj.get("object", "charge")
+            status = str(obj["status"])
+            reference = str(obj["id"])
+            currency = str(obj["currency"])
+            amount = parse_amount(obj["amount"], currency)
+        except (ValueError, KeyError, TypeError, AttributeError, MoneyError) as exc:
+            raise WebhookPayloadError(f"unreadable Tap webhook: {exc}") from None
+        if kind_name == "refund":
+            kind, mapped, parent = EventKind.REFUND, None, str(obj.get("charge_id", ""))
+        elif kind_name == "charge":
+            kind, mapped, parent = EventKind.PAYMENT, CHARGE_STATUSES.get(status), ""
+        else:
+            kind, mapped, parent = EventKind.OTHER, None, ""
+        return ProviderEvent(
+            event_id=f"{kind_name}:{reference}:{status}",
+            event_type=f"{kind_name}.{status}".lower(),
+            kind=kind,
+            provider_reference=reference,
+            status=mapped,
+            amount=amount,
+            currency=currency,
+            payment_reference=parent,
+            merchant_reference=str((obj.get("reference") or {}).get("transaction") or ""),
+            raw=scrub(_jsonable(obj)),
+        )
+
+    def _result(self, charge: Mapping[str, Any]) -> PaymentResult:
+        try:
+            currency = str(charge["currency"])
+            status = str(charge["status"])
+            amount = parse_amount(charge["amount"], currency)
+            reference = str(charge["id"])
+        except (KeyError, TypeError, MoneyError) as exc:
+            raise ProviderUnreachable(f"unreadable Tap charge: {exc}") from None
+        mapped = CHARGE_STATUSES.get(status, PaymentStatus.PENDING)
+        response = charge.get("response") or {}
+        failed = mapped in (PaymentStatus.FAILED, PaymentStatus.CANCELLED)
+        return PaymentResult(
+            status=mapped,
+            provider_reference=reference,
+            amount=amount,
+            currency=currency,
+            redirect_url=str((charge.get("transaction") or {}).get("url") or ""),
+            failure_code=f"tap:{response.get('code', status)}" if failed else "",
+            failure_message=str(response.get("message", status)) if failed else "",
+            merchant_reference=str((charge.get("reference") or {}).get("transaction") or ""),
+            raw=scrub(_jsonable(charge)),
+        )
+
+
+def _phone(phone: str) -> dict[str, str]:
+    digits = re.sub(r"\D", "", phone)
+    if digits.startswith("966"):
+        digits = digits[3:]
+    return {"country_code": "966", "number": digits.lstrip("0")}
+
+
+def _jsonable(value: Any) -> Any:
+    """Decimals as strings, so raw responses can be stored in a JSON column."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    return value

@@ -1,0 +1,278 @@
+"""Checkout, confirmation and cancellation of payments.
+
+Locks are always taken in the order: webhook event → order → attempt, through the helpers
+below, and never held across a provider call: a provider is called between two transactions.
+Every money state change goes through `payment_apply_result`, whatever brought the news (a
+verified webhook, a server-side fetch, the provider's answer to our own request).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from wasla.common.problems import Conflict, NotFound, Problem, ProviderUnavailable, Unprocessable
+from wasla.orders.models import Order
+from wasla.settlement.services import settlement_create_for_payment
+from wasla.tenants.models import Tenant
+
+from .models import OPEN_STATUSES, PaymentAttempt, PaymentGatewayConfig
+from .orchestrator import PaymentOrchestrator
+from .providers.base import PaymentResult, PaymentStatus, ProviderError, ProviderUnreachable
+from .providers.registry import UnknownProvider, provider_class
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentInProgress(Conflict):
+    slug, title = "payment-in-progress", "A payment for this order is already in progress"
+
+
+class OrderNotPayable(Conflict):
+    slug, title = "order-not-payable", "The order cannot be paid"
+
+
+class PaymentNotCancellable(Conflict):
+    slug, title = "payment-not-cancellable", "The payment can no longer be cancelled"
+
+
+class GatewayNotConfigured(Unprocessable):
+    slug, title = "gateway-not-configured", "No active gateway for this provider"
+
+
+def order_lock(*, order_id: uuid.UUID) -> Order:
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+def attempt_lock(*, attempt_id: uuid.UUID) -> PaymentAttempt:
+    return PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
+
+
+def gateway_config_active(*, tenant: Tenant, provider: str) -> PaymentGatewayConfig:
+    config = (
+        PaymentGatewayConfig.objects.for_tenant(tenant)
+        .filter(provider=provider, is_active=True)
+        .order_by("-mode")  # "sandbox" sorts after "live": one active config per provider is usual
+        .first()
+    )
+    if config is None:
+        raise GatewayNotConfigured(f"The merchant has no active {provider} gateway.")
+    return config
+
+
+def payment_checkout(
+    *,
+    tenant: Tenant,
+    order_id: uuid.UUID,
+    provider: str,
+    method: str,
+    return_url: str,
+    client_key: str,
+) -> PaymentAttempt:
+    """Start paying an order: one attempt, one provider call with an idempotency key.
+
+    `client_key` is the caller's Idempotency-Key. A retry with the same key re-drives the same
+    attempt (and so the same provider idempotency key); it never creates a second one.
+    """
+    try:
+        methods = provider_class(provider).methods
+    except UnknownProvider:
+        raise Unprocessable(f"Unknown provider {provider!r}.") from None
+    if method not in methods:
+        raise Unprocessable(f"{provider} does not take {method!r} payments.")
+    config = gateway_config_active(tenant=tenant, provider=provider)
+    attempt_key = f"{tenant.pk}:{client_key}"
+
+    existing = PaymentAttempt.objects.for_tenant(tenant).filter(idempotency_key=attempt_key).first()
+    if existing is None:
+        existing = _attempt_create(
+            tenant=tenant,
+            order_id=order_id,
+            config=config,
+            method=method,
+            return_url=return_url,
+            attempt_key=attempt_key,
+        )
+    if existing.status == PaymentAttempt.Status.CREATED or (
+        existing.status == PaymentAttempt.Status.PENDING and not existing.provider_reference
+    ):
+        return _attempt_start(attempt=existing)
+    return existing
+
+
+@transaction.atomic
+def _attempt_create(
+    *,
+    tenant: Tenant,
+    order_id: uuid.UUID,
+    config: PaymentGatewayConfig,
+    method: str,
+    return_url: str,
+    attempt_key: str,
+) -> PaymentAttempt:
+    if not Order.objects.for_tenant(tenant).filter(pk=order_id).exists():
+        raise NotFound("No such order.")
+    order = order_lock(order_id=order_id)
+    if order.status != Order.Status.PENDING:
+        raise OrderNotPayable(f"The order is {order.status}.")
+    if PaymentAttempt.objects.filter(order=order, status__in=OPEN_STATUSES).exists():
+        raise PaymentInProgress("Finish or cancel the pending payment first.")
+    if method == PaymentAttempt.Method.STCPAY and not order.customer_phone:
+        raise Unprocessable("STC Pay needs the customer's mobile number on the order.")
+    try:
+        with transaction.atomic():
+            return PaymentAttempt.objects.create(
+                tenant=tenant,
+                order=order,
+                gateway_config=config,
+                provider=config.provider,
+                method=method,
+                amount=order.amount,
+                currency=order.currency,
+                idempotency_key=attempt_key,
+                return_url=return_url,
+            )
+    except IntegrityError:
+        # The partial unique index saw a concurrent open attempt that our check could not.
+        raise PaymentInProgress("Finish or cancel the pending payment first.") from None
+
+
+def _attempt_start(*, attempt: PaymentAttempt) -> PaymentAttempt:
+    """Call the provider (no lock held), then record what it said."""
+    try:
+        result = PaymentOrchestrator().create_payment(attempt)
+    except ProviderError as exc:
+        return _attempt_record_failure(attempt=attempt, code=exc.code, message=exc.message)
+    except ProviderUnreachable as exc:
+        # The outcome is unknown: the attempt stays pending for reconciliation.
+        logger.warning("payment create unreachable attempt=%s: %s", attempt.id, exc)
+        with transaction.atomic():
+            locked = attempt_lock(attempt_id=attempt.id)
+            if locked.status == PaymentAttempt.Status.CREATED:
+                locked.mark_pending()
+                locked.failure_message = f"provider unreachable: {exc}"
+                locked.save()
+        raise ProviderUnavailable(
+            "The payment provider did not answer; retry with the same Idempotency-Key.",
+            extra={"payment": str(attempt.id)},
+        ) from None
+    return payment_apply_result(attempt_id=attempt.id, result=result)
+
+
+def _attempt_record_failure(*, attempt: PaymentAttempt, code: str, message: str) -> PaymentAttempt:
+    with transaction.atomic():
+        locked = attempt_lock(attempt_id=attempt.id)
+        if locked.is_open:
+            locked.mark_failed()
+            locked.failure_code = code[:100]
+            locked.failure_message = message
+            locked.save()
+        return locked
+
+
+def payment_apply_result(*, attempt_id: uuid.UUID, result: PaymentResult) -> PaymentAttempt:
+    """Apply what the provider says about an attempt, exactly once.
+
+    Confirmation is one transaction: attempt status + order status + settlement. A result that
+    would move the attempt backwards (e.g. "pending" for a paid attempt) changes nothing.
+    """
+    order_id = PaymentAttempt.objects.values_list("order_id", flat=True).get(pk=attempt_id)
+    with transaction.atomic():
+        order = order_lock(order_id=order_id)
+        attempt = attempt_lock(attempt_id=attempt_id)
+        if attempt.provider_reference and attempt.provider_reference != result.provider_reference:
+            raise Problem(
+                f"provider reference {result.provider_reference} does not belong to {attempt.id}"
+            )
+        if attempt.status == PaymentAttempt.Status.CREATED:
+            attempt.mark_pending()
+        if not attempt.provider_reference:
+            attempt.provider_reference = result.provider_reference
+            attempt.redirect_url = result.redirect_url
+        if result.raw:
+            attempt.raw_response = dict(result.raw)
+
+        if not attempt.is_open:
+            if result.status == PaymentStatus.PAID and attempt.status in ("failed", "cancelled"):
+                # Money moved after we gave up on the attempt: staff must refund it.
+                logger.error("payment captured after it ended attempt=%s", attempt.id)
+            attempt.save()
+            return attempt
+        if result.status == PaymentStatus.PAID:
+            if (result.amount, result.currency) != (attempt.amount, attempt.currency):
+                logger.error(
+                    "amount mismatch attempt=%s expected=%s %s got=%s %s",
+                    attempt.id,
+                    attempt.amount,
+                    attempt.currency,
+                    result.amount,
+                    result.currency,
+                )
+                attempt.mark_failed()
+                attempt.failure_code = "amount_mismatch"
+                attempt.failure_message = f"provider reports {result.amount} {result.currency}"
+            else:
+                now = timezone.now()
+                attempt.mark_paid()
+                attempt.paid_at = now
+                attempt.save()
+                _order_mark_paid(order=order, now=now)
+                settlement_create_for_payment(attempt=attempt)
+                return attempt
+        elif result.status == PaymentStatus.FAILED:
+            attempt.mark_failed()
+            attempt.failure_code, attempt.failure_message = (
+                result.failure_code,
+                result.failure_message,
+            )
+        elif result.status == PaymentStatus.CANCELLED:
+            attempt.mark_cancelled()
+            attempt.failure_code, attempt.failure_message = (
+                result.failure_code,
+                result.failure_message,
+            )
+        attempt.save()
+        return attempt
+
+
+def _order_mark_paid(*, order: Order, now: object) -> None:
+    updated = Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(
+        status=Order.Status.PAID, paid_at=now
+    )
+    if updated != 1:
+        raise IntegrityError(f"order {order.pk} was {order.status}, not pending, when paid")
+
+
+def payment_cancel(*, tenant: Tenant, attempt_id: uuid.UUID) -> PaymentAttempt:
+    """Cancel a pending attempt, after the provider confirms it was not paid."""
+    attempt = PaymentAttempt.objects.for_tenant(tenant).filter(pk=attempt_id).first()
+    if attempt is None:
+        raise NotFound("No such payment.")
+    if not attempt.is_open:
+        raise PaymentNotCancellable(f"The payment is {attempt.status}.")
+    if attempt.provider_reference:
+        try:
+            result = PaymentOrchestrator().verify_payment(
+                attempt.gateway_config, attempt.provider_reference
+            )
+        except (ProviderUnreachable, ProviderError) as exc:
+            raise ProviderUnavailable(
+                f"Could not confirm with the provider that the payment was not made: {exc}"
+            ) from None
+        if result.status != PaymentStatus.PENDING:
+            attempt = payment_apply_result(attempt_id=attempt.id, result=result)
+            if attempt.status == PaymentAttempt.Status.PAID:
+                raise PaymentNotCancellable("The customer has already paid.")
+            return attempt
+    with transaction.atomic():
+        order_lock(order_id=attempt.order_id)
+        attempt = attempt_lock(attempt_id=attempt.id)
+        if not attempt.is_open:
+            raise PaymentNotCancellable(f"The payment is {attempt.status}.")
+        attempt.mark_cancelled()
+        attempt.failure_code = "cancelled_by_merchant"
+        attempt.save()
+    return attempt

@@ -1,0 +1,58 @@
+"""Drive a sandbox hosted payment page over real HTTP, as a customer's browser would."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+import httpx
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append(
+                {
+                    "method": (a.get("method") or "get").lower(),
+                    "action": a.get("action") or "",
+                    "fields": {},
+                    "buttons": [],
+                }
+            )
+        elif self.forms and tag == "input" and a.get("name") and a.get("type") != "submit":
+            self.forms[-1]["fields"][a["name"]] = a.get("value") or ""
+        elif self.forms and tag in ("button", "input") and a.get("name") == "outcome":
+            self.forms[-1]["buttons"].append(a.get("value"))
+
+
+def parse_forms(html: str) -> list[dict]:
+    parser = _FormParser()
+    parser.feed(html)
+    return parser.forms
+
+
+def pay_on_hosted_page(
+    redirect_url: str, outcome: str = "succeed", otp: str | None = None, max_steps: int = 4
+) -> httpx.Response:
+    """Submit `outcome` on every hosted step (payment page, 3DS) until the browser is sent back.
+
+    Returns the final response after redirects (the product's return page)."""
+    with httpx.Client(follow_redirects=True, timeout=30) as client:
+        response = client.get(redirect_url)
+        for _ in range(max_steps):
+            forms = parse_forms(response.text)
+            if len(forms) != 1 or outcome not in forms[0]["buttons"]:
+                return response
+            form = forms[0]
+            assert form["method"] == "post"
+            data = dict(form["fields"])
+            if "otp" in data:
+                data["otp"] = otp or "123456"
+            data["outcome"] = outcome
+            response = client.post(urljoin(str(response.url), form["action"]), data=data)
+        raise AssertionError("hosted page never finished")

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views, webhooks
+
+urlpatterns = [
+    path("webhooks/<str:provider>/<uuid:token>/", webhooks.webhook_view, name="webhook"),
+    path("payments/return/<uuid:attempt_id>/", views.payment_return, name="payment-return"),
+]

@@ -1,0 +1,188 @@
+"""Webhook inbox: verify on the raw bytes, store once, answer fast, then process.
+
+Every delivery becomes a `WebhookEvent` row: rejected ones (bad signature) for the audit trail,
+verified ones exactly once per (provider, gateway config, event id) thanks to a unique index,
+so concurrent duplicates collapse into one row and one processing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from wasla.common.problems import problem_response
+from wasla.common.scrub import scrub
+
+from .models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
+from .orchestrator import PaymentOrchestrator
+from .providers.base import (
+    EventKind,
+    PaymentResult,
+    ProviderEvent,
+    ProviderUnreachable,
+    WebhookPayloadError,
+    WebhookRequest,
+)
+from .services import payment_apply_result
+
+logger = logging.getLogger(__name__)
+
+REJECTED_BODY_LIMIT = 16 * 1024  # what we keep of a delivery we could not verify
+
+
+@csrf_exempt
+@require_POST
+def webhook_view(request: HttpRequest, provider: str, token: uuid.UUID) -> JsonResponse:
+    config = (
+        PaymentGatewayConfig.objects.select_related("tenant")
+        .filter(provider=provider, webhook_token=token)
+        .first()
+    )
+    if config is None:
+        return problem_response(404, "not-found", "Unknown webhook endpoint")
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    status, outcome = webhook_receive(config=config, body=request.body, headers=headers)
+    if status == 401:
+        return problem_response(401, "invalid-signature", "Webhook signature is not valid")
+    if status == 400:
+        return problem_response(400, "unreadable-webhook", "Webhook body cannot be read", outcome)
+    return JsonResponse({"status": outcome}, status=status)
+
+
+def webhook_receive(
+    *, config: PaymentGatewayConfig, body: bytes, headers: dict[str, str]
+) -> tuple[int, str]:
+    """Verify and store one delivery; queue it for processing. Returns (HTTP status, outcome)."""
+    orchestrator = PaymentOrchestrator()
+    request = WebhookRequest(body=body, headers=headers)
+    stored_headers = scrub(headers)
+    if not orchestrator.validate_webhook(config, request):
+        _store_rejected(config, body, stored_headers, "invalid signature")
+        logger.warning(
+            "webhook rejected: invalid signature provider=%s config=%s", config.provider, config.pk
+        )
+        return 401, "rejected"
+    try:
+        event = orchestrator.handle_webhook(config, request)
+    except WebhookPayloadError as exc:
+        _store_rejected(config, body, stored_headers, str(exc))
+        logger.warning(
+            "webhook rejected: %s provider=%s config=%s", exc, config.provider, config.pk
+        )
+        return 400, str(exc)
+    try:
+        with transaction.atomic():
+            stored = WebhookEvent.objects.create(
+                tenant_id=config.tenant_id,
+                gateway_config=config,
+                provider=config.provider,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                headers=stored_headers,
+                body=body.decode("utf-8"),
+                signature_valid=True,
+            )
+    except IntegrityError:
+        return 200, "duplicate"
+    from .tasks import process_webhook_event
+
+    process_webhook_event.delay_on_commit(stored.pk)
+    return 200, "accepted"
+
+
+def _store_rejected(
+    config: PaymentGatewayConfig, body: bytes, headers: dict[str, str], reason: str
+) -> None:
+    WebhookEvent.objects.create(
+        tenant_id=config.tenant_id,
+        gateway_config=config,
+        provider=config.provider,
+        event_id="sha256:" + hashlib.sha256(body).hexdigest(),
+        headers=headers,
+        body=body[:REJECTED_BODY_LIMIT].decode("utf-8", errors="replace"),
+        signature_valid=False,
+        status=WebhookEvent.Status.REJECTED,
+        error=reason,
+        processed_at=timezone.now(),
+    )
+
+
+def webhook_event_process(*, event_pk: int) -> str:
+    """Turn one stored event into its payment transition. Safe to run any number of times."""
+    stored = WebhookEvent.objects.select_related("gateway_config").get(pk=event_pk)
+    if stored.status != WebhookEvent.Status.RECEIVED:
+        return stored.status
+    WebhookEvent.objects.filter(pk=event_pk).update(attempts=F("attempts") + 1)
+    config = stored.gateway_config
+    orchestrator = PaymentOrchestrator()
+    try:
+        event = orchestrator.handle_webhook(
+            config, WebhookRequest(body=stored.body.encode(), headers={})
+        )
+        if event.kind != EventKind.PAYMENT or event.status is None:
+            return _finish(event_pk, WebhookEvent.Status.IGNORED, f"{event.kind} event not handled")
+        attempt = _attempt_for_event(config, event)
+        if attempt is None:
+            return _finish(event_pk, WebhookEvent.Status.IGNORED, "no payment attempt matches")
+        # The truth comes from the provider's API when the provider asks for it (Tap);
+        # fetched before any lock is taken.
+        if orchestrator.refetches_on_webhook(config):
+            result = orchestrator.verify_payment(config, event.provider_reference)
+        else:
+            result = PaymentResult(
+                status=event.status,
+                provider_reference=event.provider_reference,
+                amount=event.amount,
+                currency=event.currency,
+                raw=event.raw,
+            )
+        with transaction.atomic():
+            locked = (
+                WebhookEvent.objects.select_for_update(skip_locked=True)
+                .filter(pk=event_pk, status=WebhookEvent.Status.RECEIVED)
+                .first()
+            )
+            if locked is None:
+                return "busy"
+            payment_apply_result(attempt_id=attempt.id, result=result)
+            return _finish(event_pk, WebhookEvent.Status.PROCESSED, "")
+    except ProviderUnreachable as exc:
+        # Left `received`: it is retried later, nothing was changed.
+        WebhookEvent.objects.filter(pk=event_pk).update(error=f"provider unreachable: {exc}")
+        logger.warning("webhook %s: provider unreachable: %s", event_pk, exc)
+        return WebhookEvent.Status.RECEIVED
+    except Exception as exc:  # a bug or bad data: kept as `failed` for staff, never a 500
+        logger.exception("webhook %s failed", event_pk)
+        detail = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+        return _finish(event_pk, WebhookEvent.Status.FAILED, detail)
+
+
+def _attempt_for_event(config: PaymentGatewayConfig, event: ProviderEvent) -> PaymentAttempt | None:
+    attempts = PaymentAttempt.objects.filter(tenant_id=config.tenant_id, provider=config.provider)
+    attempt = attempts.filter(provider_reference=event.provider_reference).first()
+    if attempt is None and event.merchant_reference:
+        # The provider echoes our attempt id: it finds an attempt whose create call timed out
+        # before we learnt the provider's reference.
+        try:
+            attempt = attempts.filter(
+                pk=uuid.UUID(event.merchant_reference), provider_reference__isnull=True
+            ).first()
+        except ValueError:
+            attempt = None
+    return attempt
+
+
+def _finish(event_pk: int, status: str, error: str) -> str:
+    WebhookEvent.objects.filter(pk=event_pk).update(
+        status=status, error=error, processed_at=timezone.now()
+    )
+    return status

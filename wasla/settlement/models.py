@@ -1,0 +1,53 @@
+"""Settlement layer: Wasla's fee on each paid payment.
+
+One settlement per order and per payment attempt (unique constraints); `net_amount` is always
+`gross_amount - wasla_fee` (CHECK). The fee breakdown is a snapshot taken when the payment was
+confirmed, so later fee changes never touch past settlements.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+
+from wasla.orders.models import Order
+from wasla.payments.models import PaymentAttempt
+from wasla.tenants.models import TenantOwned
+
+
+class SettlementRecord(TenantOwned):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        INVOICED = "invoiced"
+        PAID = "paid"
+        REVERSED = "reversed"
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="settlement")
+    payment_attempt = models.OneToOneField(
+        PaymentAttempt, on_delete=models.PROTECT, related_name="settlement"
+    )
+    currency = models.CharField(max_length=3, default="SAR")
+    gross_amount = models.DecimalField(max_digits=14, decimal_places=3)
+    wasla_fee = models.DecimalField(max_digits=14, decimal_places=3)
+    net_amount = models.DecimalField(max_digits=14, decimal_places=3)
+    fee_breakdown = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(net_amount=F("gross_amount") - F("wasla_fee")),
+                name="settlement_net_is_gross_minus_fee",
+            ),
+            models.CheckConstraint(
+                condition=Q(wasla_fee__gte=Decimal(0), gross_amount__gt=Decimal(0)),
+                name="settlement_amounts_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"settlement {self.order_id}: fee {self.wasla_fee} {self.currency}"

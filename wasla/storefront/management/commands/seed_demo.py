@@ -1,0 +1,138 @@
+"""Demo data: two merchants with sandbox gateways, products, API tokens and a staff login.
+
+Idempotent: running it again reuses tenants, configs and products, and issues fresh API tokens
+(the old demo tokens are revoked, since stored tokens cannot be shown again).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from wasla.payments.models import PaymentGatewayConfig
+from wasla.payments.orchestrator import webhook_url
+from wasla.storefront.models import Product
+from wasla.tenants.models import ApiToken, Tenant
+from wasla.tenants.services import api_token_create, api_token_revoke
+
+TENANTS = [
+    {
+        "slug": "nakheel",
+        "name": "Nakheel Dates",
+        "legal_name_en": "Nakheel Dates Trading Co.",
+        "legal_name_ar": "شركة نخيل للتمور التجارية",
+        "vat_number": "300000000000003",
+        "address": "King Fahd Rd, Riyadh 12271",
+        "products": [
+            ("Sukkari dates, 1 kg", "Soft Qassim Sukkari, gift box.", "85.00"),
+            ("Ajwa dates, 500 g", "Madinah Ajwa, premium grade.", "120.00"),
+        ],
+    },
+    {
+        "slug": "qahwa",
+        "name": "Qahwa House",
+        "legal_name_en": "Qahwa House Est.",
+        "legal_name_ar": "مؤسسة بيت القهوة",
+        "vat_number": "310000000000003",
+        "address": "Tahlia St, Jeddah 23434",
+        "products": [
+            ("Saudi coffee blend, 250 g", "Light roast with cardamom and saffron.", "45.50"),
+            ("Dallah set", "Brass dallah with four finjan cups.", "199.00"),
+        ],
+    },
+]
+DEMO_TOKEN_NAME = "demo"
+STAFF_USERNAME = "staff"
+
+
+class Command(BaseCommand):
+    help = "Create (or reuse) the demo tenants, gateways, products, tokens and staff user."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        result: dict[str, Any] = {"tenants": [], "staff": self._staff()}
+        for spec in TENANTS:
+            result["tenants"].append(self._tenant(spec))
+        if options["json"]:
+            self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
+            return
+        self.stdout.write(
+            f"Staff login: {result['staff']['username']} / {result['staff']['password']}"
+        )
+        for t in result["tenants"]:
+            self.stdout.write(f"\n{t['name']}  store: {t['store_url']}")
+            self.stdout.write(f"  API token: {t['api_token']}")
+            for g in t["gateways"]:
+                self.stdout.write(f"  {g['provider']} ({g['mode']}) webhook: {g['webhook_url']}")
+
+    def _staff(self) -> dict[str, str]:
+        user, _ = get_user_model().objects.get_or_create(
+            username=STAFF_USERNAME, defaults={"is_staff": True, "is_superuser": True}
+        )
+        password = settings.WASLA_DEMO_STAFF_PASSWORD
+        user.set_password(password)
+        user.save()
+        return {"username": STAFF_USERNAME, "password": password, "login_url": "/admin/"}
+
+    def _tenant(self, spec: dict[str, Any]) -> dict[str, Any]:
+        tenant, _ = Tenant.objects.update_or_create(
+            slug=spec["slug"],
+            defaults={
+                k: spec[k]
+                for k in ("name", "legal_name_en", "legal_name_ar", "vat_number", "address")
+            },
+        )
+        for name, description, price in spec["products"]:
+            Product.objects.get_or_create(
+                tenant=tenant,
+                name=name,
+                defaults={"description": description, "price": Decimal(price)},
+            )
+        PaymentGatewayConfig.objects.get_or_create(
+            tenant=tenant,
+            provider="tap",
+            mode=PaymentGatewayConfig.Mode.SANDBOX,
+            defaults={
+                "public_key": "pk_test_" + secrets.token_hex(12),
+                "secret_key": "sk_test_" + secrets.token_hex(16),
+                "webhook_secret": "",
+            },
+        )
+        for token in ApiToken.objects.for_tenant(tenant).filter(
+            name=DEMO_TOKEN_NAME, revoked_at__isnull=True
+        ):
+            api_token_revoke(token=token)
+        _, plaintext = api_token_create(tenant=tenant, name=DEMO_TOKEN_NAME)
+        gateways = []
+        for gw in PaymentGatewayConfig.objects.for_tenant(tenant).order_by("provider"):
+            entry: dict[str, Any] = {
+                "provider": gw.provider,
+                "mode": gw.mode,
+                "is_active": gw.is_active,
+                "webhook_url": webhook_url(gw),
+            }
+            if gw.mode == PaymentGatewayConfig.Mode.SANDBOX:
+                # Sandbox credentials only: acceptance checks sign test webhooks with them.
+                entry.update(
+                    public_key=gw.public_key,
+                    secret_key=gw.secret_key,
+                    webhook_secret=gw.webhook_secret,
+                )
+            gateways.append(entry)
+        return {
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "store_url": settings.WASLA_PUBLIC_BASE_URL + f"/store/{tenant.slug}/",
+            "api_token": plaintext,
+            "gateways": gateways,
+        }

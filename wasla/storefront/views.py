@@ -1,0 +1,93 @@
+"""Example checkout integration: a store page that pays through the same services as the API."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from wasla.common.problems import Problem
+from wasla.orders.services import order_create
+from wasla.payments.models import PaymentGatewayConfig
+from wasla.payments.providers.registry import UnknownProvider, provider_class
+from wasla.payments.services import payment_checkout
+from wasla.tenants.models import Tenant
+
+from .models import Product
+
+METHOD_LABELS = {
+    "mada": "mada",
+    "stcpay": "STC Pay",
+    "card": "Credit / debit card",
+    "applepay": "Apple Pay",
+    "paypal": "PayPal",
+    "cod": "Cash on delivery",
+}
+
+
+def _payment_options(tenant: Tenant) -> list[dict[str, str]]:
+    options = []
+    configs = PaymentGatewayConfig.objects.for_tenant(tenant).filter(is_active=True)
+    for provider in sorted({c.provider for c in configs}):
+        try:
+            methods = provider_class(provider).methods
+        except UnknownProvider:
+            continue
+        for method in sorted(methods, key=list(METHOD_LABELS).index):
+            options.append(
+                {
+                    "value": f"{provider}:{method}",
+                    "label": METHOD_LABELS.get(method, method),
+                    "provider": provider,
+                }
+            )
+    return options
+
+
+@require_http_methods(["GET"])
+def store_home(request: HttpRequest, slug: str) -> HttpResponse:
+    tenant = get_object_or_404(Tenant, slug=slug, is_active=True)
+    products = Product.objects.for_tenant(tenant).filter(is_active=True).order_by("name")
+    return render(request, "storefront/home.html", {"tenant": tenant, "products": products})
+
+
+@require_http_methods(["GET", "POST"])
+def product_checkout(request: HttpRequest, slug: str, product_id: int) -> HttpResponse:
+    tenant = get_object_or_404(Tenant, slug=slug, is_active=True)
+    product = get_object_or_404(Product.objects.for_tenant(tenant), pk=product_id, is_active=True)
+    options = _payment_options(tenant)
+    context = {"tenant": tenant, "product": product, "options": options, "error": ""}
+    if request.method == "POST":
+        choice = request.POST.get("payment", "")
+        phone = request.POST.get("phone", "").strip()
+        email = request.POST.get("email", "").strip()
+        if choice not in {o["value"] for o in options}:
+            context["error"] = "Choose a payment method."
+            return render(request, "storefront/product.html", context, status=400)
+        provider, method = choice.split(":", 1)
+        try:
+            order = order_create(
+                tenant=tenant,
+                reference=f"WEB-{secrets.token_hex(5).upper()}",
+                amount=product.price,
+                currency=product.currency,
+                customer_email=email,
+                customer_phone=phone,
+            )
+            attempt = payment_checkout(
+                tenant=tenant,
+                order_id=order.id,
+                provider=provider,
+                method=method,
+                return_url=request.build_absolute_uri(f"/store/{tenant.slug}/"),
+                client_key=f"storefront-{order.id}",
+            )
+        except Problem as exc:
+            context["error"] = exc.detail
+            return render(request, "storefront/product.html", context, status=exc.status)
+        if attempt.redirect_url:
+            return redirect(attempt.redirect_url)
+        return redirect("payment-return", attempt_id=attempt.id)
+    return render(request, "storefront/product.html", context)

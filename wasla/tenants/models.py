@@ -1,0 +1,54 @@
+"""Tenants (merchants) and their API tokens.
+
+Every tenant-owned row carries `tenant`, and is read only through tenant-scoped code
+(`TenantOwned.objects.for_tenant`). API tokens are stored as SHA-256 digests: the plaintext is
+shown once, at creation, and never again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+
+class Tenant(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    legal_name_ar = models.CharField(max_length=200, blank=True)
+    legal_name_en = models.CharField(max_length=200, blank=True)
+    vat_number = models.CharField(max_length=15, blank=True)
+    address = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class TenantQuerySet(models.QuerySet[Any]):
+    def for_tenant(self, tenant: Tenant) -> TenantQuerySet:
+        return self.filter(tenant=tenant)
+
+
+class TenantOwned(models.Model):
+    """Base of every tenant-owned model."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class ApiToken(TenantOwned):
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
