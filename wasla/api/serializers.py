@@ -48,7 +48,7 @@ class AmountField(serializers.Field):
         super().__init__(**kwargs)
         self.currency_attr = currency_attr
 
-    def get_attribute(self, instance: Any) -> tuple[Decimal, str]:
+    def get_attribute(self, instance: Any) -> tuple[Any, str]:
         return super().get_attribute(instance), getattr(instance, self.currency_attr)
 
     def to_representation(self, value: tuple[Decimal, str]) -> str:

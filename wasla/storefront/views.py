@@ -67,6 +67,10 @@ def product_checkout(request: HttpRequest, slug: str, product_id: int) -> HttpRe
             context["error"] = "Choose a payment method."
             return render(request, "storefront/product.html", context, status=400)
         provider, method = choice.split(":", 1)
+        if method == "stcpay" and not phone:
+            # Checked before the order exists, so a refused checkout leaves nothing behind.
+            context["error"] = "STC Pay needs your mobile number."
+            return render(request, "storefront/product.html", context, status=422)
         try:
             order = order_create(
                 tenant=tenant,

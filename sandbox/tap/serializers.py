@@ -1,0 +1,85 @@
+"""Render a TapCharge as Tap's charge object (the API response and the webhook body alike)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sandbox.models import TapCharge
+
+TIMEZONE: Final = "UTC+03:00"
+# Tap's documented Mastercard test card; the hosted page "enters" it for every card payment.
+TEST_CARD: Final = {
+    "object": "card",
+    "first_six": "512345",
+    "last_four": "0008",
+    "scheme": "MASTERCARD",
+    "brand": "MASTERCARD",
+    "exp_month": 1,
+    "exp_year": 39,
+    "name": "TEST CARD",
+}
+CARD_PAYMENT_METHOD: Final = "MASTERCARD"
+
+
+def _source(charge: TapCharge) -> dict[str, Any]:
+    source: dict[str, Any] = {
+        "object": "source",
+        "id": charge.source_id,
+        "type": "CARD_NOT_PRESENT",
+        "payment_method": charge.payment_method or None,
+    }
+    if charge.source_phone is not None:
+        source["phone"] = charge.source_phone
+    return source
+
+
+def charge_to_dict(charge: TapCharge) -> dict[str, Any]:
+    """The charge as Tap returns it; `amount` stays a Decimal for the number-preserving encoder."""
+    data: dict[str, Any] = {
+        "id": charge.id,
+        "object": "charge",
+        "live_mode": False,
+        "api_version": "V2",
+        "customer_initiated": charge.customer_initiated,
+        "status": charge.status,
+        "amount": charge.amount,
+        "currency": charge.currency,
+        "threeDSecure": charge.three_d_secure,
+        "save_card": charge.save_card,
+        "description": charge.description,
+        "metadata": charge.metadata,
+        "transaction": {
+            "url": charge.transaction_url,
+            "created": str(charge.created_ms),
+            "timezone": TIMEZONE,
+            "expiry": {"period": charge.expiry_period, "type": "MINUTE"},
+            "asynchronous": False,
+            "amount": charge.amount,
+            "currency": charge.currency,
+        },
+        "reference": {
+            "track": charge.ref_track,
+            "payment": charge.ref_payment,
+            "gateway": charge.ref_gateway,
+            "acquirer": "",
+            "transaction": charge.ref_transaction,
+            "order": charge.ref_order,
+            "idempotent": charge.ref_idempotent,
+        },
+        "response": {"code": charge.response_code, "message": charge.response_message},
+        "receipt": charge.receipt,
+        "customer": charge.customer,
+        "merchant": charge.merchant,
+        "source": _source(charge),
+        "redirect": {"status": charge.redirect_status, "url": charge.redirect_url},
+        "post": {
+            "status": charge.post_status,
+            "url": charge.post_url,
+            "attempt": charge.post_attempt,
+        },
+    }
+    if charge.card_entered:
+        data["card"] = dict(TEST_CARD)
+    if charge.source_id == TapCharge.Source.STC_PAY:
+        data["gateway_response"] = {"name": "STC_PAY"}
+    return data

@@ -1,0 +1,7 @@
+"""Provider simulators, mounted at /sandbox/ only when WASLA_SANDBOX is on."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("tap/", include("sandbox.tap.urls")),
+]

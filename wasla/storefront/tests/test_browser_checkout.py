@@ -1,0 +1,105 @@
+"""The storefront checkout in real headless Chromium (Debian's build, driven by Playwright):
+store → hosted sandbox page (→ 3DS for cards) → return page → "Paid" after the webhook.
+Screenshots of every step are saved under var/screenshots/ for a person to look at."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from conftest import make_tap_config, make_tenant
+from wasla.payments.models import PaymentAttempt
+from wasla.settlement.models import SettlementRecord
+from wasla.storefront.models import Product
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def store(sandbox):
+    tenant = make_tenant("nakheel-" + sandbox.rsplit(":", 1)[1])
+    tenant.name = "Nakheel Dates"
+    tenant.save()
+    make_tap_config(tenant)
+    product = Product.objects.create(
+        tenant=tenant,
+        name="Sukkari dates, 1 kg",
+        description="Soft Qassim Sukkari.",
+        price=Decimal("85.00"),
+    )
+    return sandbox, tenant, product
+
+
+def _in_browser(steps) -> None:
+    """Run Playwright's sync API in its own thread: its event loop must not share a thread
+    with the Django ORM calls of the test."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from playwright.sync_api import sync_playwright
+
+    def run() -> None:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                steps(browser.new_context(viewport={"width": 1000, "height": 800}).new_page())
+            finally:
+                browser.close()
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run).result()
+
+
+@pytest.mark.parametrize("method", ["mada", "stcpay", "card"])
+def test_storefront_payment_in_chromium(store, method):
+    base, tenant, product = store
+
+    def steps(page) -> None:
+        page.goto(f"{base}/store/{tenant.slug}/")
+        page.screenshot(path=SHOTS / f"tap-{method}-1-store.png", full_page=True)
+        page.click(f"#buy-{product.pk}")
+        page.check(f"#pay-tap{method}")
+        page.fill("#email", "buyer@example.com")
+        page.fill("#phone", "0557877988")
+        page.screenshot(path=SHOTS / f"tap-{method}-2-checkout.png", full_page=True)
+        page.click("#place-order")
+
+        page.wait_for_url("**/sandbox/tap/pay/**")
+        if method == "stcpay":
+            page.fill("#otp", "482913")
+        page.screenshot(path=SHOTS / f"tap-{method}-3-hosted-page.png", full_page=True)
+        page.click("#pay-succeed")
+        if method == "card":
+            page.wait_for_url("**/3ds/**")
+            page.screenshot(path=SHOTS / f"tap-{method}-4-3ds.png", full_page=True)
+            page.click("[id='3ds-succeed']")
+
+        page.wait_for_url("**/payments/return/**")
+        page.wait_for_selector("#payment-status[data-status=paid]")
+        page.screenshot(path=SHOTS / f"tap-{method}-5-paid.png", full_page=True)
+        assert page.inner_text("#status-label") == "Paid"
+
+    _in_browser(steps)
+
+    attempt = PaymentAttempt.objects.get(tenant=tenant)
+    assert (attempt.status, attempt.method) == ("paid", method)
+    settlement = SettlementRecord.objects.get(payment_attempt=attempt)
+    assert (settlement.gross_amount, settlement.wasla_fee) == (Decimal("85.00"), Decimal("1.00"))

@@ -1,0 +1,73 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from wasla.orders.models import Order
+from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
+from wasla.tenants.models import ApiToken
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed() -> dict:
+    out = StringIO()
+    call_command("seed_demo", "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_seed_demo_prints_what_the_acceptance_checks_need_and_reuses_data():
+    first = _seed()
+    second = _seed()
+    assert [t["slug"] for t in first["tenants"]] == ["nakheel", "qahwa"]
+    assert first["staff"]["username"] == "staff" and first["staff"]["password"]
+    for tenant in second["tenants"]:
+        assert tenant["api_token"].startswith("wsl_")
+        (gateway,) = tenant["gateways"]
+        assert gateway["provider"] == "tap" and gateway["mode"] == "sandbox"
+        assert gateway["secret_key"].startswith("sk_test_")
+        assert "/webhooks/tap/" in gateway["webhook_url"]
+    assert PaymentGatewayConfig.objects.count() == 2  # reused, not duplicated
+    assert (
+        first["tenants"][0]["gateways"][0]["secret_key"]
+        == second["tenants"][0]["gateways"][0]["secret_key"]
+    )
+    # Old demo tokens are revoked: only the newest works.
+    assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 2
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {first['tenants'][0]['api_token']}")
+    assert client.get("/api/v1/orders/").status_code == 401
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {second['tenants'][0]['api_token']}")
+    assert client.get("/api/v1/orders/").status_code == 200
+
+
+def test_live_gateway_secrets_are_never_printed():
+    _seed()
+    config = PaymentGatewayConfig.objects.filter(tenant__slug="nakheel").get()
+    PaymentGatewayConfig.objects.create(
+        tenant=config.tenant, provider="tap", mode="live", secret_key="sk_live_do_not_print"
+    )
+    output = json.dumps(_seed())
+    assert "sk_live_do_not_print" not in output
+
+
+def test_store_pages_and_bad_choices():
+    _seed()
+    client = Client()
+    home = client.get("/store/nakheel/")
+    assert home.status_code == 200
+    assert b"Sukkari" in home.content
+    assert client.get("/store/nope/").status_code == 404
+    product_url = home.content.decode().split('href="/store/nakheel/products/')[1].split('"')[0]
+    page = client.get(f"/store/nakheel/products/{product_url}")
+    assert page.status_code == 200
+    for method in (b"tap:mada", b"tap:stcpay", b"tap:card"):
+        assert method in page.content
+    bad = client.post(f"/store/nakheel/products/{product_url}", {"payment": "tap:bitcoin"})
+    assert bad.status_code == 400
+    no_phone = client.post(f"/store/nakheel/products/{product_url}", {"payment": "tap:stcpay"})
+    assert no_phone.status_code == 422
+    assert b"STC Pay needs" in no_phone.content
+    assert not PaymentAttempt.objects.exists()
+    assert not Order.objects.exists()
