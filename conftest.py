@@ -79,6 +79,8 @@ def sandbox(live_server, settings) -> str:  # type: ignore[no-untyped-def]
     settings.WASLA_PROVIDER_BASE_URLS = {
         **settings.WASLA_PROVIDER_BASE_URLS,
         "tap": {"sandbox": f"{base}/sandbox/tap", "live": "https://api.tap.company"},
+        "stripe": {"sandbox": f"{base}/sandbox/stripe", "live": "https://api.stripe.com"},
+        "paypal": {"sandbox": f"{base}/sandbox/paypal", "live": "https://api-m.paypal.com"},
     }
     settings.ALLOWED_HOSTS = ["*"]
     return base

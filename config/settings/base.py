@@ -118,6 +118,9 @@ WASLA_SANDBOX_BASE_URL = env("WASLA_SANDBOX_BASE_URL", default=WASLA_PUBLIC_BASE
 # Built-in providers by name; third-party ones come from the `wasla.payment_providers` entry points.
 WASLA_PAYMENT_PROVIDERS = {
     "tap": "wasla.payments.providers.tap.TapProvider",
+    "stripe": "wasla.payments.providers.stripe.StripeProvider",
+    "paypal": "wasla.payments.providers.paypal.PayPalProvider",
+    "cod": "wasla.payments.providers.cod.CashOnDeliveryProvider",
 }
 
 # Base URL of each provider API by gateway mode. "sandbox" points at the local simulators
@@ -127,6 +130,19 @@ WASLA_PROVIDER_BASE_URLS = {
         "sandbox": env("WASLA_TAP_SANDBOX_URL", default="https://api.tap.company"),
         "live": "https://api.tap.company",
     },
+    "stripe": {
+        "sandbox": env("WASLA_STRIPE_SANDBOX_URL", default="https://api.stripe.com"),
+        "live": "https://api.stripe.com",
+    },
+    "paypal": {
+        "sandbox": env("WASLA_PAYPAL_SANDBOX_URL", default="https://api-m.sandbox.paypal.com"),
+        "live": "https://api-m.paypal.com",
+    },
+}
+
+WASLA_PROVIDER_OPTIONS = {
+    # PayPal webhook certificates are fetched only from these hosts (exact, or "*.suffix").
+    "paypal": {"cert_hosts": env.list("WASLA_PAYPAL_CERT_HOSTS", default=["*.paypal.com"])},
 }
 
 WASLA_PROVIDER_TIMEOUTS = {"connect": 5.0, "read": 20.0}

@@ -27,7 +27,7 @@ os.environ.setdefault(
 from .base import *  # noqa: E402,F403
 from .base import INSTALLED_APPS  # noqa: E402
 
-INSTALLED_APPS = [*INSTALLED_APPS, "sandbox"]
+INSTALLED_APPS = [*INSTALLED_APPS, "sandbox", "sandbox.stripe_sim", "sandbox.paypal_sim"]
 WASLA_DEMO_STAFF_PASSWORD = Env().str("WASLA_DEMO_STAFF_PASSWORD", default="wasla-demo-staff")
 del Env
 

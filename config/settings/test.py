@@ -9,6 +9,7 @@ _defaults = {
     "CACHE_URL": "rediscache://127.0.0.1:6379/1",
     "WASLA_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWtleS1mb3ItdGhlLXRlc3Qtc3VpdGU=",
     "WASLA_SANDBOX": "1",
+    "WASLA_PAYPAL_CERT_HOSTS": "*.paypal.com,127.0.0.1,localhost",
     "CELERY_TASK_ALWAYS_EAGER": "1",
 }
 for _name, _value in _defaults.items():
@@ -17,6 +18,6 @@ for _name, _value in _defaults.items():
 from .base import *  # noqa: E402,F403
 from .base import INSTALLED_APPS  # noqa: E402
 
-INSTALLED_APPS = [*INSTALLED_APPS, "sandbox"]
+INSTALLED_APPS = [*INSTALLED_APPS, "sandbox", "sandbox.stripe_sim", "sandbox.paypal_sim"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WASLA_DEMO_STAFF_PASSWORD = "wasla-test-staff"

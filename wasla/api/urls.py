@@ -12,5 +12,10 @@ urlpatterns = [
         views.PaymentCancelApi.as_view(),
         name="payment-cancel",
     ),
+    path(
+        "payments/<uuid:payment_id>/collect/",
+        views.PaymentCollectApi.as_view(),
+        name="payment-collect",
+    ),
     path("settlements/", views.SettlementListApi.as_view(), name="settlement-list"),
 ]

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from wasla.orders.selectors import order_get, order_list
 from wasla.orders.services import order_create
 from wasla.payments.selectors import payment_get, payment_list
-from wasla.payments.services import payment_cancel, payment_checkout
+from wasla.payments.services import payment_cancel, payment_checkout, payment_collect
 from wasla.settlement.selectors import settlement_list
 from wasla.tenants.auth import request_tenant
 
@@ -94,6 +94,18 @@ class PaymentCancelApi(GenericAPIView):
     @idempotent
     def post(self, request: Request, payment_id: uuid.UUID) -> Response:
         attempt = payment_cancel(tenant=request_tenant(request), attempt_id=payment_id)
+        return Response(s.PaymentOutput(attempt).data)
+
+
+class PaymentCollectApi(GenericAPIView):
+    """Cash on delivery collected (staff or the merchant's courier integration)."""
+
+    serializer_class = s.PaymentOutput
+
+    @extend_schema(request=None, responses={200: s.PaymentOutput}, parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
+    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        attempt = payment_collect(tenant=request_tenant(request), attempt_id=payment_id)
         return Response(s.PaymentOutput(attempt).data)
 
 

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
+from .models import PaymentAttempt, PaymentDispute, PaymentGatewayConfig, WebhookEvent
 
 
 class GatewayConfigForm(forms.ModelForm):
@@ -95,3 +95,19 @@ class WebhookEventAdmin(PaymentAttemptAdmin):
     ]
     list_filter = ["status", "provider", "signature_valid"]
     search_fields = ["event_id"]
+
+
+@admin.register(PaymentDispute)
+class PaymentDisputeAdmin(PaymentAttemptAdmin):
+    list_display = [
+        "provider_reference",
+        "tenant",
+        "payment_attempt",
+        "amount",
+        "currency",
+        "reason",
+        "status",
+        "created_at",
+    ]
+    list_filter = ["provider", "status"]
+    search_fields = ["provider_reference", "payment_reference"]

@@ -190,3 +190,34 @@ class WebhookEvent(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.event_id} {self.status}"
+
+
+class PaymentDispute(TenantOwned):
+    """A chargeback opened at the provider (Stripe `charge.dispute.*`): recorded for staff.
+
+    Disputes do not move the attempt's status; staff act on them in the provider's dashboard.
+    """
+
+    provider = models.CharField(max_length=40)
+    provider_reference = models.CharField(max_length=255)
+    payment_attempt = models.ForeignKey(
+        PaymentAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="disputes"
+    )
+    payment_reference = models.CharField(max_length=255, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=3, null=True)
+    currency = models.CharField(max_length=3, blank=True)
+    reason = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    raw = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"], name="dispute_once_per_reference"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.provider_reference} {self.status}"

@@ -54,6 +54,7 @@ class PaymentOrchestrator:
             webhook_secret=config.webhook_secret,
             connect_timeout=timeouts["connect"],
             read_timeout=timeouts["read"],
+            options=settings.WASLA_PROVIDER_OPTIONS.get(config.provider, {}),
         )
         return provider_class(config.provider)(credentials)
 
@@ -70,6 +71,7 @@ class PaymentOrchestrator:
             customer_email=order.customer_email,
             customer_phone=order.customer_phone,
             return_url=return_page_url(attempt),
+            cancel_url=public_url(reverse("payment-abandon", kwargs={"attempt_id": attempt.id})),
             webhook_url=webhook_url(attempt.gateway_config),
         )
         return self.provider(attempt.gateway_config).create_payment(request)

@@ -247,10 +247,68 @@ def _order_mark_paid(*, order: Order, now: object) -> None:
 
 
 def payment_cancel(*, tenant: Tenant, attempt_id: uuid.UUID) -> PaymentAttempt:
-    """Cancel a pending attempt, after the provider confirms it was not paid."""
+    """Cancel a pending attempt (merchant's request), after the provider confirms it was not
+    paid."""
     attempt = PaymentAttempt.objects.for_tenant(tenant).filter(pk=attempt_id).first()
     if attempt is None:
         raise NotFound("No such payment.")
+    return _attempt_cancel(attempt=attempt, code="cancelled_by_merchant")
+
+
+def payment_abandon(*, attempt_id: uuid.UUID) -> PaymentAttempt | None:
+    """The customer came back through the provider's cancel link: cancel the attempt if the
+    provider confirms it was not paid. The link proves nothing by itself, so the provider is
+    asked first; a paid attempt stays paid."""
+    attempt = PaymentAttempt.objects.filter(pk=attempt_id).first()
+    if attempt is None or not attempt.is_open:
+        return attempt
+    try:
+        return _attempt_cancel(attempt=attempt, code="cancelled_by_customer")
+    except (PaymentNotCancellable, ProviderUnavailable) as exc:
+        logger.info("abandon of %s not applied: %s", attempt_id, exc)
+        return PaymentAttempt.objects.get(pk=attempt_id)
+
+
+def payment_refresh(*, attempt_id: uuid.UUID) -> PaymentAttempt | None:
+    """Ask the provider for an open attempt's real state and apply it (a server-side fetch,
+    SPEC §1.3). Used when the customer returns; for PayPal this is where an approval is
+    captured if its webhook has not done it yet."""
+    attempt = PaymentAttempt.objects.select_related("gateway_config").filter(pk=attempt_id).first()
+    if attempt is None or not attempt.is_open or not attempt.provider_reference:
+        return attempt
+    try:
+        result = PaymentOrchestrator().verify_payment(
+            attempt.gateway_config, attempt.provider_reference
+        )
+    except (ProviderUnreachable, ProviderError) as exc:
+        logger.info("refresh of %s skipped: %s", attempt_id, exc)
+        return attempt
+    return payment_apply_result(attempt_id=attempt.id, result=result)
+
+
+def payment_collect(*, tenant: Tenant, attempt_id: uuid.UUID) -> PaymentAttempt:
+    """Cash on delivery collected: confirm the payment through the webhook confirmation path."""
+    attempt = PaymentAttempt.objects.for_tenant(tenant).filter(pk=attempt_id).first()
+    if attempt is None:
+        raise NotFound("No such payment.")
+    if not provider_class(attempt.provider).collected_offline:
+        raise Unprocessable("Only cash-on-delivery payments are collected.")
+    if attempt.status == PaymentAttempt.Status.PAID:
+        return attempt
+    if not attempt.is_open:
+        raise PaymentNotCancellable(f"The payment is {attempt.status}.")
+    return payment_apply_result(
+        attempt_id=attempt.id,
+        result=PaymentResult(
+            status=PaymentStatus.PAID,
+            provider_reference=attempt.provider_reference or "",
+            amount=attempt.amount,
+            currency=attempt.currency,
+        ),
+    )
+
+
+def _attempt_cancel(*, attempt: PaymentAttempt, code: str) -> PaymentAttempt:
     if not attempt.is_open:
         raise PaymentNotCancellable(f"The payment is {attempt.status}.")
     if attempt.provider_reference:
@@ -273,6 +331,6 @@ def payment_cancel(*, tenant: Tenant, attempt_id: uuid.UUID) -> PaymentAttempt:
         if not attempt.is_open:
             raise PaymentNotCancellable(f"The payment is {attempt.status}.")
         attempt.mark_cancelled()
-        attempt.failure_code = "cancelled_by_merchant"
+        attempt.failure_code = code
         attempt.save()
     return attempt

@@ -1,7 +1,8 @@
-"""The customer's return page: it shows the attempt's status and never changes it.
+"""The customer's return page: it shows the attempt's status.
 
-Query parameters the provider appends (`tap_id`, …) are ignored: only a verified webhook (or a
-server-side fetch) moves money state.
+Query parameters the provider appends (`tap_id`, `token`, `session_id`, …) are never trusted:
+their presence only prompts one server-side fetch from the provider (SPEC §1.3), which is what
+captures an approved PayPal order when its webhook is late.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import uuid
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from .models import PaymentAttempt
+from .services import payment_abandon
 
 
 @require_GET
@@ -25,3 +27,11 @@ def payment_return(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
         "payments/return.html",
         {"attempt": attempt, "order": attempt.order, "tenant": attempt.tenant},
     )
+
+
+@require_GET
+def payment_abandoned(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+    """The provider's cancel link: cancel if the provider confirms nothing was paid."""
+    if payment_abandon(attempt_id=attempt_id) is None:
+        raise Http404("No such payment.")
+    return redirect("payment-return", attempt_id=attempt_id)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from wasla.common.problems import problem_response
 from wasla.common.scrub import scrub
 
-from .models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
+from .models import PaymentAttempt, PaymentDispute, PaymentGatewayConfig, WebhookEvent
 from .orchestrator import PaymentOrchestrator
 from .providers.base import (
     EventKind,
@@ -128,19 +128,25 @@ def webhook_event_process(*, event_pk: int) -> str:
         event = orchestrator.handle_webhook(
             config, WebhookRequest(body=stored.body.encode(), headers={})
         )
+        if event.kind == EventKind.DISPUTE:
+            _dispute_record(config, event)
+            return _finish(event_pk, WebhookEvent.Status.PROCESSED, "")
         if event.kind != EventKind.PAYMENT or event.status is None:
-            return _finish(event_pk, WebhookEvent.Status.IGNORED, f"{event.kind} event not handled")
+            logger.info("webhook %s: %s not handled, stored", event_pk, event.event_type)
+            return _finish(event_pk, WebhookEvent.Status.IGNORED, f"{event.event_type} not handled")
         attempt = _attempt_for_event(config, event)
         if attempt is None:
+            logger.info("webhook %s: no attempt matches %s", event_pk, event.provider_reference)
             return _finish(event_pk, WebhookEvent.Status.IGNORED, "no payment attempt matches")
+        reference = event.provider_reference or attempt.provider_reference or ""
         # The truth comes from the provider's API when the provider asks for it (Tap);
         # fetched before any lock is taken.
-        if orchestrator.refetches_on_webhook(config):
-            result = orchestrator.verify_payment(config, event.provider_reference)
+        if orchestrator.refetches_on_webhook(config) and reference:
+            result = orchestrator.verify_payment(config, reference)
         else:
             result = PaymentResult(
                 status=event.status,
-                provider_reference=event.provider_reference,
+                provider_reference=reference,
                 amount=event.amount,
                 currency=event.currency,
                 raw=event.raw,
@@ -167,18 +173,50 @@ def webhook_event_process(*, event_pk: int) -> str:
 
 
 def _attempt_for_event(config: PaymentGatewayConfig, event: ProviderEvent) -> PaymentAttempt | None:
+    """The attempt an event is about: by the provider's reference, else by our attempt id as
+    echoed by the provider (an attempt whose create call timed out before we learnt the
+    reference, or an event that names only a sub-object, like Stripe's PaymentIntent)."""
     attempts = PaymentAttempt.objects.filter(tenant_id=config.tenant_id, provider=config.provider)
-    attempt = attempts.filter(provider_reference=event.provider_reference).first()
-    if attempt is None and event.merchant_reference:
-        # The provider echoes our attempt id: it finds an attempt whose create call timed out
-        # before we learnt the provider's reference.
-        try:
-            attempt = attempts.filter(
-                pk=uuid.UUID(event.merchant_reference), provider_reference__isnull=True
-            ).first()
-        except ValueError:
-            attempt = None
+    if event.provider_reference:
+        attempt = attempts.filter(provider_reference=event.provider_reference).first()
+        if attempt is not None:
+            return attempt
+    try:
+        attempt_id = uuid.UUID(event.merchant_reference)
+    except ValueError:
+        return None
+    attempt = attempts.filter(pk=attempt_id).first()
+    if attempt is None:
+        return None
+    if event.provider_reference and attempt.provider_reference:
+        return None  # the attempt is bound to another provider object
     return attempt
+
+
+def _dispute_record(config: PaymentGatewayConfig, event: ProviderEvent) -> None:
+    attempt = None
+    if event.payment_reference:
+        attempt = (
+            PaymentAttempt.objects.filter(tenant_id=config.tenant_id, provider=config.provider)
+            .filter(raw_response__payment_intent=event.payment_reference)
+            .first()
+        )
+    raw = dict(event.raw)
+    PaymentDispute.objects.update_or_create(
+        provider=config.provider,
+        provider_reference=event.provider_reference,
+        defaults={
+            "tenant_id": config.tenant_id,
+            "payment_attempt": attempt,
+            "payment_reference": event.payment_reference,
+            "amount": event.amount,
+            "currency": event.currency,
+            "reason": str(raw.get("reason") or "")[:100],
+            "status": str(raw.get("status") or "")[:40],
+            "raw": raw,
+        },
+    )
+    logger.warning("dispute %s recorded for tenant %s", event.provider_reference, config.tenant_id)
 
 
 def _finish(event_pk: int, status: str, error: str) -> str:

@@ -24,6 +24,7 @@ class PaymentStatus(enum.StrEnum):
 class EventKind(enum.StrEnum):
     PAYMENT = "payment"
     REFUND = "refund"
+    DISPUTE = "dispute"
     OTHER = "other"
 
 
@@ -38,6 +39,8 @@ class Credentials:
     webhook_secret: str = field(repr=False)
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
+    # Provider-specific settings (e.g. PayPal's certificate host allow-list).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class PaymentRequest:
     customer_email: str
     customer_phone: str
     return_url: str
+    cancel_url: str
     webhook_url: str
 
 
@@ -117,6 +121,8 @@ class BasePaymentProvider:
     methods: ClassVar[frozenset[str]]
     # Tap recommends confirming every webhook by fetching the charge; others may not need it.
     refetch_on_webhook: ClassVar[bool] = True
+    # Paid outside any provider (cash on delivery): confirmed by a collection, not a webhook.
+    collected_offline: ClassVar[bool] = False
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
@@ -125,6 +131,7 @@ class BasePaymentProvider:
         raise NotImplementedError
 
     def verify_payment(self, provider_reference: str) -> PaymentResult:
+        """The payment's real state, fetched from the provider (PayPal captures here)."""
         raise NotImplementedError
 
     def validate_webhook(self, request: WebhookRequest) -> bool:

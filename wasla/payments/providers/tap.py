@@ -211,7 +211,7 @@ class TapProvider(BasePaymentProvider):
             currency=currency,
             payment_reference=parent,
             merchant_reference=str((obj.get("reference") or {}).get("transaction") or ""),
-            raw=scrub(_jsonable(obj)),
+            raw=scrub(obj),
         )
 
     def _result(self, charge: Mapping[str, Any]) -> PaymentResult:
@@ -234,7 +234,7 @@ class TapProvider(BasePaymentProvider):
             failure_code=f"tap:{response.get('code', status)}" if failed else "",
             failure_message=str(response.get("message", status)) if failed else "",
             merchant_reference=str((charge.get("reference") or {}).get("transaction") or ""),
-            raw=scrub(_jsonable(charge)),
+            raw=scrub(charge),
         )
 
 
@@ -243,14 +243,3 @@ def _phone(phone: str) -> dict[str, str]:
     if digits.startswith("966"):
         digits = digits[3:]
     return {"country_code": "966", "number": digits.lstrip("0")}
-
-
-def _jsonable(value: Any) -> Any:
-    """Decimals as strings, so raw responses can be stored in a JSON column."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    return value

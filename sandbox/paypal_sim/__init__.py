@@ -1,0 +1,1 @@
+"""Stateful simulator of the PayPal REST API subset for Orders v2 checkout, with its webhooks."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StripeSimConfig(AppConfig):
+    name = "sandbox.stripe_sim"
+    label = "sandbox_stripe"

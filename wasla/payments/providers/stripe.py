@@ -1,0 +1,231 @@
+"""Stripe Checkout Sessions through the official `stripe` package.
+
+One `StripeClient` per tenant config and call (never the global `stripe.api_key`), pointed at
+the sandbox only through `base_addresses`. Amounts cross this edge in minor units; the provider
+idempotency key goes in Stripe's `Idempotency-Key`; webhooks are verified by the official
+`WebhookSignature.verify_header` (300 s tolerance) on the raw body. Our attempt id travels in
+`client_reference_id` and in the PaymentIntent's metadata, so every event finds its attempt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import stripe
+
+from wasla.common.money import MoneyError, from_minor_units, to_minor_units
+from wasla.common.scrub import scrub
+
+from .base import (
+    BasePaymentProvider,
+    EventKind,
+    PaymentRequest,
+    PaymentResult,
+    PaymentStatus,
+    ProviderError,
+    ProviderEvent,
+    ProviderUnreachable,
+    WebhookPayloadError,
+    WebhookRequest,
+)
+
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+# Session events carry the session; payment_intent events only our attempt id (metadata).
+SESSION_EVENTS = {
+    "checkout.session.completed": None,  # paid or still pending (async methods)
+    "checkout.session.async_payment_succeeded": PaymentStatus.PAID,
+    "checkout.session.async_payment_failed": PaymentStatus.FAILED,
+    "checkout.session.expired": PaymentStatus.CANCELLED,
+}
+INTENT_EVENTS = {
+    "payment_intent.payment_failed": PaymentStatus.FAILED,
+    "payment_intent.succeeded": PaymentStatus.PAID,
+}
+REFUND_EVENTS = {"charge.refunded", "refund.created", "refund.updated", "refund.failed"}
+DISPUTE_EVENTS = {"charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed"}
+
+
+class StripeProvider(BasePaymentProvider):
+    name = "stripe"
+    methods = frozenset({"card", "applepay"})
+    refetch_on_webhook = False  # the signed event is Stripe's own statement of the object
+
+    def _client(self) -> stripe.StripeClient:
+        creds = self.credentials
+        return stripe.StripeClient(
+            creds.secret_key,
+            base_addresses={"api": creds.base_url},
+            max_network_retries=2,  # same Idempotency-Key on every retry
+            http_client=stripe.RequestsClient(timeout=(creds.connect_timeout, creds.read_timeout)),
+        )
+
+    def create_payment(self, request: PaymentRequest) -> PaymentResult:
+        metadata = {"attempt_id": request.attempt_id, "order_reference": request.order_reference}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "success_url": request.return_url,
+            "cancel_url": request.cancel_url,
+            "client_reference_id": request.attempt_id,
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": to_minor_units(request.amount, request.currency),
+                        "product_data": {"name": request.description},
+                    },
+                }
+            ],
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+        }
+        if request.customer_email:
+            params["customer_email"] = request.customer_email
+        session = self._call(
+            lambda c: c.v1.checkout.sessions.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": request.idempotency_key},
+            )
+        )
+        return self._session_result(session)
+
+    def verify_payment(self, provider_reference: str) -> PaymentResult:
+        if not provider_reference.startswith("cs_"):
+            raise ProviderError("invalid_reference", "not a Checkout Session id")
+        session = self._call(lambda c: c.v1.checkout.sessions.retrieve(provider_reference))
+        result = self._session_result(session)
+        intent_id = session.get("payment_intent")
+        if result.status == PaymentStatus.PENDING and session.get("status") == "open" and intent_id:
+            intent = self._call(lambda c: c.v1.payment_intents.retrieve(str(intent_id)))
+            error = intent.get("last_payment_error")
+            if intent.get("status") == "requires_payment_method" and error:
+                return PaymentResult(
+                    status=PaymentStatus.FAILED,
+                    provider_reference=result.provider_reference,
+                    amount=result.amount,
+                    currency=result.currency,
+                    failure_code=f"stripe:{error.get('code', 'declined')}",
+                    failure_message=str(error.get("message", "")),
+                    merchant_reference=result.merchant_reference,
+                    raw=result.raw,
+                )
+        return result
+
+    def validate_webhook(self, request: WebhookRequest) -> bool:
+        header = request.headers.get("stripe-signature", "")
+        secret = self.credentials.webhook_secret
+        if not header or not secret:
+            return False
+        try:
+            stripe.WebhookSignature.verify_header(
+                request.body.decode("utf-8"), header, secret, WEBHOOK_TOLERANCE_SECONDS
+            )
+        except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
+            return False
+        return True
+
+    def handle_webhook(self, request: WebhookRequest) -> ProviderEvent:
+        try:
+            event = json.loads(request.body)
+            event_id = str(event["id"])
+            event_type = str(event["type"])
+            obj = event["data"]["object"]
+            if not isinstance(obj, dict):
+                raise TypeError("data.object is not an object")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WebhookPayloadError(f"unreadable Stripe event: {exc}") from None
+        try:
+            return self._event(event_id, event_type, obj)
+        except (KeyError, TypeError, ValueError, MoneyError) as exc:
+            raise WebhookPayloadError(f"unreadable Stripe {event_type}: {exc}") from None
+
+    def _event(self, event_id: str, event_type: str, obj: Mapping[str, Any]) -> ProviderEvent:
+        common: dict[str, Any] = {"event_id": event_id, "event_type": event_type, "raw": scrub(obj)}
+        if event_type in SESSION_EVENTS:
+            result = self._session_result(obj)
+            status = SESSION_EVENTS[event_type] or result.status
+            return ProviderEvent(
+                kind=EventKind.PAYMENT,
+                provider_reference=result.provider_reference,
+                status=status,
+                amount=result.amount,
+                currency=result.currency,
+                merchant_reference=result.merchant_reference,
+                **common,
+            )
+        if event_type in INTENT_EVENTS:
+            currency = str(obj["currency"]).upper()
+            return ProviderEvent(
+                kind=EventKind.PAYMENT,
+                provider_reference="",
+                status=INTENT_EVENTS[event_type],
+                amount=from_minor_units(int(obj["amount"]), currency),
+                currency=currency,
+                payment_reference=str(obj["id"]),
+                merchant_reference=str((obj.get("metadata") or {}).get("attempt_id", "")),
+                **common,
+            )
+        if event_type in DISPUTE_EVENTS:
+            currency = str(obj["currency"]).upper()
+            return ProviderEvent(
+                kind=EventKind.DISPUTE,
+                provider_reference=str(obj["id"]),
+                status=None,
+                amount=from_minor_units(int(obj["amount"]), currency),
+                currency=currency,
+                payment_reference=str(obj.get("payment_intent") or obj.get("charge") or ""),
+                **common,
+            )
+        kind = EventKind.REFUND if event_type in REFUND_EVENTS else EventKind.OTHER
+        return ProviderEvent(
+            kind=kind,
+            provider_reference=str(obj.get("id", "")),
+            status=None,
+            amount=None,
+            currency=str(obj.get("currency", "")).upper(),
+            **common,
+        )
+
+    def _session_result(self, session: Mapping[str, Any]) -> PaymentResult:
+        try:
+            currency = str(session["currency"]).upper()
+            amount = from_minor_units(int(session["amount_total"]), currency)
+            reference = str(session["id"])
+        except (KeyError, TypeError, ValueError, MoneyError) as exc:
+            raise ProviderUnreachable(f"unreadable Stripe session: {exc}") from None
+        state, paid = session.get("status"), session.get("payment_status")
+        if state == "complete" and paid in ("paid", "no_payment_required"):
+            status = PaymentStatus.PAID
+        elif state == "expired":
+            status = PaymentStatus.CANCELLED
+        else:
+            status = PaymentStatus.PENDING
+        return PaymentResult(
+            status=status,
+            provider_reference=reference,
+            amount=amount,
+            currency=currency,
+            redirect_url=str(session.get("url") or ""),
+            failure_code="stripe:expired" if status == PaymentStatus.CANCELLED else "",
+            failure_message="Checkout session expired" if status == PaymentStatus.CANCELLED else "",
+            merchant_reference=str(session.get("client_reference_id") or ""),
+            raw=scrub(dict(session)),
+        )
+
+    def _call(self, call: Any) -> dict[str, Any]:
+        """Run one API call; plain dicts out, our two error kinds for failures."""
+        try:
+            return dict(call(self._client()).to_dict())
+        except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+            raise ProviderUnreachable(f"Stripe unreachable: {type(exc).__name__}") from None
+        except stripe.StripeError as exc:
+            status = getattr(exc, "http_status", None) or 0
+            if status >= 500 or isinstance(exc, stripe.APIError):
+                raise ProviderUnreachable(f"Stripe answered {status}") from None
+            raise ProviderError(
+                str(getattr(exc, "code", None) or type(exc).__name__),
+                str(getattr(exc, "user_message", None) or exc),
+            ) from None
