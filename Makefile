@@ -13,11 +13,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The server starts first: seeding connects the demo gateways, which registers their webhook
+# URLs with the sandbox providers over HTTP, as connecting a real account would.
 demo: $(STAMP)
 	mkdir -p var
 	DJANGO_SETTINGS_MODULE=config.settings.demo $(PY) manage.py migrate --noinput
-	DJANGO_SETTINGS_MODULE=config.settings.demo PORT=$(PORT) $(PY) manage.py seed_demo
-	DJANGO_SETTINGS_MODULE=config.settings.demo PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
+	DJANGO_SETTINGS_MODULE=config.settings.demo PORT=$(PORT) $(PY) scripts/demo.py
 
 # Headless Chromium for the browser tests (Debian's package; Playwright drives it).
 browser:

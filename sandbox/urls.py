@@ -4,4 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("tap/", include("sandbox.tap.urls")),
+    path("stripe/", include("sandbox.stripe_sim.urls")),
+    path("paypal/", include("sandbox.paypal_sim.urls")),
 ]

@@ -89,5 +89,8 @@ class PaymentOrchestrator:
     ) -> ProviderEvent:
         return self.provider(config).handle_webhook(request)
 
+    def register_webhook(self, config: PaymentGatewayConfig) -> str:
+        return self.provider(config).register_webhook(webhook_url(config))
+
     def refetches_on_webhook(self, config: PaymentGatewayConfig) -> bool:
         return provider_class(config.provider).refetch_on_webhook

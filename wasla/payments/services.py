@@ -269,10 +269,18 @@ def payment_abandon(*, attempt_id: uuid.UUID) -> PaymentAttempt | None:
         return PaymentAttempt.objects.get(pk=attempt_id)
 
 
+def payment_return_visited(*, attempt_id: uuid.UUID) -> None:
+    """The customer is back from the provider. Providers that confirm on return (PayPal, whose
+    approval must be captured) are asked for the payment now; the others' webhooks decide."""
+    provider = PaymentAttempt.objects.filter(pk=attempt_id).values_list("provider", flat=True)
+    name = provider.first()
+    if name is not None and provider_class(name).confirm_on_return:
+        payment_refresh(attempt_id=attempt_id)
+
+
 def payment_refresh(*, attempt_id: uuid.UUID) -> PaymentAttempt | None:
     """Ask the provider for an open attempt's real state and apply it (a server-side fetch,
-    SPEC §1.3). Used when the customer returns; for PayPal this is where an approval is
-    captured if its webhook has not done it yet."""
+    SPEC §1.3)."""
     attempt = PaymentAttempt.objects.select_related("gateway_config").filter(pk=attempt_id).first()
     if attempt is None or not attempt.is_open or not attempt.provider_reference:
         return attempt
@@ -334,3 +342,37 @@ def _attempt_cancel(*, attempt: PaymentAttempt, code: str) -> PaymentAttempt:
         attempt.failure_code = code
         attempt.save()
     return attempt
+
+
+def gateway_config_connect(
+    *,
+    tenant: Tenant,
+    provider: str,
+    mode: str,
+    public_key: str = "",
+    secret_key: str = "",
+    webhook_secret: str = "",
+    is_active: bool = True,
+) -> PaymentGatewayConfig:
+    """Create or update a tenant's gateway. Without a webhook secret, our webhook URL is
+    registered with the provider, which answers with the secret (Stripe endpoint secret,
+    PayPal webhook id). The provider is called outside any transaction."""
+    try:
+        provider_class(provider)
+    except UnknownProvider:
+        raise Unprocessable(f"Unknown provider {provider!r}.") from None
+    config, _ = PaymentGatewayConfig.objects.update_or_create(
+        tenant=tenant,
+        provider=provider,
+        mode=mode,
+        defaults={"public_key": public_key, "secret_key": secret_key, "is_active": is_active},
+    )
+    if webhook_secret:
+        config.webhook_secret = webhook_secret
+    elif not config.webhook_secret:
+        try:
+            config.webhook_secret = PaymentOrchestrator().register_webhook(config)
+        except (ProviderError, ProviderUnreachable) as exc:
+            raise ProviderUnavailable(f"Could not register the webhook: {exc}") from None
+    config.save(update_fields=["webhook_secret"])
+    return config

@@ -1,8 +1,9 @@
 """The customer's return page: it shows the attempt's status.
 
-Query parameters the provider appends (`tap_id`, `token`, `session_id`, …) are never trusted:
-their presence only prompts one server-side fetch from the provider (SPEC §1.3), which is what
-captures an approved PayPal order when its webhook is late.
+Query parameters the provider appends (`tap_id`, `token`, `session_id`, …) are never trusted.
+For providers that confirm on return (PayPal) their presence prompts one server-side fetch
+(SPEC §1.3), which captures an approved order whose webhook is late; for the others the page
+shows "processing…" until the verified webhook arrives.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from .models import PaymentAttempt
-from .services import payment_abandon
+from .services import payment_abandon, payment_return_visited
 
 
 @require_GET
 def payment_return(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+    if request.GET:  # the provider sent the customer back: a cue, never a proof
+        payment_return_visited(attempt_id=attempt_id)
     attempt = PaymentAttempt.objects.select_related("order", "tenant").filter(pk=attempt_id).first()
     if attempt is None:
         raise Http404("No such payment.")

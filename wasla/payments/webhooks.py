@@ -53,8 +53,6 @@ def webhook_view(request: HttpRequest, provider: str, token: uuid.UUID) -> JsonR
     status, outcome = webhook_receive(config=config, body=request.body, headers=headers)
     if status == 401:
         return problem_response(401, "invalid-signature", "Webhook signature is not valid")
-    if status == 400:
-        return problem_response(400, "unreadable-webhook", "Webhook body cannot be read", outcome)
     return JsonResponse({"status": outcome}, status=status)
 
 
@@ -74,29 +72,57 @@ def webhook_receive(
     try:
         event = orchestrator.handle_webhook(config, request)
     except WebhookPayloadError as exc:
-        _store_rejected(config, body, stored_headers, str(exc))
+        # Signed by the provider but not something we can read: kept for staff, answered 2xx
+        # so the provider does not retry a body that will never parse.
         logger.warning(
-            "webhook rejected: %s provider=%s config=%s", exc, config.provider, config.pk
+            "webhook unreadable: %s provider=%s config=%s", exc, config.provider, config.pk
         )
-        return 400, str(exc)
-    try:
-        with transaction.atomic():
-            stored = WebhookEvent.objects.create(
-                tenant_id=config.tenant_id,
-                gateway_config=config,
-                provider=config.provider,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                headers=stored_headers,
-                body=body.decode("utf-8"),
-                signature_valid=True,
-            )
-    except IntegrityError:
+        _store_verified(
+            config,
+            body,
+            stored_headers,
+            "sha256:" + hashlib.sha256(body).hexdigest(),
+            "",
+            status=WebhookEvent.Status.FAILED,
+            error=str(exc),
+        )
+        return 200, "unreadable"
+    stored = _store_verified(config, body, stored_headers, event.event_id, event.event_type)
+    if stored is None:
         return 200, "duplicate"
     from .tasks import process_webhook_event
 
     process_webhook_event.delay_on_commit(stored.pk)
     return 200, "accepted"
+
+
+def _store_verified(
+    config: PaymentGatewayConfig,
+    body: bytes,
+    headers: dict[str, str],
+    event_id: str,
+    event_type: str,
+    *,
+    status: str = WebhookEvent.Status.RECEIVED,
+    error: str = "",
+) -> WebhookEvent | None:
+    """Insert a verified event once; None when it is already in the inbox."""
+    try:
+        with transaction.atomic():
+            return WebhookEvent.objects.create(
+                tenant_id=config.tenant_id,
+                gateway_config=config,
+                provider=config.provider,
+                event_id=event_id,
+                event_type=event_type,
+                headers=headers,
+                body=_as_text(body),
+                signature_valid=True,
+                status=status,
+                error=error,
+            )
+    except IntegrityError:
+        return None
 
 
 def _store_rejected(
@@ -108,7 +134,7 @@ def _store_rejected(
         provider=config.provider,
         event_id="sha256:" + hashlib.sha256(body).hexdigest(),
         headers=headers,
-        body=body[:REJECTED_BODY_LIMIT].decode("utf-8", errors="replace"),
+        body=_as_text(body[:REJECTED_BODY_LIMIT]),
         signature_valid=False,
         status=WebhookEvent.Status.REJECTED,
         error=reason,
@@ -217,6 +243,11 @@ def _dispute_record(config: PaymentGatewayConfig, event: ProviderEvent) -> None:
         },
     )
     logger.warning("dispute %s recorded for tenant %s", event.provider_reference, config.tenant_id)
+
+
+def _as_text(body: bytes) -> str:
+    # PostgreSQL text cannot hold NUL; a forged body may carry one, a JSON body never does.
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def _finish(event_pk: int, status: str, error: str) -> str:

@@ -17,6 +17,7 @@ from wasla.tenants.models import Tenant
 
 from .models import Product
 
+PROVIDER_LABELS = {"tap": "Tap", "stripe": "Stripe", "paypal": "PayPal"}
 METHOD_LABELS = {
     "mada": "mada",
     "stcpay": "STC Pay",
@@ -35,14 +36,11 @@ def _payment_options(tenant: Tenant) -> list[dict[str, str]]:
             methods = provider_class(provider).methods
         except UnknownProvider:
             continue
-        for method in sorted(methods, key=list(METHOD_LABELS).index):
-            options.append(
-                {
-                    "value": f"{provider}:{method}",
-                    "label": METHOD_LABELS.get(method, method),
-                    "provider": provider,
-                }
-            )
+        for method in sorted(methods, key=lambda m: (m not in METHOD_LABELS, m)):
+            label = METHOD_LABELS.get(method, method)
+            if provider in PROVIDER_LABELS and method != provider:
+                label = f"{label} · {PROVIDER_LABELS[provider]}"
+            options.append({"value": f"{provider}:{method}", "label": label, "provider": provider})
     return options
 
 

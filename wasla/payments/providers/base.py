@@ -121,6 +121,9 @@ class BasePaymentProvider:
     methods: ClassVar[frozenset[str]]
     # Tap recommends confirming every webhook by fetching the charge; others may not need it.
     refetch_on_webhook: ClassVar[bool] = True
+    # The customer's return is a cue to fetch the payment (PayPal: capture the approval);
+    # others wait for the webhook and the return page only shows the status.
+    confirm_on_return: ClassVar[bool] = False
     # Paid outside any provider (cash on delivery): confirmed by a collection, not a webhook.
     collected_offline: ClassVar[bool] = False
 
@@ -136,6 +139,11 @@ class BasePaymentProvider:
 
     def validate_webhook(self, request: WebhookRequest) -> bool:
         raise NotImplementedError
+
+    def register_webhook(self, url: str) -> str:
+        """Subscribe `url` to this account's payment events; returns what verifies them (the
+        endpoint secret or webhook id), or "" when the provider needs no registration."""
+        return ""
 
     def handle_webhook(self, request: WebhookRequest) -> ProviderEvent:
         raise NotImplementedError

@@ -67,6 +67,7 @@ PAYMENT_EVENTS = {
     "PAYMENT.CAPTURE.DECLINED",
 }
 REFUND_EVENTS = {"PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED"}
+WEBHOOK_EVENTS = PAYMENT_EVENTS | REFUND_EVENTS
 TOKEN_MARGIN_SECONDS = 60
 CERT_CACHE_SECONDS = 24 * 3600
 
@@ -79,6 +80,7 @@ class PayPalProvider(BasePaymentProvider):
     name = "paypal"
     methods = frozenset({"paypal"})
     refetch_on_webhook = True  # an approval must be captured; a capture confirmed by the API
+    confirm_on_return = True  # capture at once when the buyer is back, webhook or not
 
     # --- HTTP -------------------------------------------------------------------------------
 
@@ -260,6 +262,14 @@ class PayPalProvider(BasePaymentProvider):
         )
 
     # --- webhooks ---------------------------------------------------------------------------
+
+    def register_webhook(self, url: str) -> str:
+        webhook = self._api(
+            "POST",
+            "v1/notifications/webhooks",
+            {"url": url, "event_types": [{"name": name} for name in sorted(WEBHOOK_EVENTS)]},
+        )
+        return str(webhook["id"])
 
     def validate_webhook(self, request: WebhookRequest) -> bool:
         h = request.headers

@@ -46,11 +46,12 @@ INTENT_EVENTS = {
 }
 REFUND_EVENTS = {"charge.refunded", "refund.created", "refund.updated", "refund.failed"}
 DISPUTE_EVENTS = {"charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed"}
+WEBHOOK_EVENTS = {*SESSION_EVENTS, *INTENT_EVENTS, *REFUND_EVENTS, *DISPUTE_EVENTS}
 
 
 class StripeProvider(BasePaymentProvider):
     name = "stripe"
-    methods = frozenset({"card", "applepay"})
+    methods = frozenset({"card"})
     refetch_on_webhook = False  # the signed event is Stripe's own statement of the object
 
     def _client(self) -> stripe.StripeClient:
@@ -114,6 +115,14 @@ class StripeProvider(BasePaymentProvider):
                 )
         return result
 
+    def register_webhook(self, url: str) -> str:
+        endpoint = self._call(
+            lambda c: c.v1.webhook_endpoints.create(
+                params={"url": url, "enabled_events": sorted(WEBHOOK_EVENTS)}
+            )
+        )
+        return str(endpoint["secret"])
+
     def validate_webhook(self, request: WebhookRequest) -> bool:
         header = request.headers.get("stripe-signature", "")
         secret = self.credentials.webhook_secret
@@ -139,7 +148,7 @@ class StripeProvider(BasePaymentProvider):
             raise WebhookPayloadError(f"unreadable Stripe event: {exc}") from None
         try:
             return self._event(event_id, event_type, obj)
-        except (KeyError, TypeError, ValueError, MoneyError) as exc:
+        except (KeyError, TypeError, ValueError, MoneyError, ProviderUnreachable) as exc:
             raise WebhookPayloadError(f"unreadable Stripe {event_type}: {exc}") from None
 
     def _event(self, event_id: str, event_type: str, obj: Mapping[str, Any]) -> ProviderEvent:
@@ -191,9 +200,10 @@ class StripeProvider(BasePaymentProvider):
 
     def _session_result(self, session: Mapping[str, Any]) -> PaymentResult:
         try:
-            currency = str(session["currency"]).upper()
-            amount = from_minor_units(int(session["amount_total"]), currency)
             reference = str(session["id"])
+            currency = str(session.get("currency") or "").upper()
+            total = session.get("amount_total")
+            amount = from_minor_units(int(total), currency) if total is not None else None
         except (KeyError, TypeError, ValueError, MoneyError) as exc:
             raise ProviderUnreachable(f"unreadable Stripe session: {exc}") from None
         state, paid = session.get("status"), session.get("payment_status")

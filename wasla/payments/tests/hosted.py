@@ -37,16 +37,22 @@ def parse_forms(html: str) -> list[dict]:
 
 
 def pay_on_hosted_page(
-    redirect_url: str, outcome: str = "succeed", otp: str | None = None, max_steps: int = 4
+    redirect_url: str,
+    outcome: str = "succeed",
+    otp: str | None = None,
+    max_steps: int = 4,
+    *,
+    return_to_merchant: bool = True,
 ) -> httpx.Response:
     """Submit `outcome` on every hosted step (payment page, 3DS) until the browser is sent back.
 
-    Returns the final response after redirects (the product's return page)."""
-    with httpx.Client(follow_redirects=True, timeout=30) as client:
-        response = client.get(redirect_url)
+    Returns the final response: the product's return page, or with `return_to_merchant=False`
+    the provider's redirect back to it, not followed (a customer who closed the tab)."""
+    with httpx.Client(timeout=30) as client:
+        response = _follow(client, client.get(redirect_url), return_to_merchant)
         for _ in range(max_steps):
             forms = parse_forms(response.text)
-            if len(forms) != 1 or outcome not in forms[0]["buttons"]:
+            if response.is_redirect or len(forms) != 1 or outcome not in forms[0]["buttons"]:
                 return response
             form = forms[0]
             assert form["method"] == "post"
@@ -54,5 +60,17 @@ def pay_on_hosted_page(
             if "otp" in data:
                 data["otp"] = otp or "123456"
             data["outcome"] = outcome
-            response = client.post(urljoin(str(response.url), form["action"]), data=data)
+            posted = client.post(urljoin(str(response.url), form["action"]), data=data)
+            response = _follow(client, posted, return_to_merchant)
         raise AssertionError("hosted page never finished")
+
+
+def _follow(client: httpx.Client, response: httpx.Response, to_merchant: bool) -> httpx.Response:
+    for _ in range(10):
+        if not response.is_redirect:
+            return response
+        target = urljoin(str(response.url), response.headers["location"])
+        if not to_merchant and "/sandbox/" not in target:
+            return response
+        response = client.get(target)
+    raise AssertionError("too many redirects")

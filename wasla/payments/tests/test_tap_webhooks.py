@@ -232,3 +232,14 @@ def test_concurrent_confirmations_of_one_attempt_create_one_settlement(
     assert SettlementRecord.objects.filter(payment_attempt=attempt).count() == 1
     order = Order.objects.get(pk=attempt.order_id)
     assert order.status == "paid"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body", [b"\x00\xff\xfe garbage", b"", b"[]", b'{"id": null}', b"\xc3\x28"]
+)
+def test_junk_bodies_are_rejected_and_kept_for_audit(tap_config, body):
+    url = reverse("webhook", kwargs={"provider": "tap", "token": tap_config.webhook_token})
+    response = Client().post(url, body, content_type="application/json", HTTP_HASHSTRING="ab" * 32)
+    assert response.status_code == 401
+    assert WebhookEvent.objects.get().status == "rejected"

@@ -9,7 +9,8 @@ from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
 from wasla.tenants.models import ApiToken
 
-pytestmark = pytest.mark.django_db
+# Seeding connects the demo gateways, which registers webhooks with the sandbox over HTTP.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 
 def _seed() -> dict:
@@ -25,11 +26,14 @@ def test_seed_demo_prints_what_the_acceptance_checks_need_and_reuses_data():
     assert first["staff"]["username"] == "staff" and first["staff"]["password"]
     for tenant in second["tenants"]:
         assert tenant["api_token"].startswith("wsl_")
-        (gateway,) = tenant["gateways"]
-        assert gateway["provider"] == "tap" and gateway["mode"] == "sandbox"
-        assert gateway["secret_key"].startswith("sk_test_")
-        assert "/webhooks/tap/" in gateway["webhook_url"]
-    assert PaymentGatewayConfig.objects.count() == 2  # reused, not duplicated
+        gateways = {g["provider"]: g for g in tenant["gateways"]}
+        assert set(gateways) == {"tap", "stripe", "paypal", "cod"}
+        assert all(g["mode"] == "sandbox" for g in gateways.values())
+        assert gateways["tap"]["secret_key"].startswith("sk_test_")
+        assert gateways["stripe"]["webhook_secret"].startswith("whsec_")  # registered
+        assert gateways["paypal"]["webhook_secret"]  # the PayPal webhook id
+        assert "/webhooks/tap/" in gateways["tap"]["webhook_url"]
+    assert PaymentGatewayConfig.objects.count() == 8  # reused, not duplicated
     assert (
         first["tenants"][0]["gateways"][0]["secret_key"]
         == second["tenants"][0]["gateways"][0]["secret_key"]
@@ -44,7 +48,7 @@ def test_seed_demo_prints_what_the_acceptance_checks_need_and_reuses_data():
 
 def test_live_gateway_secrets_are_never_printed():
     _seed()
-    config = PaymentGatewayConfig.objects.filter(tenant__slug="nakheel").get()
+    config = PaymentGatewayConfig.objects.filter(tenant__slug="nakheel", provider="tap").get()
     PaymentGatewayConfig.objects.create(
         tenant=config.tenant, provider="tap", mode="live", secret_key="sk_live_do_not_print"
     )
@@ -62,7 +66,14 @@ def test_store_pages_and_bad_choices():
     product_url = home.content.decode().split('href="/store/nakheel/products/')[1].split('"')[0]
     page = client.get(f"/store/nakheel/products/{product_url}")
     assert page.status_code == 200
-    for method in (b"tap:mada", b"tap:stcpay", b"tap:card"):
+    for method in (
+        b"tap:mada",
+        b"tap:stcpay",
+        b"tap:card",
+        b"stripe:card",
+        b"paypal:paypal",
+        b"cod:cod",
+    ):
         assert method in page.content
     bad = client.post(f"/store/nakheel/products/{product_url}", {"payment": "tap:bitcoin"})
     assert bad.status_code == 400

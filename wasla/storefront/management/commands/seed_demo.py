@@ -14,10 +14,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
 from wasla.payments.models import PaymentGatewayConfig
 from wasla.payments.orchestrator import webhook_url
+from wasla.payments.services import gateway_config_connect
 from wasla.storefront.models import Product
 from wasla.tenants.models import ApiToken, Tenant
 from wasla.tenants.services import api_token_create, api_token_revoke
@@ -49,6 +49,7 @@ TENANTS = [
     },
 ]
 DEMO_TOKEN_NAME = "demo"
+PROVIDERS = ("tap", "stripe", "paypal", "cod")
 STAFF_USERNAME = "staff"
 
 
@@ -58,7 +59,6 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
         result: dict[str, Any] = {"tenants": [], "staff": self._staff()}
         for spec in TENANTS:
@@ -98,23 +98,29 @@ class Command(BaseCommand):
                 name=name,
                 defaults={"description": description, "price": Decimal(price)},
             )
-        PaymentGatewayConfig.objects.get_or_create(
-            tenant=tenant,
-            provider="tap",
-            mode=PaymentGatewayConfig.Mode.SANDBOX,
-            defaults={
-                "public_key": "pk_test_" + secrets.token_hex(12),
-                "secret_key": "sk_test_" + secrets.token_hex(16),
-                "webhook_secret": "",
-            },
-        )
+        for provider, public_key, secret_key in _sandbox_credentials(tenant.slug):
+            existing = (
+                PaymentGatewayConfig.objects.for_tenant(tenant)
+                .filter(provider=provider, mode=PaymentGatewayConfig.Mode.SANDBOX)
+                .first()
+            )
+            if existing is None or not existing.webhook_secret:
+                # Connecting registers our webhook URL with the provider's sandbox over HTTP
+                # (Stripe, PayPal); keys already issued are kept.
+                gateway_config_connect(
+                    tenant=tenant,
+                    provider=provider,
+                    mode=PaymentGatewayConfig.Mode.SANDBOX,
+                    public_key=existing.public_key if existing else public_key,
+                    secret_key=existing.secret_key if existing else secret_key,
+                )
         for token in ApiToken.objects.for_tenant(tenant).filter(
             name=DEMO_TOKEN_NAME, revoked_at__isnull=True
         ):
             api_token_revoke(token=token)
         _, plaintext = api_token_create(tenant=tenant, name=DEMO_TOKEN_NAME)
         gateways = []
-        for gw in PaymentGatewayConfig.objects.for_tenant(tenant).order_by("provider"):
+        for gw in PaymentGatewayConfig.objects.for_tenant(tenant).order_by("provider", "mode"):
             entry: dict[str, Any] = {
                 "provider": gw.provider,
                 "mode": gw.mode,
@@ -136,3 +142,14 @@ class Command(BaseCommand):
             "api_token": plaintext,
             "gateways": gateways,
         }
+
+
+def _sandbox_credentials(slug: str) -> list[tuple[str, str, str]]:
+    """Fresh random sandbox keys, used only when a gateway is first connected."""
+    token = secrets.token_hex
+    return [
+        ("tap", "pk_test_" + token(12), "sk_test_" + token(16)),
+        ("stripe", "pk_test_" + token(12), "sk_test_" + token(16)),
+        ("paypal", f"demo-{slug}-" + token(8), "paypal-secret-" + token(16)),
+        ("cod", "", ""),
+    ]

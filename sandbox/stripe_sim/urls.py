@@ -1,0 +1,36 @@
+from django.urls import path, re_path
+
+from sandbox.stripe_sim import pages, views
+
+app_name = "sandbox_stripe"
+
+# The official client calls `{base}/v1/...` without trailing slashes; ids are path segments.
+urlpatterns = [
+    path("v1/checkout/sessions", views.sessions_api, name="sessions"),
+    path("v1/checkout/sessions/<str:session_id>", views.session_api, name="session"),
+    path(
+        "v1/checkout/sessions/<str:session_id>/expire",
+        views.session_expire_api,
+        name="session-expire",
+    ),
+    path(
+        "v1/checkout/sessions/<str:session_id>/line_items",
+        views.session_line_items_api,
+        name="session-line-items",
+    ),
+    path("v1/payment_intents/<str:intent_id>", views.payment_intent_api, name="payment-intent"),
+    path("v1/charges/<str:charge_id>", views.charge_api, name="charge"),
+    path("v1/refunds", views.refunds_api, name="refunds"),
+    path("v1/refunds/<str:refund_id>", views.refund_api, name="refund"),
+    path("v1/webhook_endpoints", views.webhook_endpoints_api, name="webhook-endpoints"),
+    path(
+        "v1/webhook_endpoints/<str:endpoint_id>",
+        views.webhook_endpoint_api,
+        name="webhook-endpoint",
+    ),
+    path("v1/events/<str:event_id>", views.event_api, name="event"),
+    re_path(r"^v1/", views.unrecognized_api, name="unrecognized"),
+    path("pay/<str:session_id>/", pages.pay_page, name="pay"),
+    path("pay/<str:session_id>/3ds/", pages.threeds_page, name="3ds"),
+    path("_control/", views.control_api, name="control"),
+]
