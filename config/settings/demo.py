@@ -20,9 +20,13 @@ _defaults = {
 for _name, _value in _defaults.items():
     os.environ.setdefault(_name, _value)
 os.environ.setdefault("WASLA_SANDBOX_BASE_URL", os.environ["WASLA_PUBLIC_BASE_URL"])
-os.environ.setdefault(
-    "WASLA_TAP_SANDBOX_URL", os.environ["WASLA_SANDBOX_BASE_URL"] + "/sandbox/tap"
-)
+for _provider in ("tap", "stripe", "paypal"):
+    os.environ.setdefault(
+        f"WASLA_{_provider.upper()}_SANDBOX_URL",
+        os.environ["WASLA_SANDBOX_BASE_URL"] + f"/sandbox/{_provider}",
+    )
+# The PayPal sandbox serves its webhook certificate from this server.
+os.environ.setdefault("WASLA_PAYPAL_CERT_HOSTS", "*.paypal.com,127.0.0.1,localhost")
 
 from .base import *  # noqa: E402,F403
 from .base import INSTALLED_APPS  # noqa: E402

@@ -107,7 +107,13 @@ class ProviderError(Exception):
 
 
 class ProviderUnreachable(Exception):
-    """No usable answer (timeout, connection error, 5xx): the outcome is unknown."""
+    """No usable answer (connection error, 5xx, 429): the outcome is unknown. Safe to retry
+    with the same idempotency key."""
+
+
+class ProviderTimeout(ProviderUnreachable):
+    """The provider got the request but did not answer in time: the outcome is unknown and
+    the request is not retried; reconciliation finds out what happened."""
 
 
 class WebhookPayloadError(Exception):

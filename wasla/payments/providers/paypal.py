@@ -43,6 +43,7 @@ from .base import (
     PaymentStatus,
     ProviderError,
     ProviderEvent,
+    ProviderTimeout,
     ProviderUnreachable,
     WebhookPayloadError,
     WebhookRequest,
@@ -139,8 +140,10 @@ class PayPalProvider(BasePaymentProvider):
         try:
             with self._http() as client:
                 response = client.request(method, path, **kwargs)
+        except httpx.ConnectTimeout as exc:
+            raise ProviderUnreachable(f"PayPal unreachable: {type(exc).__name__}") from None
         except httpx.TimeoutException as exc:
-            raise ProviderUnreachable(f"PayPal timed out: {type(exc).__name__}") from None
+            raise ProviderTimeout(f"PayPal timed out: {type(exc).__name__}") from None
         except httpx.TransportError as exc:
             raise ProviderUnreachable(f"PayPal unreachable: {type(exc).__name__}") from None
         if response.status_code >= 500 or response.status_code == 429:

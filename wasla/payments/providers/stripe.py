@@ -26,6 +26,7 @@ from .base import (
     PaymentStatus,
     ProviderError,
     ProviderEvent,
+    ProviderTimeout,
     ProviderUnreachable,
     WebhookPayloadError,
     WebhookRequest,
@@ -229,8 +230,12 @@ class StripeProvider(BasePaymentProvider):
         """Run one API call; plain dicts out, our two error kinds for failures."""
         try:
             return dict(call(self._client()).to_dict())
-        except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        except stripe.APIConnectionError as exc:
+            if "timed out" in str(exc).lower():
+                raise ProviderTimeout(f"Stripe timed out: {type(exc).__name__}") from None
             raise ProviderUnreachable(f"Stripe unreachable: {type(exc).__name__}") from None
+        except stripe.RateLimitError:
+            raise ProviderUnreachable("Stripe answered 429") from None
         except stripe.StripeError as exc:
             status = getattr(exc, "http_status", None) or 0
             if status >= 500 or isinstance(exc, stripe.APIError):

@@ -29,6 +29,7 @@ from .base import (
     PaymentStatus,
     ProviderError,
     ProviderEvent,
+    ProviderTimeout,
     ProviderUnreachable,
     WebhookPayloadError,
     WebhookRequest,
@@ -118,8 +119,10 @@ class TapProvider(BasePaymentProvider):
                 response = client.request(
                     method, path, content=dumps(payload) if payload is not None else None
                 )
+        except httpx.ConnectTimeout as exc:
+            raise ProviderUnreachable(f"Tap unreachable: {type(exc).__name__}") from None
         except httpx.TimeoutException as exc:
-            raise ProviderUnreachable(f"Tap timed out: {type(exc).__name__}") from None
+            raise ProviderTimeout(f"Tap timed out: {type(exc).__name__}") from None
         except httpx.TransportError as exc:
             raise ProviderUnreachable(f"Tap unreachable: {type(exc).__name__}") from None
         if response.status_code >= 500 or response.status_code == 429:

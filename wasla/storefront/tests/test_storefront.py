@@ -82,3 +82,23 @@ def test_store_pages_and_bad_choices():
     assert b"STC Pay needs" in no_phone.content
     assert not PaymentAttempt.objects.exists()
     assert not Order.objects.exists()
+
+
+def test_demo_settings_point_every_provider_at_the_local_sandbox():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WASLA_", "DATABASE_URL"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.demo", PORT="8123")
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print({p: u['sandbox'] for p, u in s.WASLA_PROVIDER_BASE_URLS.items()}); "
+        "print(s.WASLA_PROVIDER_OPTIONS['paypal']['cert_hosts'], s.DATABASES['default']['ENGINE'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    for provider in ("tap", "stripe", "paypal"):
+        assert f"'{provider}': 'http://127.0.0.1:8123/sandbox/{provider}'" in out
+    assert "127.0.0.1" in out and "sqlite3" in out
