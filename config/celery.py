@@ -1,4 +1,16 @@
+"""The Celery app: configured from Django's CELERY_* settings, tasks found in each app's tasks.py
+(and the modules listed in CELERY_IMPORTS), periodic tasks registered here for beat.
+
+Beat (`celery -A config beat`) runs:
+- `payments.webhooks_sweep` every WASLA_WEBHOOK_SWEEP_INTERVAL_SECONDS (30): re-drives webhook
+  events left `received` (a broker that was down, a worker that died, a retry that is due);
+- `payments.reconcile` every WASLA_RECONCILE_INTERVAL_SECONDS (300): re-fetches payments left
+  pending from their provider.
+Each entry expires after one interval, so sweeps queued while no worker ran do not pile up.
+"""
+
 import os
+from typing import Any
 
 from celery import Celery
 
@@ -7,3 +19,24 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 app = Celery("wasla")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _register_periodic_tasks(sender: Celery, **kwargs: Any) -> None:
+    # Runs once Django's settings are loaded, so the intervals can come from them.
+    from django.conf import settings
+
+    periodic = {
+        "webhooks-sweep": (
+            "payments.webhooks_sweep",
+            float(getattr(settings, "WASLA_WEBHOOK_SWEEP_INTERVAL_SECONDS", 30)),
+        ),
+        "payments-reconcile": (
+            "payments.reconcile",
+            float(getattr(settings, "WASLA_RECONCILE_INTERVAL_SECONDS", 300)),
+        ),
+    }
+    for name, (task, every) in periodic.items():
+        sender.add_periodic_task(
+            every, sender.signature(task, options={"expires": every}), name=name
+        )

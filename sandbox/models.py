@@ -1,8 +1,10 @@
-"""State of the provider simulators. Here: the Tap Payments v2 charges API.
+"""State of the provider simulators. Here: the Tap Payments v2 charges and refunds API.
 
 `TapCharge` simulates a charge at Tap (`POST/GET/PUT /v2/charges`), paid through the sandbox's
-hosted page or, for STC Pay, an OTP update. `TapSandboxKnobs` holds the fault knobs that make
-webhook delivery misbehave on purpose.
+hosted page or, for STC Pay, an OTP update. `TapRefund` simulates a refund of a captured charge
+(`POST/GET /v2/refunds`, or one made in Tap's dashboard). `TapSandboxKnobs` holds the fault knobs
+that make webhook delivery and the API misbehave on purpose; `TapHeldWebhook` is a webhook the
+"hold" knob kept back until a flush.
 
 Invariants:
 - A charge belongs to the secret key that created it and is invisible to every other key. The key
@@ -11,13 +13,19 @@ Invariants:
   original charge instead of creating a second one.
 - Status leaves INITIATED exactly once, under a row lock, and a final state never changes again;
   the webhook goes out only after that change is committed.
+- Refunds never exceed what the charge captured: `amount_refunded` moves under the charge's row
+  lock and a check constraint holds it within `amount`. `reference.merchant` is unique per key,
+  so a replayed refund request returns the original refund.
 """
 
 from __future__ import annotations
 
-from django.db import models
-from django.db.models import Q
+from decimal import Decimal
 
+from django.db import models
+from django.db.models import F, Q
+
+from sandbox.faults import FaultKnobs
 from sandbox.tap.jsonfmt import DecimalJSONDecoder, DecimalJSONEncoder
 
 
@@ -51,6 +59,7 @@ class TapCharge(models.Model):
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.INITIATED)
     amount = models.DecimalField(max_digits=13, decimal_places=3)
+    amount_refunded = models.DecimalField(max_digits=13, decimal_places=3, default=Decimal(0))
     currency = models.CharField(max_length=3)
     source_id = models.CharField(max_length=32, choices=Source.choices)
     # Filled once known: at creation for mada and STC Pay, when a card is entered for cards.
@@ -99,6 +108,10 @@ class TapCharge(models.Model):
                 name="sandbox_tapcharge_idempotent_per_key",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="sandbox_tapcharge_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(amount_refunded__gte=0) & Q(amount_refunded__lte=F("amount")),
+                name="sandbox_tapcharge_refunds_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,8 +125,88 @@ class TapCharge(models.Model):
     def is_card(self) -> bool:
         return self.source_id in (self.Source.ALL, self.Source.CARD)
 
+    @property
+    def amount_refundable(self) -> Decimal:
+        return self.amount - self.amount_refunded
 
-class TapSandboxKnobs(models.Model):
+
+class TapRefund(models.Model):
+    class Status(models.TextChoices):
+        REFUNDED = "REFUNDED"
+
+    class Reason(models.TextChoices):
+        DUPLICATE = "duplicate"
+        FRAUDULENT = "fraudulent"
+        REQUESTED_BY_CUSTOMER = "requested_by_customer"
+
+    id = models.CharField(primary_key=True, max_length=40)
+    charge = models.ForeignKey(TapCharge, on_delete=models.CASCADE, related_name="refunds")
+    # The charge's key digest again: the idempotency constraint cannot reach across the relation.
+    key_digest = models.CharField(max_length=64, db_index=True)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REFUNDED)
+    amount = models.DecimalField(max_digits=13, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    description = models.TextField(blank=True, default="")
+    metadata = _json_field()
+
+    ref_merchant = models.CharField(max_length=255, blank=True, default="")
+    ref_gateway = models.CharField(max_length=64)
+    ref_payment = models.CharField(max_length=64)
+
+    response_code = models.CharField(max_length=8, default="000")
+    response_message = models.CharField(max_length=64, default="Refunded")
+    created_ms = models.BigIntegerField()
+
+    # Where the webhook goes: the refund's own post.url, else the charge's.
+    post_url = models.TextField(blank=True, default="")
+    post_status = models.CharField(max_length=16, default="PENDING")
+    post_attempt = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key_digest", "ref_merchant"],
+                condition=~Q(ref_merchant=""),
+                name="sandbox_taprefund_merchant_reference_per_key",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="sandbox_taprefund_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.amount} {self.currency} {self.status}"
+
+
+class TapHeldWebhook(models.Model):
+    """A webhook the "hold" knob kept back: the exact body and signature, sent on a flush.
+
+    Held in creation order (the auto id), so a flush can replay them in order or reversed.
+    """
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge"
+        REFUND = "refund"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    object_id = models.CharField(max_length=40)
+    url = models.TextField()
+    body = models.TextField()
+    hashstring = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} -> {self.url}"
+
+
+class TapSandboxKnobs(FaultKnobs):
     """Global fault knobs of the Tap simulator: one row, id 1; no row means the defaults."""
 
     class Webhook(models.TextChoices):
@@ -121,6 +214,7 @@ class TapSandboxKnobs(models.Model):
         DROP = "drop"  # settle the charge but deliver nothing
         DUPLICATE = "duplicate"  # deliver the same body twice
         BAD_SIGNATURE = "bad_signature"  # sign with a key that is not the merchant's
+        HOLD = "hold"  # keep every webhook back until a flush
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     webhook = models.CharField(max_length=16, choices=Webhook.choices, default=Webhook.SEND)
@@ -131,4 +225,4 @@ class TapSandboxKnobs(models.Model):
         constraints = [models.CheckConstraint(condition=Q(id=1), name="sandbox_tapknobs_singleton")]
 
     def __str__(self) -> str:
-        return f"webhook={self.webhook}"
+        return f"webhook={self.webhook} api={self.api}"

@@ -151,13 +151,58 @@ WASLA_PROVIDER_TIMEOUTS = {"connect": 5.0, "read": 20.0}
 WASLA_CURRENCIES = env.list("WASLA_CURRENCIES", default=["SAR"])
 WASLA_DEFAULT_FIXED_FEE = env("WASLA_DEFAULT_FIXED_FEE", default="1.00")
 
-# Celery: Redis broker in production; eager in the demo and tests.
+# Celery: Redis broker in production; eager in the demo and tests. Tasks are idempotent and
+# acked late, so a task whose worker dies is run again. Publishing fails fast when Redis is
+# down or hangs (one retry, short socket timeouts, a few seconds at worst): a webhook is safe in
+# PostgreSQL before it is queued and the sweeper queues it again, so waiting on the broker would
+# only keep the provider's delivery waiting. `visibility_timeout`: how long a message taken by a
+# worker that vanished stays invisible before Redis hands it to another worker.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0),
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600),
+}
+
+# --- Webhook pipeline (wasla/payments/webhooks.py): retries scheduled in the inbox table.
+# A try that cannot finish (provider unreachable, the object not there yet, an unexpected error)
+# is retried after RETRY_BASE_SECONDS * 2**(n-1), capped at RETRY_MAX_SECONDS, +/- JITTER of it;
+# after MAX_ATTEMPTS tries (MAX_UNEXPECTED_ATTEMPTS for unexpected errors) it ends `failed`, or
+# `ignored` when what it refers to never showed up. The sweeper (beat, every
+# SWEEP_INTERVAL_SECONDS) re-drives what is due, and `received` events left SWEEP_STALE_SECONDS
+# with nothing scheduled; a queued or running event is left alone for SWEEP_LEASE_SECONDS.
+WASLA_WEBHOOK_MAX_ATTEMPTS = env.int("WASLA_WEBHOOK_MAX_ATTEMPTS", default=8)
+WASLA_WEBHOOK_MAX_UNEXPECTED_ATTEMPTS = env.int("WASLA_WEBHOOK_MAX_UNEXPECTED_ATTEMPTS", default=3)
+WASLA_WEBHOOK_RETRY_BASE_SECONDS = env.float("WASLA_WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WASLA_WEBHOOK_RETRY_MAX_SECONDS = env.float("WASLA_WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+WASLA_WEBHOOK_RETRY_JITTER = env.float("WASLA_WEBHOOK_RETRY_JITTER", default=0.2)
+WASLA_WEBHOOK_SWEEP_INTERVAL_SECONDS = env.float(
+    "WASLA_WEBHOOK_SWEEP_INTERVAL_SECONDS", default=30.0
+)
+WASLA_WEBHOOK_SWEEP_STALE_SECONDS = env.float("WASLA_WEBHOOK_SWEEP_STALE_SECONDS", default=120.0)
+WASLA_WEBHOOK_SWEEP_LEASE_SECONDS = env.float("WASLA_WEBHOOK_SWEEP_LEASE_SECONDS", default=300.0)
+WASLA_WEBHOOK_SWEEP_BATCH_SIZE = env.int("WASLA_WEBHOOK_SWEEP_BATCH_SIZE", default=100)
+WASLA_RECONCILE_INTERVAL_SECONDS = env.float("WASLA_RECONCILE_INTERVAL_SECONDS", default=300.0)
+# --- end of webhook pipeline
 
 LOGGING = {
     "version": 1,
@@ -171,3 +216,27 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# --- Provider call resilience and reconciliation (wasla/payments/resilience.py, reconciliation.py)
+# Retries of a provider call that got no usable answer (connection error, 5xx, 429), always with
+# the same request and idempotency key; a read timeout is never retried (reconciliation decides).
+WASLA_PROVIDER_RETRY = {
+    "attempts": env.int("WASLA_PROVIDER_RETRY_ATTEMPTS", default=3),
+    "initial_wait": env.float("WASLA_PROVIDER_RETRY_INITIAL_WAIT", default=0.2),
+    "max_wait": env.float("WASLA_PROVIDER_RETRY_MAX_WAIT", default=1.0),
+    "jitter": env.float("WASLA_PROVIDER_RETRY_JITTER", default=0.1),
+}
+# One circuit per gateway config, shared through CACHES["default"]: opens after
+# `failure_threshold` consecutive failures within `failure_window` seconds, refuses calls for
+# `reset_timeout` seconds, then lets one trial call through.
+WASLA_CIRCUIT_BREAKER = {
+    "failure_threshold": env.int("WASLA_CIRCUIT_FAILURE_THRESHOLD", default=5),
+    "reset_timeout": env.int("WASLA_CIRCUIT_RESET_TIMEOUT", default=30),
+    "failure_window": env.int("WASLA_CIRCUIT_FAILURE_WINDOW", default=120),
+}
+# Attempts still created/pending after this many minutes are re-fetched from their provider by
+# the `payments.reconcile` task (schedule it in Celery beat) and `manage.py reconcile`.
+WASLA_RECONCILE_PENDING_AFTER_MINUTES = env.int("WASLA_RECONCILE_PENDING_AFTER_MINUTES", default=15)
+# Workers register the reconcile task, which lives outside tasks.py.
+CELERY_IMPORTS = ["wasla.payments.reconciliation"]
+# --- end of provider call resilience and reconciliation

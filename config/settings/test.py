@@ -11,6 +11,7 @@ _defaults = {
     "WASLA_SANDBOX": "1",
     "WASLA_PAYPAL_CERT_HOSTS": "*.paypal.com,127.0.0.1,localhost",
     "CELERY_TASK_ALWAYS_EAGER": "1",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/2",
 }
 for _name, _value in _defaults.items():
     os.environ.setdefault(_name, _value)

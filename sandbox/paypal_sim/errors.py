@@ -131,6 +131,23 @@ def error_response(error: PayPalApiError, *, api: str) -> HttpResponse:
     )
 
 
+def internal_error_response(*, api: str) -> HttpResponse:
+    """500 INTERNAL_SERVER_ERROR, as PayPal answers when it failed on its side (no details)."""
+    body = {
+        "name": "INTERNAL_SERVER_ERROR",
+        "message": "An internal server error has occurred.",
+        "debug_id": debug_id(),
+        "links": [
+            {
+                "href": f"https://developer.paypal.com/docs/api/{api}/#errors",
+                "rel": "information_link",
+                "method": "GET",
+            }
+        ],
+    }
+    return HttpResponse(dumps(body), status=500, content_type="application/json")
+
+
 @dataclass
 class OAuthError(Exception):
     """Ends a token request with an OAuth2 error body."""

@@ -14,7 +14,8 @@ Invariants:
 - An order is approved at most once and captured at most once (one capture row per order), each
   under a row lock; refunds never exceed the captured amount (a check constraint).
 - Webhook events are stored in the same transaction as the change they announce, and delivered
-  only after that transaction committed.
+  only after that transaction committed (at once, later, or on a flush when the "hold" knob kept
+  them back as `PaypalHeldEvent`s).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+
+from sandbox.faults import FaultKnobs
 
 AMOUNT_DIGITS = 14
 AMOUNT_PLACES = 3
@@ -115,6 +118,10 @@ class PaypalOrder(models.Model):
     brand_name = models.CharField(max_length=127, blank=True, default="")
     user_action = models.CharField(max_length=16, default="CONTINUE")
     shipping_preference = models.CharField(max_length=24, default="GET_FROM_FILE")
+
+    # Scheme and host the order was created through; links made later without a request (a
+    # dashboard refund) are built on it.
+    origin = models.CharField(max_length=255, blank=True, default="")
 
     payer_id = models.CharField(max_length=13, blank=True, default="")
     # Set when the payer chose "decline" on the hosted page: the capture will be DECLINED.
@@ -236,6 +243,9 @@ class PaypalWebhookEvent(models.Model):
     resource_type = models.CharField(max_length=32)
     resource_id = models.CharField(max_length=17)
     body = models.TextField()
+    # Scheme and host of the simulator when the event happened: a delivery made later (delayed,
+    # flushed) points PAYPAL-CERT-URL there too.
+    origin = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField()
 
     class Meta:
@@ -243,6 +253,24 @@ class PaypalWebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} {self.event_type}"
+
+
+class PaypalHeldEvent(models.Model):
+    """An event the "hold" knob kept back; a flush delivers it (signed then) and deletes the row.
+
+    The auto id keeps the order the events happened in, for forward and reverse flushes.
+    """
+
+    event = models.ForeignKey(PaypalWebhookEvent, on_delete=models.CASCADE, related_name="+")
+    # The webhooks a resend named; empty means every webhook subscribed to the event.
+    webhook_ids = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"held {self.event_id}"
 
 
 class PaypalWebhookDelivery(models.Model):
@@ -286,7 +314,7 @@ class PaypalSigningKey(models.Model):
         return self.cert_id
 
 
-class PaypalSandboxKnobs(models.Model):
+class PaypalSandboxKnobs(FaultKnobs):
     """Global fault knobs of the PayPal simulator: one row, id 1; no row means the defaults."""
 
     class Webhook(models.TextChoices):
@@ -295,6 +323,7 @@ class PaypalSandboxKnobs(models.Model):
         DUPLICATE = "duplicate"  # deliver every event twice (same event id, new transmission)
         BAD_SIGNATURE = "bad_signature"  # sign a different message with the sandbox key
         FOREIGN_CERT = "foreign_cert"  # sign with another key, cert URL on a foreign host
+        HOLD = "hold"  # store the event, deliver it only on a flush
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     webhook = models.CharField(max_length=16, choices=Webhook.choices, default=Webhook.SEND)
@@ -307,4 +336,4 @@ class PaypalSandboxKnobs(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"webhook={self.webhook}"
+        return f"webhook={self.webhook} api={self.api}"

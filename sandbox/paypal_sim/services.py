@@ -3,7 +3,9 @@
 State changes happen under row locks in `transaction.atomic(durable=True)` blocks, so two
 concurrent requests settle once and the change is committed before any webhook goes out (the
 receiver calls the API back from another connection). Webhook events are stored inside those
-blocks and delivered afterwards by `event_deliver`.
+blocks and delivered afterwards by `event_deliver` (at once, `delay_seconds` later from a
+background thread, or held for `flush`, as the fault knobs say). `dashboard_refund` is an entry
+point of its own: it refunds as the API would and delivers what that caused.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import httpx
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
+from sandbox.faults import flush_order_check, run_later
 from sandbox.paypal_sim import errors
-from sandbox.paypal_sim.currencies import amount_format
+from sandbox.paypal_sim.currencies import amount_format, amount_is_exact
 from sandbox.paypal_sim.errors import PayPalApiError
-from sandbox.paypal_sim.jsonfmt import dumps, dumps_bytes
+from sandbox.paypal_sim.jsonfmt import dumps, dumps_bytes, loads
 from sandbox.paypal_sim.keys import digest, digest_matches
 from sandbox.paypal_sim.knobs import knobs_get
 from sandbox.paypal_sim.links import Urls
@@ -34,6 +39,7 @@ from sandbox.paypal_sim.models import (
     PaypalAccessToken,
     PaypalAccount,
     PaypalCapture,
+    PaypalHeldEvent,
     PaypalIdempotentResponse,
     PaypalOrder,
     PaypalRefund,
@@ -60,7 +66,7 @@ from sandbox.paypal_sim.signing import (
     signing_key_get,
     transmission_time_format,
 )
-from sandbox.paypal_sim.validation import OrderRequest, RefundRequest, VerifyRequest
+from sandbox.paypal_sim.validation import Money, OrderRequest, RefundRequest, VerifyRequest
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +225,7 @@ def _event_create(
         resource_type=resource_type,
         resource_id=resource_id,
         body=dumps(envelope),
+        origin=urls.origin,
         created_at=now,
     )
 
@@ -277,6 +284,7 @@ def order_create(
                 brand_name=request.brand_name,
                 user_action=request.user_action,
                 shipping_preference=request.shipping_preference,
+                origin=urls.origin,
                 created_at=now,
                 updated_at=now,
             )
@@ -610,32 +618,39 @@ def _webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> tuple[in
     return response.status_code, ""
 
 
-def event_deliver(
-    *, event_id: str, urls: Urls, now: dt.datetime, webhook_ids: tuple[str, ...] = ()
-) -> int:
-    """POST the stored event to every subscribed webhook of its account (or to `webhook_ids`),
-    as the fault knobs say; returns the number of deliveries attempted.
-
-    Never raises for a failing receiver: each attempt is recorded as a PaypalWebhookDelivery.
-    """
-    event = PaypalWebhookEvent.objects.get(pk=event_id)
-    mode = knobs_get().webhook
-    if mode == Webhook.DROP:
-        logger.info("paypal sandbox event %s not delivered (mode=drop)", event_id)
-        return 0
+def _event_targets(
+    event: PaypalWebhookEvent, webhook_ids: tuple[str, ...] | list[str]
+) -> list[PaypalWebhook]:
+    """The webhooks `webhook_ids` names, or else those of the account subscribed to the event."""
     webhooks = PaypalWebhook.objects.filter(account_id=event.account_id)
     if webhook_ids:
-        webhooks = webhooks.filter(pk__in=webhook_ids)
+        return list(webhooks.filter(pk__in=webhook_ids))
+    return [webhook for webhook in webhooks if webhook.wants(event.event_type)]
+
+
+def _event_send(
+    *,
+    event: PaypalWebhookEvent,
+    webhooks: list[PaypalWebhook],
+    mode: str,
+    urls: Urls,
+    now: dt.datetime | None = None,
+) -> int:
+    """POST the stored event to `webhooks`, signed at `now` (or when it goes out); every attempt
+    is recorded as a PaypalWebhookDelivery. Returns the deliveries attempted; never raises for a
+    failing receiver."""
     body = event.body.encode("utf-8")
     cert_url = urls.certificate(signing_key_get().cert_id)
     repeats = 2 if mode == Webhook.DUPLICATE else 1
     attempted = 0
     for webhook in webhooks:
-        if not webhook_ids and not webhook.wants(event.event_type):
-            continue
         for _ in range(repeats):
             headers = _delivery_headers(
-                mode=mode, body=body, webhook_id=webhook.id, cert_url=cert_url, now=now
+                mode=mode,
+                body=body,
+                webhook_id=webhook.id,
+                cert_url=cert_url,
+                now=timezone.now() if now is None else now,
             )
             status, error = _webhook_post(url=webhook.url, body=body, headers=headers)
             PaypalWebhookDelivery.objects.create(
@@ -650,6 +665,135 @@ def event_deliver(
             )
             attempted += 1
     return attempted
+
+
+def event_deliver(
+    *, event_id: str, urls: Urls, now: dt.datetime, webhook_ids: tuple[str, ...] = ()
+) -> int:
+    """POST the stored event to every subscribed webhook of its account (or to `webhook_ids`),
+    as the fault knobs say; returns the number of deliveries attempted (or scheduled, when
+    delayed). A held event waits for `flush`.
+
+    Never raises for a failing receiver: each attempt is recorded as a PaypalWebhookDelivery.
+    """
+    event = PaypalWebhookEvent.objects.get(pk=event_id)
+    knobs = knobs_get()
+    mode = knobs.webhook
+    if mode == Webhook.DROP:
+        logger.info("paypal sandbox event %s not delivered (mode=drop)", event_id)
+        return 0
+    if mode == Webhook.HOLD:
+        PaypalHeldEvent.objects.create(event=event, webhook_ids=list(webhook_ids))
+        logger.info("paypal sandbox event %s held until a flush", event_id)
+        return 0
+    webhooks = _event_targets(event, webhook_ids)
+    if knobs.delay_seconds > 0:
+        run_later(
+            delay_seconds=knobs.delay_seconds,
+            label=event_id,
+            work=lambda: _event_send(event=event, webhooks=webhooks, mode=mode, urls=urls),
+        )
+        return len(webhooks) * (2 if mode == Webhook.DUPLICATE else 1)
+    return _event_send(event=event, webhooks=webhooks, mode=mode, urls=urls, now=now)
+
+
+def _fallback_urls() -> Urls:
+    # Only rows from before origins were recorded lack one.
+    return Urls(origin=str(getattr(settings, "WASLA_SANDBOX_BASE_URL", "")).rstrip("/"))
+
+
+def flush(order: str = "forward", duplicate: bool = False) -> int:
+    """Deliver every event the "hold" knob kept back, in the order they happened ("forward") or
+    reversed, each twice when `duplicate`, signed now; returns how many POSTs were made.
+
+    The held rows are claimed (deleted) in one transaction first, so concurrent flushes never
+    deliver one twice; the POSTs happen after that commit.
+    """
+    flush_order_check(order)
+    with transaction.atomic():
+        held = list(PaypalHeldEvent.objects.select_for_update().order_by("id"))
+        PaypalHeldEvent.objects.filter(pk__in=[row.pk for row in held]).delete()
+    if order == "reverse":
+        held.reverse()
+    mode = Webhook.DUPLICATE if duplicate else Webhook.SEND
+    attempted = 0
+    for row in held:
+        try:
+            event = PaypalWebhookEvent.objects.get(pk=row.event_id)
+            attempted += _event_send(
+                event=event,
+                webhooks=_event_targets(event, row.webhook_ids),
+                mode=mode,
+                urls=Urls(origin=event.origin) if event.origin else _fallback_urls(),
+            )
+        except Exception:
+            logger.exception("paypal sandbox event %s could not be flushed", row.event_id)
+    return attempted
+
+
+# Dashboard refunds -----------------------------------------------------------------------------
+
+
+def _dashboard_capture(payment: str) -> PaypalCapture:
+    """The capture a dashboard refund is for: by capture id, or by the id of its order."""
+    if not plausible_id(payment):
+        raise errors.not_found()
+    capture = (
+        PaypalCapture.objects.select_related("order__account").filter(pk=payment).first()
+        or PaypalCapture.objects.select_related("order__account").filter(order_id=payment).first()
+    )
+    if capture is None:
+        raise errors.not_found()
+    return capture
+
+
+def dashboard_refund(
+    payment: str, amount: Decimal | None = None, *, urls: Urls | None = None
+) -> dict[str, Any]:
+    """A refund the merchant makes in PayPal's dashboard: the product only hears the webhook.
+
+    `payment` is a capture id or an order id; `amount` defaults to all that remains. Refunds
+    exactly as `POST /v2/payments/captures/{id}/refund` would, delivers the same
+    PAYMENT.CAPTURE.REFUNDED event as the knobs say, and returns the refund. Links are built on
+    `urls` (default: the host the order was created through). Raises PayPalApiError (404
+    unknown id, 422 not refundable or not that much) like the API.
+    """
+    capture = _dashboard_capture(payment)
+    order = capture.order
+    urls = urls or (Urls(origin=order.origin) if order.origin else _fallback_urls())
+    if amount is not None and (amount <= 0 or not amount_is_exact(amount, capture.currency)):
+        raise errors.unprocessable(
+            errors.DECIMAL_PRECISION,
+            f"The amount must be above zero with at most {capture.currency}'s decimals.",
+            field="/amount/value",
+        )
+    request = RefundRequest(
+        amount=None if amount is None else Money(currency=capture.currency, value=amount),
+        note_to_payer="",
+        invoice_id="",
+        custom_id="",
+    )
+    now = timezone.now()
+    outcome = capture_refund(
+        account=order.account,
+        capture_id=capture.id,
+        request=request,
+        request_id="",
+        urls=urls,
+        minimal=False,
+        now=now,
+    )
+    if outcome.event_id is not None:
+        try:
+            event_deliver(event_id=outcome.event_id, urls=urls, now=now)
+        except Exception:
+            logger.exception("paypal sandbox event %s could not be delivered", outcome.event_id)
+    if outcome.error is not None:
+        raise outcome.error
+    if outcome.answer is None:
+        raise AssertionError("an outcome carries an answer or an error")
+    refund: dict[str, Any] = loads(outcome.answer.body)
+    return refund
 
 
 # Signature verification API --------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """HTTP face of the PayPal simulator: OAuth, webhooks, Orders v2, payments, the hosted approval
-page, the signing certificate and the fault knobs.
+page, the signing certificate and the test controls (fault knobs, flushing held events,
+dashboard refunds).
 
 The API speaks PayPal's formats (Basic auth for tokens, Bearer tokens after that, decimal
 strings for amounts, `{"name", "message", "debug_id", "details"}` errors). The hosted page is a
@@ -22,11 +23,12 @@ from django.template import Context, Engine
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from sandbox.faults import api_fault_wait, dashboard_params, flush_params
 from sandbox.paypal_sim import errors
 from sandbox.paypal_sim.currencies import amount_format
 from sandbox.paypal_sim.errors import OAuthError, PayPalApiError, error_response
 from sandbox.paypal_sim.jsonfmt import dumps
-from sandbox.paypal_sim.knobs import knobs_as_dict, knobs_get, knobs_reset, knobs_set
+from sandbox.paypal_sim.knobs import api_fault, knobs_as_dict, knobs_get, knobs_reset, knobs_set
 from sandbox.paypal_sim.links import Urls, urls_for
 from sandbox.paypal_sim.models import PaypalAccount, PaypalCapture, PaypalOrder
 from sandbox.paypal_sim.serializers import (
@@ -43,8 +45,10 @@ from sandbox.paypal_sim.services import (
     account_for_token,
     capture_for_account,
     capture_refund,
+    dashboard_refund,
     event_deliver,
     event_for_account,
+    flush,
     order_approve,
     order_capture,
     order_create,
@@ -81,6 +85,7 @@ STATUS_STYLES: Final[dict[str, str]] = {
 }
 
 ApiView = Callable[..., HttpResponse]
+KNOBS: Final = ("webhook", "delay_seconds", "api", "timeout_seconds", "api_fail_count")
 
 
 def _json(data: Any, status: int = 200) -> HttpResponse:
@@ -102,16 +107,32 @@ def _bearer_account(request: HttpRequest) -> PaypalAccount:
     return account
 
 
+def _api_fault(api: str) -> HttpResponse | None:
+    """Apply the `api` knob: a 500 answer before anything happens, or a long wait before the
+    work (None: go ahead)."""
+    fault = api_fault()
+    if fault is None:
+        return None
+    if fault.is_error:
+        return errors.internal_error_response(api=api)
+    api_fault_wait(fault)
+    return None
+
+
 def paypal_api(*methods: str, api: str = "orders/v2") -> Callable[[ApiView], ApiView]:
     """Allow `methods`, authenticate the bearer token, and render PayPalApiError as PayPal does.
 
-    `api` names the API in the errors' information links ("orders/v2", "payments/v2", …).
+    `api` names the API in the errors' information links ("orders/v2", "payments/v2", …). The
+    `api` fault knob applies first.
     """
 
     def decorate(view: ApiView) -> ApiView:
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            failed = _api_fault(api)
+            if failed is not None:
+                return failed
             try:
                 if request.method not in methods:
                     raise errors.method_not_supported()
@@ -195,6 +216,9 @@ def _grant_type(request: HttpRequest) -> str:
 @csrf_exempt
 def token_api(request: HttpRequest) -> HttpResponse:
     """POST /v1/oauth2/token: client credentials in, bearer token out."""
+    failed = _api_fault("identity/v1")
+    if failed is not None:
+        return failed
     try:
         if request.method != "POST":
             raise OAuthError(405, "invalid_request", "Only POST is supported")
@@ -399,40 +423,70 @@ def certificate_view(request: HttpRequest, cert_id: str) -> HttpResponse:
     return HttpResponse(row.certificate_pem, content_type="application/x-pem-file")
 
 
-@csrf_exempt
+def control_view(*methods: str) -> Callable[[ApiView], ApiView]:
+    """A `_control/` view: no token, no API faults, PayPal's error body for anything wrong."""
+
+    def decorate(view: ApiView) -> ApiView:
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                if request.method not in methods:
+                    raise errors.method_not_supported()
+                return view(request, *args, **kwargs)
+            except PayPalApiError as exc:
+                response = error_response(exc, api="sandbox")
+                if exc.status == 405:
+                    response["Allow"] = ", ".join(methods)
+                return response
+
+        return wrapper
+
+    return decorate
+
+
+@control_view("GET", "POST", "DELETE")
 def control_api(request: HttpRequest) -> HttpResponse:
-    """GET shows the fault knobs and token counts, POST sets knobs, DELETE resets them."""
-    try:
-        if request.method == "POST":
-            _control_set(parse_json_object(request.body))
-        elif request.method == "DELETE":
-            knobs_reset()
-        elif request.method != "GET":
-            raise errors.method_not_supported()
-    except PayPalApiError as exc:
-        return error_response(exc, api="sandbox")
+    """GET shows the fault knobs and token counts, POST sets some knobs, DELETE resets them all."""
+    if request.method == "POST":
+        _control_set(parse_json_object(request.body))
+    elif request.method == "DELETE":
+        knobs_reset()
     return _json(knobs_as_dict(knobs_get()))
 
 
 def _control_set(data: dict[str, Any]) -> None:
-    unknown = set(data) - {"webhook"}
+    unknown = set(data) - set(KNOBS)
     if unknown:
         raise errors.invalid_request(
             errors.INVALID_PARAMETER_VALUE, f"Unknown knobs: {', '.join(sorted(unknown))}"
         )
-    webhook = data.get("webhook")
-    if webhook is None:
-        return
-    if not isinstance(webhook, str):
-        raise errors.invalid_request(
-            errors.INVALID_PARAMETER_SYNTAX, "webhook must be a string", field="/webhook"
-        )
     try:
-        knobs_set(webhook=webhook)
+        knobs_set(**{name: data[name] for name in KNOBS if data.get(name) is not None})
+    except (ValueError, TypeError) as exc:
+        raise errors.invalid_request(errors.INVALID_PARAMETER_VALUE, str(exc)) from None
+
+
+@control_view("POST")
+def control_flush_api(request: HttpRequest) -> HttpResponse:
+    """POST _control/flush {"order": "forward"|"reverse", "duplicate": false}: deliver what the
+    "hold" knob kept back; answers how many deliveries were made."""
+    try:
+        order, duplicate = flush_params(parse_json_object(request.body, allow_empty=True))
     except ValueError as exc:
-        raise errors.invalid_request(
-            errors.INVALID_PARAMETER_VALUE, str(exc), field="/webhook"
-        ) from None
+        raise errors.invalid_request(errors.INVALID_PARAMETER_VALUE, str(exc)) from None
+    return _json({"sent": flush(order=order, duplicate=duplicate)})
+
+
+@control_view("POST")
+def control_dashboard_refund_api(request: HttpRequest) -> HttpResponse:
+    """POST _control/dashboard_refund {"payment": "<capture or order id>", "amount": "12.50"}: a
+    refund made in PayPal's dashboard; it sends PAYMENT.CAPTURE.REFUNDED and answers the refund."""
+    try:
+        payment, amount = dashboard_params(parse_json_object(request.body))
+    except ValueError as exc:
+        raise errors.invalid_request(errors.INVALID_PARAMETER_VALUE, str(exc)) from None
+    return _json(dashboard_refund(payment, amount, urls=urls_for(request)))
 
 
 # Hosted approval page --------------------------------------------------------------------------

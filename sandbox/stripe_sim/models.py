@@ -5,7 +5,8 @@ It simulates, per test-mode secret key (one key = one account):
 - the `StripePaymentIntent` and `StripeCharge` that paying creates, and `StripeRefund`s on them;
 - `StripeWebhookEndpoint`s and the `StripeEvent`s signed and delivered to them;
 - `StripeIdempotencyKey`, the stored responses that make `Idempotency-Key` replays exact;
-- `StripeSandboxKnobs`, the global fault knobs that make webhook delivery misbehave on purpose.
+- `StripeSandboxKnobs`, the global fault knobs that make webhook delivery and the API misbehave on
+  purpose, and `StripeHeldEvent`, an event the "hold" knob kept back until a flush.
 
 Invariants:
 - Every object belongs to the account of the key that created it and is invisible (404) to any
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+
+from sandbox.faults import FaultKnobs
 
 
 class StripeAccount(models.Model):
@@ -295,7 +298,23 @@ class StripeIdempotencyKey(models.Model):
         return f"{self.account_id} {self.method} {self.path}"
 
 
-class StripeSandboxKnobs(models.Model):
+class StripeHeldEvent(models.Model):
+    """An event the "hold" knob kept back; a flush delivers it (signed then) and deletes the row.
+
+    The auto id keeps the order the events happened in, for forward and reverse flushes.
+    """
+
+    event = models.ForeignKey(StripeEvent, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"held {self.event_id}"
+
+
+class StripeSandboxKnobs(FaultKnobs):
     """Global fault knobs of the Stripe simulator: one row, id 1; no row means the defaults."""
 
     class Webhook(models.TextChoices):
@@ -304,6 +323,7 @@ class StripeSandboxKnobs(models.Model):
         DUPLICATE = "duplicate"  # deliver every event twice
         BAD_SIGNATURE = "bad_signature"  # sign with a secret that is not the endpoint's
         STALE_TIMESTAMP = "stale_timestamp"  # sign correctly, but 10 minutes in the past
+        HOLD = "hold"  # record events but deliver them only on a flush
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     webhook = models.CharField(max_length=16, choices=Webhook.choices, default=Webhook.SEND)
@@ -316,4 +336,4 @@ class StripeSandboxKnobs(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"webhook={self.webhook}"
+        return f"webhook={self.webhook} api={self.api}"

@@ -4,7 +4,8 @@ Every state change happens in one `transaction.atomic(durable=True)` block under
 in a fixed order (session, then intent, then charge), and records its events in that same block.
 `durable=True` guarantees the change is committed when the function returns, because the webhook
 receiver fetches the objects back over HTTP from another connection. The callers deliver the
-returned events afterwards (`webhooks.events_deliver`), never while a lock is held.
+returned events afterwards (`webhooks.events_deliver`), never while a lock is held; the one
+exception is `dashboard_refund`, an entry point of its own that delivers what it caused.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 from django.db import IntegrityError, transaction
 
 from sandbox.stripe_sim import errors
-from sandbox.stripe_sim.currencies import amount_display
+from sandbox.stripe_sim.currencies import amount_display, currency_exponent
 from sandbox.stripe_sim.keys import account_id_for_digest, key_digest, secret_encrypt
 from sandbox.stripe_sim.models import (
     StripeAccount,
@@ -44,6 +46,8 @@ from sandbox.stripe_sim.validation import (
     RefundCreateRequest,
     SessionCreateRequest,
 )
+from sandbox.stripe_sim.webhooks import events_deliver
+from sandbox.stripe_sim.webhooks import flush as flush  # the test controls live together here
 
 ID_ALPHABET: Final = string.ascii_letters + string.digits
 SESSION_LIFETIME: Final = 24 * 60 * 60
@@ -406,6 +410,66 @@ def refund_create(
             request=request_ref,
         )
     return refund, [refunded.id, created.id]
+
+
+def _dashboard_target(payment: str) -> StripeCharge:
+    """The charge behind a PaymentIntent, Checkout Session or charge id, whatever its account."""
+    intent_id: str | None = None
+    if payment.startswith("cs_"):
+        session = StripeCheckoutSession.objects.filter(pk=payment).first()
+        if session is None:
+            raise errors.no_such("checkout.session", payment, param="payment")
+        intent_id = session.payment_intent_id
+        if intent_id is None:
+            raise errors.invalid(f"Checkout Session {payment} has no payment to refund.")
+    elif payment.startswith("pi_"):
+        intent_id = payment
+    if intent_id is not None:
+        intent = StripePaymentIntent.objects.filter(pk=intent_id).first()
+        if intent is None:
+            raise errors.no_such("payment_intent", intent_id, param="payment")
+        if intent.latest_charge_id is None:
+            raise errors.invalid(f"PaymentIntent {intent.id} has no charge to refund.")
+        payment = intent.latest_charge_id
+    charge = StripeCharge.objects.filter(pk=payment).first()
+    if charge is None:
+        raise errors.no_such("charge", payment, param="payment")
+    return charge
+
+
+def _minor_units(amount: Decimal, currency: str) -> int:
+    minor = amount.scaleb(currency_exponent(currency))
+    if minor <= 0 or minor != minor.to_integral_value():
+        raise errors.invalid(
+            f"Invalid amount {amount}: {currency.upper()} allows "
+            f"{currency_exponent(currency)} decimals.",
+            param="amount",
+        )
+    return int(minor)
+
+
+def dashboard_refund(payment: str, amount: Decimal | None = None) -> dict[str, Any]:
+    """A refund the merchant makes in the Stripe Dashboard: the product only hears the events.
+
+    `payment` is a `pi_…`, `cs_…` or `ch_…` id; `amount` is in major units ("12.50"), all that
+    remains when None. Makes the refund exactly as `POST /v1/refunds` would, delivers the same
+    `charge.refunded` and `refund.created` events as the knobs say, and returns the refund.
+    Raises StripeApiError (404 unknown id, 400 nothing or not that much to refund) like the API.
+    """
+    charge = _dashboard_target(payment)
+    request = RefundCreateRequest(
+        payment_intent="",
+        charge=charge.id,
+        amount=None if amount is None else _minor_units(amount, charge.currency),
+        reason="",
+        metadata={},
+    )
+    now = now_unix()
+    refund, event_ids = refund_create(
+        account=charge.account, request=request, now=now, request_ref=RequestRef()
+    )
+    events_deliver(event_ids=event_ids, now=now)
+    return refund_to_dict(refund)
 
 
 # Webhook endpoints -----------------------------------------------------------------------------

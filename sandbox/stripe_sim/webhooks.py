@@ -1,8 +1,9 @@
 """Deliver recorded events to the account's webhook endpoints, signed like Stripe signs them.
 
-Delivery is synchronous and happens only after the state change is committed. A failing or
-unreachable receiver is logged, never raised: the customer must still get back to the merchant.
-The fault knobs can drop, duplicate, mis-sign or back-date deliveries.
+Delivery happens only after the state change is committed: at once, or `delay_seconds` later
+from a background thread. A failing or unreachable receiver is logged, never raised: the
+customer must still get back to the merchant. The fault knobs can drop, duplicate, mis-sign,
+back-date, delay or hold deliveries; `flush` sends the held ones, in order or reversed.
 """
 
 from __future__ import annotations
@@ -10,14 +11,22 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from typing import Final
 
 import httpx
+from django.db import transaction
 from django.db.models import F
 
+from sandbox.faults import flush_order_check, run_later
 from sandbox.stripe_sim.keys import secret_decrypt
 from sandbox.stripe_sim.knobs import knobs_get
-from sandbox.stripe_sim.models import StripeEvent, StripeSandboxKnobs, StripeWebhookEndpoint
+from sandbox.stripe_sim.models import (
+    StripeEvent,
+    StripeHeldEvent,
+    StripeSandboxKnobs,
+    StripeWebhookEndpoint,
+)
 from sandbox.stripe_sim.serializers import event_to_dict
 from sandbox.stripe_sim.signing import stripe_signature_header
 
@@ -77,23 +86,70 @@ def _deliver_to(event: StripeEvent, endpoint: StripeWebhookEndpoint, mode: str, 
     return deliveries
 
 
-def event_deliver(*, event_id: str, now: int) -> int:
+def _event_send(*, event_id: str, mode: str, now: int) -> int:
     """POST one event to each endpoint it was recorded for; returns the deliveries attempted."""
     event = StripeEvent.objects.get(pk=event_id)
-    mode = knobs_get().webhook
-    if mode == Knob.DROP:
-        logger.info("stripe sandbox event %s not delivered (webhook=drop)", event_id)
-        return 0
     endpoints = StripeWebhookEndpoint.objects.filter(
         pk__in=event.endpoint_ids, status=StripeWebhookEndpoint.Status.ENABLED
     ).order_by("created_at", "id")
     return sum(_deliver_to(event, endpoint, mode, now) for endpoint in endpoints)
 
 
-def events_deliver(*, event_ids: list[str], now: int) -> None:
-    """Deliver events in order; a delivery problem is logged and never reaches the caller."""
+def _events_send(*, event_ids: list[str], mode: str, now: int | None = None) -> int:
+    """Send events in order, signed at `now` (or when each goes out); a problem with one is
+    logged and never stops the others."""
+    attempted = 0
     for event_id in event_ids:
         try:
-            event_deliver(event_id=event_id, now=now)
+            sent_at = int(time.time()) if now is None else now
+            attempted += _event_send(event_id=event_id, mode=mode, now=sent_at)
         except Exception:
             logger.exception("stripe sandbox event %s could not be delivered", event_id)
+    return attempted
+
+
+def events_deliver(*, event_ids: list[str], now: int) -> None:
+    """Deliver events in order, as the fault knobs say; never raises for a delivery problem.
+
+    Delayed events go out together from one background thread, so their order is kept, and are
+    signed when they leave. Held events wait for `flush`.
+    """
+    if not event_ids:
+        return
+    knobs = knobs_get()
+    mode = knobs.webhook
+    if mode == Knob.DROP:
+        logger.info("stripe sandbox events %s not delivered (webhook=drop)", event_ids)
+        return
+    if mode == Knob.HOLD:
+        StripeHeldEvent.objects.bulk_create(
+            [StripeHeldEvent(event_id=event_id) for event_id in event_ids]
+        )
+        logger.info("stripe sandbox events %s held until a flush", event_ids)
+        return
+    if knobs.delay_seconds > 0:
+        pending = list(event_ids)
+        run_later(
+            delay_seconds=knobs.delay_seconds,
+            label=pending[0],
+            work=lambda: _events_send(event_ids=pending, mode=mode),
+        )
+        return
+    _events_send(event_ids=event_ids, mode=mode, now=now)
+
+
+def flush(order: str = "forward", duplicate: bool = False) -> int:
+    """Deliver every event the "hold" knob kept back, in the order they happened ("forward") or
+    reversed, each twice when `duplicate`, signed now; returns how many POSTs were made.
+
+    The held rows are claimed (deleted) in one transaction first, so concurrent flushes never
+    deliver one twice; the POSTs happen after that commit.
+    """
+    flush_order_check(order)
+    with transaction.atomic():
+        held = list(StripeHeldEvent.objects.select_for_update().order_by("id"))
+        StripeHeldEvent.objects.filter(pk__in=[row.pk for row in held]).delete()
+    event_ids = [row.event_id for row in held]
+    if order == "reverse":
+        event_ids.reverse()
+    return _events_send(event_ids=event_ids, mode=Knob.DUPLICATE if duplicate else Knob.SEND)

@@ -1,10 +1,11 @@
-"""Render a TapCharge as Tap's charge object (the API response and the webhook body alike)."""
+"""Render TapCharge and TapRefund as Tap's charge and refund objects (API responses and webhook
+bodies alike)."""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from sandbox.models import TapCharge
+from sandbox.models import TapCharge, TapRefund
 
 TIMEZONE: Final = "UTC+03:00"
 # Tap's documented Mastercard test card; the hosted page "enters" it for every card payment.
@@ -83,3 +84,28 @@ def charge_to_dict(charge: TapCharge) -> dict[str, Any]:
     if charge.source_id == TapCharge.Source.STC_PAY:
         data["gateway_response"] = {"name": "STC_PAY"}
     return data
+
+
+def refund_to_dict(refund: TapRefund) -> dict[str, Any]:
+    """The refund as Tap returns it; `created` is epoch milliseconds as a string, like charges'."""
+    return {
+        "id": refund.id,
+        "object": "refund",
+        "api_version": "V2",
+        "live_mode": False,
+        "charge_id": refund.charge_id,
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "created": str(refund.created_ms),
+        "status": refund.status,
+        "response": {"code": refund.response_code, "message": refund.response_message},
+        "reason": refund.reason,
+        "description": refund.description,
+        "reference": {
+            "merchant": refund.ref_merchant,
+            "gateway": refund.ref_gateway,
+            "payment": refund.ref_payment,
+        },
+        "metadata": refund.metadata,
+        "post": {"url": refund.post_url, "status": refund.post_status},
+    }

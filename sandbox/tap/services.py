@@ -1,4 +1,9 @@
-"""Writes of the Tap simulator: create a charge, settle it once, deliver its webhook."""
+"""Writes of the Tap simulator: create a charge, settle it once, refund it, deliver webhooks.
+
+Webhooks follow the fault knobs: sent at once, late (`delay_seconds`, from a background thread),
+dropped, duplicated, mis-signed, or held until `flush`. They always go out after the change they
+announce is committed, never while a row lock is held.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +12,33 @@ import secrets
 import string
 import time
 from collections.abc import Callable
-from typing import Final
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
 
 import httpx
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from sandbox.models import TapCharge, TapSandboxKnobs
+from sandbox.faults import flush_order_check, run_later
+from sandbox.models import TapCharge, TapHeldWebhook, TapRefund, TapSandboxKnobs
+from sandbox.tap import errors
+from sandbox.tap.currencies import amount_quantum
+from sandbox.tap.errors import TapApiError
 from sandbox.tap.jsonfmt import dumps
 from sandbox.tap.keys import key_decrypt, key_digest, key_encrypt
 from sandbox.tap.knobs import knobs_get
-from sandbox.tap.serializers import CARD_PAYMENT_METHOD, charge_to_dict
+from sandbox.tap.serializers import CARD_PAYMENT_METHOD, charge_to_dict, refund_to_dict
 from sandbox.tap.signing import tap_hashstring
-from sandbox.tap.validation import ChargeRequest
+from sandbox.tap.validation import ChargeRequest, RefundRequest
 
 logger = logging.getLogger(__name__)
 
 ID_ALPHABET: Final = string.ascii_letters + string.digits
 WEBHOOK_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 STC_PAY_DECLINING_OTP: Final = "000000"
+DASHBOARD_DESCRIPTION: Final = "Refunded from the Tap dashboard"
 
 FINAL_RESPONSES: Final = {
     TapCharge.Status.CAPTURED: ("000", "Captured"),
@@ -150,9 +162,137 @@ def charge_settle(
     return True
 
 
+# Refunds ---------------------------------------------------------------------------------------
+
+
+def refund_get_for_key(*, refund_id: str, secret_key: str) -> TapRefund | None:
+    """The refund, if that key made it; None for unknown ids and other keys' refunds alike."""
+    return TapRefund.objects.filter(pk=refund_id, key_digest=key_digest(secret_key)).first()
+
+
+def _refund_find_idempotent(*, digest: str, merchant: str) -> TapRefund | None:
+    if not merchant:
+        return None
+    return TapRefund.objects.filter(key_digest=digest, ref_merchant=merchant).first()
+
+
+def _refund_amount(charge: TapCharge, request: RefundRequest) -> Decimal:
+    """What to refund (default: all that remains), or Tap's refusal."""
+    if charge.status != TapCharge.Status.CAPTURED:
+        raise errors.bad_request(
+            errors.INVALID_STATE, f"Only CAPTURED charges can be refunded; this is {charge.status}"
+        )
+    if request.currency is not None and request.currency != charge.currency:
+        raise errors.bad_request(
+            errors.INVALID_CURRENCY, f"The refund must be in {charge.currency}, as the charge"
+        )
+    remaining = charge.amount_refundable
+    if remaining <= 0:
+        raise errors.bad_request(
+            errors.REFUND_EXCEEDS_CAPTURED, "The charge has already been fully refunded"
+        )
+    amount = remaining if request.amount is None else request.amount
+    if amount <= 0 or amount % amount_quantum(charge.currency) != 0:
+        raise errors.bad_request(
+            errors.INVALID_AMOUNT, f"Amount must be above zero with {charge.currency}'s decimals"
+        )
+    if amount > remaining:
+        raise errors.bad_request(
+            errors.REFUND_EXCEEDS_CAPTURED,
+            f"The refund amount exceeds what remains refundable on the charge ({remaining} "
+            f"{charge.currency})",
+        )
+    return amount
+
+
+def _refund_insert(*, request: RefundRequest, digest: str | None, created_ms: int) -> TapRefund:
+    """Refund the charge under its row lock; `digest` None means any key's charge (dashboard)."""
+    with transaction.atomic(durable=True):
+        charges = TapCharge.objects.select_for_update().filter(pk=request.charge_id)
+        if digest is not None:
+            charges = charges.filter(key_digest=digest)
+        charge = charges.first()
+        if charge is None:
+            raise TapApiError(404, errors.NOT_FOUND, "Charge not found")
+        amount = _refund_amount(charge, request)
+        charge.amount_refunded += amount
+        charge.save(update_fields=["amount_refunded", "updated_at"])
+        return TapRefund.objects.create(
+            id=_random_id("re_TS"),
+            charge=charge,
+            key_digest=charge.key_digest,
+            amount=amount,
+            currency=charge.currency,
+            reason=request.reason,
+            description=request.description,
+            metadata=request.metadata,
+            ref_merchant=request.ref_merchant,
+            ref_gateway=_random_digits(12),
+            ref_payment=_random_digits(19),
+            created_ms=created_ms,
+            post_url=request.post_url or charge.post_url,
+        )
+
+
+def refund_create(
+    *, request: RefundRequest, secret_key: str, created_ms: int
+) -> tuple[TapRefund, bool]:
+    """`POST /v2/refunds`: refund a CAPTURED charge of this key, never beyond what it captured.
+
+    Returns the refund and whether it is new; a replayed `reference.merchant` returns the
+    original refund (False) and changes nothing. The change is committed when this returns.
+    """
+    digest = key_digest(secret_key)
+    existing = _refund_find_idempotent(digest=digest, merchant=request.ref_merchant)
+    if existing is not None:
+        return existing, False
+    try:
+        return _refund_insert(request=request, digest=digest, created_ms=created_ms), True
+    except IntegrityError:
+        # A concurrent replay won the unique (key, merchant reference) constraint.
+        winner = _refund_find_idempotent(digest=digest, merchant=request.ref_merchant)
+        if winner is None:
+            raise
+        return winner, False
+
+
+def dashboard_refund(payment: str, amount: Decimal | None = None) -> dict[str, Any]:
+    """A refund the merchant makes in Tap's dashboard: the product only hears the webhook.
+
+    `payment` is the charge id (`chg_…`), `amount` defaults to all that remains. Makes the refund
+    exactly as the API would, delivers its webhook as the knobs say, and returns the refund
+    object. Raises TapApiError (404 unknown charge, 400 not refundable) like the API.
+    """
+    request = RefundRequest(
+        charge_id=payment,
+        amount=amount,
+        currency=None,
+        reason=TapRefund.Reason.REQUESTED_BY_CUSTOMER,
+        description=DASHBOARD_DESCRIPTION,
+    )
+    refund = _refund_insert(request=request, digest=None, created_ms=now_ms())
+    refund_webhook_deliver(refund_id=refund.id)
+    refund.refresh_from_db()
+    return refund_to_dict(refund)
+
+
+# Webhooks --------------------------------------------------------------------------------------
+
+
 def _wrong_key() -> str:
     # Same shape as a real key, so the receiver cannot tell it apart except by the HMAC.
     return "sk_test_" + secrets.token_urlsafe(18)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """One webhook ready to go: the body as sent and its `hashstring` header."""
+
+    kind: str  # TapHeldWebhook.Kind
+    object_id: str
+    url: str
+    body: bytes
+    hashstring: str
 
 
 def _webhook_post(*, url: str, body: bytes, hashstring: str) -> bool:
@@ -169,28 +309,113 @@ def _webhook_post(*, url: str, body: bytes, hashstring: str) -> bool:
     return response.is_success
 
 
-def webhook_deliver(*, charge_id: str) -> int:
-    """POST the charge to its `post.url`, as the fault knobs say; returns deliveries attempted.
-
-    Never raises for a failing receiver: the outcome is recorded in `post.status`/`post.attempt`.
-    """
-    charge = TapCharge.objects.get(pk=charge_id)
-    mode = knobs_get().webhook
-    if not charge.post_url or mode == TapSandboxKnobs.Webhook.DROP:
-        logger.info("tap sandbox webhook for %s not sent (mode=%s)", charge_id, mode)
-        return 0
-    payload = charge_to_dict(charge)
-    secret_key = key_decrypt(charge.key_encrypted)
-    if mode == TapSandboxKnobs.Webhook.BAD_SIGNATURE:
-        secret_key = _wrong_key()
-    body = dumps(payload).encode()
-    hashstring = tap_hashstring(payload, secret_key)
-    deliveries = 2 if mode == TapSandboxKnobs.Webhook.DUPLICATE else 1
-    for _ in range(deliveries):
-        delivered = _webhook_post(url=charge.post_url, body=body, hashstring=hashstring)
-        TapCharge.objects.filter(pk=charge_id).update(
+def _webhook_send(webhook: Webhook, repeats: int) -> int:
+    """POST `repeats` times, recording each outcome in the object's `post.status`/`post.attempt`."""
+    model: type[TapCharge] | type[TapRefund] = (
+        TapRefund if webhook.kind == TapHeldWebhook.Kind.REFUND else TapCharge
+    )
+    for _ in range(repeats):
+        delivered = _webhook_post(url=webhook.url, body=webhook.body, hashstring=webhook.hashstring)
+        model.objects.filter(pk=webhook.object_id).update(
             post_status="SUCCESS" if delivered else "ERROR",
             post_attempt=F("post_attempt") + 1,
             updated_at=timezone.now(),
         )
-    return deliveries
+    return repeats
+
+
+def _webhook_dispatch(
+    *, kind: str, object_id: str, url: str, payload: dict[str, Any], secret_key: str
+) -> int:
+    """Send `payload` as the fault knobs say; returns the deliveries attempted or scheduled."""
+    knobs = knobs_get()
+    mode = knobs.webhook
+    if not url or mode == TapSandboxKnobs.Webhook.DROP:
+        logger.info("tap sandbox webhook for %s not sent (mode=%s)", object_id, mode)
+        return 0
+    if mode == TapSandboxKnobs.Webhook.BAD_SIGNATURE:
+        secret_key = _wrong_key()
+    webhook = Webhook(
+        kind=kind,
+        object_id=object_id,
+        url=url,
+        body=dumps(payload).encode(),
+        hashstring=tap_hashstring(payload, secret_key),
+    )
+    if mode == TapSandboxKnobs.Webhook.HOLD:
+        TapHeldWebhook.objects.create(
+            kind=kind,
+            object_id=object_id,
+            url=url,
+            body=webhook.body.decode(),
+            hashstring=webhook.hashstring,
+        )
+        logger.info("tap sandbox webhook for %s held until a flush", object_id)
+        return 0
+    repeats = 2 if mode == TapSandboxKnobs.Webhook.DUPLICATE else 1
+    if knobs.delay_seconds > 0:
+        run_later(
+            delay_seconds=knobs.delay_seconds,
+            label=object_id,
+            work=lambda: _webhook_send(webhook, repeats),
+        )
+        return repeats
+    return _webhook_send(webhook, repeats)
+
+
+def webhook_deliver(*, charge_id: str) -> int:
+    """POST the charge to its `post.url`, as the fault knobs say; returns deliveries attempted
+    (or scheduled, when delayed).
+
+    Never raises for a failing receiver: the outcome is recorded in `post.status`/`post.attempt`.
+    """
+    charge = TapCharge.objects.get(pk=charge_id)
+    return _webhook_dispatch(
+        kind=TapHeldWebhook.Kind.CHARGE,
+        object_id=charge.id,
+        url=charge.post_url,
+        payload=charge_to_dict(charge),
+        secret_key=key_decrypt(charge.key_encrypted),
+    )
+
+
+def refund_webhook_deliver(*, refund_id: str) -> int:
+    """POST the refund to its `post.url` (the charge's when it gave none), signed with the
+    refund formula, as the fault knobs say; returns deliveries attempted or scheduled."""
+    refund = TapRefund.objects.select_related("charge").get(pk=refund_id)
+    return _webhook_dispatch(
+        kind=TapHeldWebhook.Kind.REFUND,
+        object_id=refund.id,
+        url=refund.post_url,
+        payload=refund_to_dict(refund),
+        secret_key=key_decrypt(refund.charge.key_encrypted),
+    )
+
+
+def flush(order: str = "forward", duplicate: bool = False) -> int:
+    """Send every webhook the "hold" knob kept back, in the order they happened ("forward") or
+    reversed, each twice when `duplicate`; returns how many POSTs were made.
+
+    The held rows are claimed (deleted) in one transaction first, so concurrent flushes never
+    send one twice; the POSTs happen after that commit.
+    """
+    flush_order_check(order)
+    with transaction.atomic():
+        held = list(TapHeldWebhook.objects.select_for_update().order_by("id"))
+        TapHeldWebhook.objects.filter(pk__in=[row.pk for row in held]).delete()
+    if order == "reverse":
+        held.reverse()
+    repeats = 2 if duplicate else 1
+    return sum(
+        _webhook_send(
+            Webhook(
+                kind=row.kind,
+                object_id=row.object_id,
+                url=row.url,
+                body=row.body.encode(),
+                hashstring=row.hashstring,
+            ),
+            repeats,
+        )
+        for row in held
+    )

@@ -5,8 +5,10 @@ hashstring = lowercase hex HMAC-SHA256(key = merchant secret key,
         + "x_gateway_reference"+reference.gateway + "x_payment_reference"+reference.payment
         + "x_status"+status + "x_created"+transaction.created)
 where AMT carries exactly the currency's decimals ("1.00" for SAR, "1.500" for KWD), whatever the
-JSON body says (`1.0`). Missing references count as "". Pure Python, no Django: product tests
-import it to sign webhook bodies of their own.
+JSON body says (`1.0`). Missing references count as "". A refund object (`"object": "refund"`)
+is signed the same way with its own references and its top-level `created` in place of
+`transaction.created`. Pure Python, no Django: product tests import it to sign webhook bodies of
+their own.
 """
 
 from __future__ import annotations
@@ -31,11 +33,16 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _created(tap_object: Mapping[str, Any]) -> Any:
+    if tap_object.get("object") == "refund":
+        return tap_object.get("created")
+    return (tap_object.get("transaction") or {}).get("created")
+
+
 def tap_hashstring_message(charge: Mapping[str, Any]) -> str:
-    """The exact string Tap signs for a charge (or authorize) object."""
+    """The exact string Tap signs for a charge, authorize or refund object."""
     currency = _text(charge.get("currency"))
     reference = charge.get("reference") or {}
-    transaction = charge.get("transaction") or {}
     return (
         f"x_id{_text(charge.get('id'))}"
         f"x_amount{amount_format(_as_decimal(charge.get('amount')), currency)}"
@@ -43,11 +50,11 @@ def tap_hashstring_message(charge: Mapping[str, Any]) -> str:
         f"x_gateway_reference{_text(reference.get('gateway'))}"
         f"x_payment_reference{_text(reference.get('payment'))}"
         f"x_status{_text(charge.get('status'))}"
-        f"x_created{_text(transaction.get('created'))}"
+        f"x_created{_text(_created(charge))}"
     )
 
 
 def tap_hashstring(charge: Mapping[str, Any], secret_key: str) -> str:
-    """The `hashstring` header Tap sends with a webhook carrying `charge`."""
+    """The `hashstring` header Tap sends with a webhook carrying `charge` (or a refund)."""
     message = tap_hashstring_message(charge).encode()
     return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()

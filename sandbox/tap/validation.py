@@ -7,12 +7,12 @@ character, a lone surrogate or an oversize number would otherwise surface as a 5
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
-from sandbox.models import TapCharge
+from sandbox.models import TapCharge, TapRefund
 from sandbox.tap import errors
 from sandbox.tap.currencies import CURRENCY_EXPONENTS, amount_quantum
 from sandbox.tap.jsonfmt import loads
@@ -28,6 +28,7 @@ MAX_DECIMAL_MAGNITUDE: Final = 30
 SAR_ONLY_SOURCES: Final = frozenset({TapCharge.Source.MADA, TapCharge.Source.STC_PAY})
 OTP_PATTERN: Final = re.compile(r"[0-9]{4,8}")
 EXPIRY_MINUTES: Final = range(5, 61)
+MAX_ID_LENGTH: Final = 40  # what TapCharge.id and TapRefund.id hold
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,21 @@ class ChargeRequest:
     customer_initiated: bool
     save_card: bool
     expiry_period: int
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    """A refund to make: from `POST /v2/refunds`, or from the dashboard (amount None = the rest,
+    currency None = the charge's)."""
+
+    charge_id: str
+    amount: Decimal | None
+    currency: str | None
+    reason: str
+    description: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    ref_merchant: str = ""
+    post_url: str = ""
 
 
 def _check_tree(value: Any, depth: int = 0) -> None:
@@ -241,3 +257,32 @@ def otp_request_parse(body: bytes) -> str:
         return otp_validate(reference.get("otp"))
     except ValueError as exc:
         raise errors.bad_request(errors.INVALID_OTP, str(exc)) from None
+
+
+def refund_request_parse(body: bytes) -> RefundRequest:
+    """Validate a `POST /v2/refunds` body: charge_id, amount, currency and reason are required."""
+    data = parse_json_object(body)
+    charge_id = _string(data, "charge_id", max_length=MAX_ID_LENGTH)
+    if not charge_id:
+        raise errors.bad_request(errors.INVALID_FIELD, "charge_id is required")
+    currency = _currency(data)
+    amount = _amount(data, currency)
+    reason = data.get("reason")
+    if reason not in TapRefund.Reason.values:
+        raise errors.bad_request(
+            errors.INVALID_REASON, f"reason must be one of {', '.join(TapRefund.Reason.values)}"
+        )
+    reference = _object(data, "reference")
+    post_url = _object(data, "post").get("url")
+    return RefundRequest(
+        charge_id=charge_id,
+        amount=amount,
+        currency=currency,
+        reason=reason,
+        description=_string(data, "description", max_length=MAX_DESCRIPTION_LENGTH),
+        metadata=_object(data, "metadata"),
+        ref_merchant=_string(
+            reference, "merchant", max_length=MAX_REFERENCE_LENGTH, label="reference.merchant"
+        ),
+        post_url=_http_url(post_url, "post.url") if post_url else "",
+    )

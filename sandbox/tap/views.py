@@ -1,4 +1,5 @@
-"""HTTP face of the Tap simulator: the v2 charges API, the hosted payment page, the fault knobs.
+"""HTTP face of the Tap simulator: the v2 charges and refunds API, the hosted payment page, and
+the test controls (fault knobs, flushing held webhooks, dashboard refunds).
 
 The API speaks Tap's formats (Bearer secret key, JSON numbers for amounts, `{"errors": […]}`).
 The hosted page is a third-party page to the merchant, so its forms carry no CSRF token.
@@ -18,19 +19,25 @@ from django.template import Context, Engine
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
+from sandbox.faults import api_fault_wait, dashboard_params, flush_params
 from sandbox.models import TapCharge
 from sandbox.tap import errors
 from sandbox.tap.currencies import amount_format
 from sandbox.tap.errors import TapApiError, error_response
 from sandbox.tap.jsonfmt import dumps
 from sandbox.tap.keys import key_is_acceptable
-from sandbox.tap.knobs import knobs_as_dict, knobs_get, knobs_reset, knobs_set
-from sandbox.tap.serializers import charge_to_dict
+from sandbox.tap.knobs import api_fault, knobs_as_dict, knobs_get, knobs_reset, knobs_set
+from sandbox.tap.serializers import charge_to_dict, refund_to_dict
 from sandbox.tap.services import (
     charge_create,
     charge_get_for_key,
     charge_settle,
+    dashboard_refund,
+    flush,
     now_ms,
+    refund_create,
+    refund_get_for_key,
+    refund_webhook_deliver,
     stcpay_status_for_otp,
     webhook_deliver,
 )
@@ -39,6 +46,7 @@ from sandbox.tap.validation import (
     otp_request_parse,
     otp_validate,
     parse_json_object,
+    refund_request_parse,
 )
 
 logger = logging.getLogger(__name__)
@@ -53,6 +61,7 @@ STATUS_STYLES: Final[dict[str, str]] = {
 }
 
 ApiView = Callable[..., HttpResponse]
+KNOBS: Final = ("webhook", "delay_seconds", "api", "timeout_seconds", "api_fail_count")
 
 
 def _json(data: Any, status: int = 200) -> HttpResponse:
@@ -67,14 +76,28 @@ def _secret_key(request: HttpRequest) -> str:
     return key
 
 
+def _api_fault() -> None:
+    """Apply the `api` knob: a 500 before anything happens, or a long wait before the work."""
+    fault = api_fault()
+    if fault is None:
+        return
+    if fault.is_error:
+        raise TapApiError(500, errors.INTERNAL_ERROR, "Internal server error")
+    api_fault_wait(fault)
+
+
 def tap_api(*methods: str) -> Callable[[ApiView], ApiView]:
-    """Allow `methods`, authenticate the secret key, and turn TapApiError into Tap's error body."""
+    """Allow `methods`, authenticate the secret key, and turn TapApiError into Tap's error body.
+
+    The `api` fault knob applies first, to every call of the `/v2/…` API.
+    """
 
     def decorate(view: ApiView) -> ApiView:
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
+                _api_fault()
                 if request.method not in methods:
                     raise TapApiError(405, errors.METHOD_NOT_ALLOWED, "Method not allowed")
                 return view(request, _secret_key(request), *args, **kwargs)
@@ -109,6 +132,14 @@ def _deliver_webhook(charge_id: str) -> None:
         # The charge is settled and committed either way; a webhook problem must never keep the
         # customer from getting back to the merchant, so it is logged, not raised.
         logger.exception("tap sandbox webhook for %s could not be delivered", charge_id)
+
+
+def _deliver_refund_webhook(refund_id: str) -> None:
+    try:
+        refund_webhook_deliver(refund_id=refund_id)
+    except Exception:
+        # The refund is committed either way; the API still answers with it.
+        logger.exception("tap sandbox webhook for %s could not be delivered", refund_id)
 
 
 @tap_api("POST")
@@ -149,36 +180,95 @@ def _charge_submit_otp(charge: TapCharge, otp: str) -> TapCharge:
     return charge
 
 
-@csrf_exempt
+@tap_api("POST")
+def refunds_api(request: HttpRequest, secret_key: str) -> HttpResponse:
+    """POST /v2/refunds: refund a captured charge (or replay one by `reference.merchant`)."""
+    refund_request = refund_request_parse(request.body)
+    refund, created = refund_create(
+        request=refund_request, secret_key=secret_key, created_ms=now_ms()
+    )
+    if created:
+        _deliver_refund_webhook(refund.id)
+        refund.refresh_from_db()
+    return _json(refund_to_dict(refund))
+
+
+@tap_api("GET")
+def refund_api(request: HttpRequest, secret_key: str, refund_id: str) -> HttpResponse:
+    """GET /v2/refunds/{id}."""
+    refund = refund_get_for_key(refund_id=refund_id, secret_key=secret_key)
+    if refund is None:
+        raise TapApiError(404, errors.NOT_FOUND, "Refund not found")
+    return _json(refund_to_dict(refund))
+
+
+# Test controls ----------------------------------------------------------------------------------
+
+
+def control_view(*methods: str) -> Callable[[ApiView], ApiView]:
+    """A `_control/` view: no key, no API faults, Tap's error body for anything wrong."""
+
+    def decorate(view: ApiView) -> ApiView:
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                if request.method not in methods:
+                    raise TapApiError(405, errors.METHOD_NOT_ALLOWED, "Method not allowed")
+                return view(request, *args, **kwargs)
+            except TapApiError as exc:
+                response = error_response(exc)
+                if exc.status == 405:
+                    response["Allow"] = ", ".join(methods)
+                return response
+
+        return wrapper
+
+    return decorate
+
+
+@control_view("GET", "POST", "DELETE")
 def control_api(request: HttpRequest) -> HttpResponse:
-    """GET shows the fault knobs, POST sets them, DELETE resets them to delivering normally."""
-    try:
-        if request.method == "POST":
-            _control_set(parse_json_object(request.body))
-        elif request.method == "DELETE":
-            knobs_reset()
-        elif request.method != "GET":
-            raise TapApiError(405, errors.METHOD_NOT_ALLOWED, "Method not allowed")
-    except TapApiError as exc:
-        return error_response(exc)
+    """GET shows the fault knobs, POST sets some of them, DELETE resets them all."""
+    if request.method == "POST":
+        _control_set(parse_json_object(request.body))
+    elif request.method == "DELETE":
+        knobs_reset()
     return _json(knobs_as_dict(knobs_get()))
 
 
 def _control_set(data: dict[str, Any]) -> None:
-    unknown = set(data) - {"webhook"}
+    unknown = set(data) - set(KNOBS)
     if unknown:
         raise errors.bad_request(
             errors.INVALID_FIELD, f"Unknown knobs: {', '.join(sorted(unknown))}"
         )
-    webhook = data.get("webhook")
-    if webhook is None:
-        return
-    if not isinstance(webhook, str):
-        raise errors.bad_request(errors.INVALID_FIELD, "webhook must be a string")
     try:
-        knobs_set(webhook=webhook)
+        knobs_set(**{name: data[name] for name in KNOBS if data.get(name) is not None})
+    except (ValueError, TypeError) as exc:
+        raise errors.bad_request(errors.INVALID_FIELD, str(exc)) from None
+
+
+@control_view("POST")
+def control_flush_api(request: HttpRequest) -> HttpResponse:
+    """POST _control/flush {"order": "forward"|"reverse", "duplicate": false}: send what the
+    "hold" knob kept back; answers how many deliveries were made."""
+    try:
+        order, duplicate = flush_params(parse_json_object(request.body or b"{}"))
     except ValueError as exc:
         raise errors.bad_request(errors.INVALID_FIELD, str(exc)) from None
+    return _json({"sent": flush(order=order, duplicate=duplicate)})
+
+
+@control_view("POST")
+def control_dashboard_refund_api(request: HttpRequest) -> HttpResponse:
+    """POST _control/dashboard_refund {"payment": "chg_…", "amount": "12.50"}: a refund made in
+    Tap's dashboard; it sends the refund webhook and answers the refund object."""
+    try:
+        payment, amount = dashboard_params(parse_json_object(request.body))
+    except ValueError as exc:
+        raise errors.bad_request(errors.INVALID_FIELD, str(exc)) from None
+    return _json(dashboard_refund(payment, amount))
 
 
 # Hosted pages -----------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -22,8 +23,10 @@ import httpx
 import pytest
 from django.db import connection
 
-from sandbox.models import TapCharge
+from sandbox.models import TapCharge, TapHeldWebhook, TapRefund
+from sandbox.tap.errors import TapApiError
 from sandbox.tap.knobs import knobs_get, knobs_reset, knobs_set
+from sandbox.tap.services import dashboard_refund, flush
 from sandbox.tap.signing import tap_hashstring
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -828,24 +831,59 @@ def test_put_otp_on_a_non_stcpay_charge_is_refused(api: httpx.Client) -> None:
 # Fault knobs -----------------------------------------------------------------------------------
 
 
+DEFAULT_KNOBS = {
+    "webhook": "send",
+    "delay_seconds": 0.0,
+    "api": "ok",
+    "timeout_seconds": 5.0,
+    "api_fail_count": 0,
+    "held": 0,
+}
+
+
 def test_control_endpoint_reads_sets_and_resets_knobs(tap_url: str) -> None:
     control = f"{tap_url}/_control/"
 
-    assert httpx.get(control).json() == {"webhook": "send"}
-    assert httpx.post(control, json={"webhook": "duplicate"}).json() == {"webhook": "duplicate"}
-    assert httpx.get(control).json() == {"webhook": "duplicate"}
-    assert httpx.delete(control).json() == {"webhook": "send"}
+    assert httpx.get(control).json() == DEFAULT_KNOBS
+    assert httpx.post(control, json={"webhook": "duplicate"}).json() == {
+        **DEFAULT_KNOBS,
+        "webhook": "duplicate",
+    }
+    changed = {"delay_seconds": 0.25, "api": "timeout", "timeout_seconds": 2, "api_fail_count": 3}
+    assert httpx.post(control, json=changed).json() == {
+        **DEFAULT_KNOBS,
+        "webhook": "duplicate",
+        **changed,
+    }
+    assert httpx.get(control).json()["api"] == "timeout"
+    assert httpx.delete(control).json() == DEFAULT_KNOBS
     assert knobs_get().webhook == "send"
+    assert knobs_get().api == "ok"
 
 
 @pytest.mark.parametrize(
-    "body", ['{"webhook": "sometimes"}', '{"webhook": 1}', '{"delay": 5}', "not json"]
+    "body",
+    [
+        '{"webhook": "sometimes"}',
+        '{"webhook": 1}',
+        '{"delay": 5}',
+        "not json",
+        '{"delay_seconds": -1}',
+        '{"delay_seconds": "1"}',
+        '{"delay_seconds": 1e9}',
+        '{"api": "down"}',
+        '{"timeout_seconds": true}',
+        '{"api_fail_count": -1}',
+        '{"api_fail_count": 1.5}',
+        '{"webhook": "hold", "api": "down"}',
+    ],
 )
 def test_control_endpoint_rejects_bad_knobs(tap_url: str, body: str) -> None:
     response = httpx.post(f"{tap_url}/_control/", content=body)
 
     assert_tap_error(response, 400)
     assert knobs_get().webhook == "send"
+    assert httpx.get(f"{tap_url}/_control/").json() == DEFAULT_KNOBS
 
 
 def test_knobs_can_be_set_from_python() -> None:
@@ -853,7 +891,13 @@ def test_knobs_can_be_set_from_python() -> None:
     assert knobs_get().webhook == "drop"
     with pytest.raises(ValueError):
         knobs_set(webhook="sometimes")
-    assert knobs_reset().webhook == "send"
+    knobs = knobs_set(delay_seconds=1.5, api="error_500", api_fail_count=2, timeout_seconds=0.5)
+    assert (knobs.webhook, knobs.delay_seconds, knobs.api) == ("drop", 1.5, "error_500")
+    assert (knobs.api_fail_count, knobs.timeout_seconds) == (2, 0.5)
+    with pytest.raises(ValueError):
+        knobs_set(api="sometimes")
+    reset = knobs_reset()
+    assert (reset.webhook, reset.delay_seconds, reset.api) == ("send", 0.0, "ok")
 
 
 def test_drop_knob_settles_but_sends_nothing(
@@ -949,3 +993,570 @@ def test_hashstring_known_answer_kwd_formats_three_decimals_and_blank_references
 
     assert tap_hashstring(charge, SECRET) == expected
     assert expected == "1ae85f9ad37a0c4733e0855038cc8c2d97e34f10a30b74411bc05a12853fb39b"
+
+
+def test_hashstring_known_answer_for_a_refund_signs_its_own_created() -> None:
+    refund = {
+        "id": "re_TS02A5220231433Zq2K1611987",
+        "object": "refund",
+        "charge_id": "chg_TS05A4420231233Zk5X1611456",
+        "amount": Decimal("2.5"),
+        "currency": "SAR",
+        "created": "1698395000123",
+        "status": "REFUNDED",
+        "reference": {"merchant": "rf_0001", "gateway": "998877665544", "payment": "77665544"},
+        # A refund has no transaction object; if one were there it must not be used.
+        "transaction": {"created": "1"},
+    }
+    message = (
+        "x_idre_TS02A5220231433Zq2K1611987x_amount2.50x_currencySAR"
+        "x_gateway_reference998877665544x_payment_reference77665544"
+        "x_statusREFUNDEDx_created1698395000123"
+    )
+    expected = hmac.new(SECRET.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+    assert tap_hashstring(refund, SECRET) == expected
+    assert expected == "cd67e07b33ea83f038adc23629170dec4e799f4180fa65a4b74d8c94c29f529e"
+
+
+# Refunds ---------------------------------------------------------------------------------------
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def refund_body(charge_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "charge_id": charge_id,
+        "amount": 4,
+        "currency": "SAR",
+        "reason": "requested_by_customer",
+        "description": "Returned item",
+        "reference": {"merchant": "rf_0001"},
+        "metadata": {"udf1": "tenant-7"},
+    }
+    body.update(overrides)
+    return body
+
+
+def refund_create(api: httpx.Client, charge_id: str, **overrides: Any) -> dict[str, Any]:
+    response = api.post("/v2/refunds", json=refund_body(charge_id, **overrides))
+    assert response.status_code == 200, response.text
+    return decimal_json(response.content)
+
+
+def assert_refund_signed(delivery: Delivery, secret: str = SECRET) -> None:
+    refund = delivery.charge
+    message = (
+        f"x_id{refund['id']}x_amount{refund['amount']:.2f}x_currency{refund['currency']}"
+        f"x_gateway_reference{refund['reference']['gateway']}"
+        f"x_payment_reference{refund['reference']['payment']}"
+        f"x_status{refund['status']}x_created{refund['created']}"
+    )
+    expected = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    assert delivery.headers["content-type"] == "application/json"
+    assert delivery.headers["hashstring"] == expected
+    assert tap_hashstring(refund, secret) == expected
+
+
+@pytest.fixture
+def captured(api: httpx.Client, browser: httpx.Client, receiver: Receiver) -> dict[str, Any]:
+    """A SAR 10.50 mada charge paid on the hosted page, its webhook already received."""
+    charge = create(api, post={"url": receiver.url})
+    submit(browser, charge["transaction"]["url"], "succeed")
+    receiver.deliveries.clear()
+    return fetch(api, charge["id"])
+
+
+def test_refund_is_refunded_at_once_and_sends_a_signed_webhook(
+    api: httpx.Client, receiver: Receiver, captured: dict[str, Any]
+) -> None:
+    response = api.post(
+        "/v2/refunds",
+        json=refund_body(captured["id"], amount=4.5, post={"url": receiver.url + "?refund=1"}),
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert b'"amount":4.5,' in response.content
+    refund = decimal_json(response.content)
+    assert refund["id"].startswith("re_")
+    assert refund["object"] == "refund"
+    assert refund["api_version"] == "V2"
+    assert refund["charge_id"] == captured["id"]
+    assert (refund["amount"], refund["currency"]) == (Decimal("4.5"), "SAR")
+    assert refund["created"].isdigit() and len(refund["created"]) == 13
+    assert refund["status"] == "REFUNDED"
+    assert refund["response"] == {"code": "000", "message": "Refunded"}
+    assert refund["reason"] == "requested_by_customer"
+    assert refund["metadata"] == {"udf1": "tenant-7"}
+    assert refund["reference"]["merchant"] == "rf_0001"
+    assert refund["reference"]["gateway"] and refund["reference"]["payment"]
+    assert refund["post"] == {"url": receiver.url + "?refund=1", "status": "SUCCESS"}
+    got = api.get(f"/v2/refunds/{refund['id']}")
+    assert got.status_code == 200
+    assert decimal_json(got.content) == refund
+
+    assert len(receiver.deliveries) == 1
+    delivery = receiver.deliveries[0]
+    assert delivery.path == "/webhooks/tap?refund=1"
+    assert delivery.charge == {**refund, "post": {**refund["post"], "status": "PENDING"}}
+    assert_refund_signed(delivery)
+    assert fetch(api, captured["id"])["status"] == "CAPTURED"
+
+
+def test_refund_webhook_goes_to_the_charges_post_url_when_it_names_none(
+    api: httpx.Client, receiver: Receiver, captured: dict[str, Any]
+) -> None:
+    refund = refund_create(api, captured["id"])
+
+    assert refund["post"] == {"url": receiver.url, "status": "SUCCESS"}
+    assert [d.charge["id"] for d in receiver.deliveries] == [refund["id"]]
+    assert_refund_signed(receiver.deliveries[0])
+
+
+def test_refund_of_a_charge_without_post_url_sends_nothing(
+    api: httpx.Client, browser: httpx.Client, receiver: Receiver
+) -> None:
+    charge = create(api)
+    submit(browser, charge["transaction"]["url"], "succeed")
+
+    refund = refund_create(api, charge["id"])
+
+    assert refund["post"] == {"url": "", "status": "PENDING"}
+    assert receiver.deliveries == []
+
+
+def test_partial_refunds_add_up_to_the_captured_amount_and_no_further(
+    api: httpx.Client, receiver: Receiver, captured: dict[str, Any]
+) -> None:
+    first = refund_create(api, captured["id"], amount=4, reference={"merchant": "rf_1"})
+    second = refund_create(api, captured["id"], amount=6.5, reference={"merchant": "rf_2"})
+
+    assert first["id"] != second["id"]
+    assert TapCharge.objects.get().amount_refunded == Decimal("10.5")
+    over = api.post("/v2/refunds", json=refund_body(captured["id"], amount=0.01, reference={}))
+
+    assert_tap_error(over, 400)
+    assert over.json()["errors"][0]["code"] == "1132"
+    assert TapRefund.objects.count() == 2
+    assert len(receiver.deliveries) == 2
+
+
+def test_refunding_more_than_captured_is_400_and_changes_nothing(
+    api: httpx.Client, receiver: Receiver, captured: dict[str, Any]
+) -> None:
+    refund_create(api, captured["id"], amount=10, reference={"merchant": "rf_1"})
+
+    response = api.post(
+        "/v2/refunds", json=refund_body(captured["id"], amount=0.51, reference={"merchant": "x"})
+    )
+
+    assert_tap_error(response, 400)
+    assert response.json()["errors"][0]["code"] == "1132"
+    assert TapRefund.objects.count() == 1
+    assert TapCharge.objects.get().amount_refunded == Decimal(10)
+    assert len(receiver.deliveries) == 1
+
+
+def test_same_merchant_reference_returns_the_original_refund(
+    api: httpx.Client, receiver: Receiver, captured: dict[str, Any]
+) -> None:
+    first = refund_create(api, captured["id"], amount=4)
+
+    replay = refund_create(api, captured["id"], amount=9)
+
+    assert replay["id"] == first["id"]
+    assert replay["amount"] == Decimal(4)
+    assert TapRefund.objects.count() == 1
+    assert TapCharge.objects.get().amount_refunded == Decimal(4)
+    assert len(receiver.deliveries) == 1
+
+
+def test_concurrent_refunds_with_one_merchant_reference_make_one(
+    api: httpx.Client, tap_url: str, captured: dict[str, Any]
+) -> None:
+    barrier = threading.Barrier(6)
+    ids: list[str] = []
+
+    def refund_once() -> None:
+        barrier.wait()
+        response = httpx.post(
+            f"{tap_url}/v2/refunds",
+            json=refund_body(captured["id"], reference={"merchant": "rf_race"}),
+            headers={"Authorization": f"Bearer {SECRET}"},
+        )
+        ids.append(response.json()["id"])
+
+    threads = [threading.Thread(target=refund_once) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(ids) == 6 and len(set(ids)) == 1
+    assert TapRefund.objects.count() == 1
+
+
+def test_concurrent_refunds_never_exceed_the_charge(tap_url: str, captured: dict[str, Any]) -> None:
+    barrier = threading.Barrier(5)
+    statuses: list[int] = []
+
+    def refund_once(index: int) -> None:
+        barrier.wait()
+        response = httpx.post(
+            f"{tap_url}/v2/refunds",
+            json=refund_body(captured["id"], amount=4, reference={"merchant": f"rf_{index}"}),
+            headers={"Authorization": f"Bearer {SECRET}"},
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=refund_once, args=(index,)) for index in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200, 200, 400, 400, 400]
+    assert TapCharge.objects.get().amount_refunded == Decimal(8)
+
+
+def test_refunds_are_invisible_to_another_key(
+    api: httpx.Client, tap_url: str, captured: dict[str, Any]
+) -> None:
+    other = {"Authorization": f"Bearer {OTHER_SECRET}"}
+    refund = refund_create(api, captured["id"])
+
+    created = httpx.post(f"{tap_url}/v2/refunds", json=refund_body(captured["id"]), headers=other)
+    got = httpx.get(f"{tap_url}/v2/refunds/{refund['id']}", headers=other)
+
+    assert_tap_error(created, 404)
+    assert_tap_error(got, 404)
+    assert_tap_error(api.get("/v2/refunds/re_TSnope"), 404)
+    assert TapRefund.objects.count() == 1
+
+
+def test_merchant_references_are_scoped_to_the_key(
+    api: httpx.Client, browser: httpx.Client, tap_url: str, captured: dict[str, Any]
+) -> None:
+    other = {"Authorization": f"Bearer {OTHER_SECRET}"}
+    theirs = httpx.post(f"{tap_url}/v2/charges", json=charge_body(), headers=other).json()
+    submit(browser, theirs["transaction"]["url"], "succeed")
+    mine = refund_create(api, captured["id"])
+
+    response = httpx.post(f"{tap_url}/v2/refunds", json=refund_body(theirs["id"]), headers=other)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] != mine["id"]
+
+
+@pytest.mark.parametrize("outcome", [None, "decline", "cancel"])
+def test_only_captured_charges_can_be_refunded(
+    api: httpx.Client, browser: httpx.Client, outcome: str | None
+) -> None:
+    charge = create(api)
+    if outcome is not None:
+        submit(browser, charge["transaction"]["url"], outcome)
+
+    response = api.post("/v2/refunds", json=refund_body(charge["id"]))
+
+    assert_tap_error(response, 400)
+    assert TapRefund.objects.count() == 0
+
+
+def test_refund_without_key_is_unauthorized(tap_url: str) -> None:
+    response = httpx.post(f"{tap_url}/v2/refunds", json=refund_body("chg_TSnope"))
+
+    assert response.status_code == 401
+
+
+def _refund_raw(**overrides: Any) -> str:
+    return json.dumps({**refund_body("CHARGE"), **overrides})
+
+
+def _refund_without(name: str) -> str:
+    return json.dumps({k: v for k, v in refund_body("CHARGE").items() if k != name})
+
+
+INVALID_REFUNDS = {
+    "malformed json": '{"charge_id": ',
+    "not an object": "[]",
+    "empty body": "",
+    "missing charge_id": _refund_without("charge_id"),
+    "numeric charge_id": _refund_raw(charge_id=42),
+    "overlong charge_id": _refund_raw(charge_id="chg_" + "x" * 60),
+    "nul in charge_id": _refund_raw(charge_id="chg_\u0000"),
+    "missing amount": _refund_without("amount"),
+    "string amount": _refund_raw(amount="4.00"),
+    "boolean amount": _refund_raw(amount=True),
+    "zero amount": _refund_raw(amount=0),
+    "negative amount": _refund_raw(amount=-4),
+    "over-precise amount": _refund_raw(amount=1.005),
+    "huge amount": _refund_raw(amount=10**12),
+    "NaN amount": _refund_raw(amount=0).replace('"amount": 0', '"amount": NaN'),
+    "missing currency": _refund_without("currency"),
+    "unknown currency": _refund_raw(currency="XYZ"),
+    "another currency than the charge": _refund_raw(currency="USD"),
+    "missing reason": _refund_without("reason"),
+    "unknown reason": _refund_raw(reason="changed_mind"),
+    "reference not an object": _refund_raw(reference="rf_1"),
+    "numeric merchant reference": _refund_raw(reference={"merchant": 1}),
+    "long merchant reference": _refund_raw(reference={"merchant": "x" * 256}),
+    "metadata not an object": _refund_raw(metadata=["a"]),
+    "relative post url": _refund_raw(post={"url": "/hooks"}),
+    "post not an object": _refund_raw(post="https://shop.example/hook"),
+    "long description": _refund_raw(description="x" * 1001),
+    "lone surrogate": _refund_raw(description="x").replace('"x"', '"\\ud800"'),
+}
+
+
+@pytest.mark.parametrize("body", INVALID_REFUNDS.values(), ids=INVALID_REFUNDS.keys())
+def test_invalid_refund_requests_are_400_never_500(
+    api: httpx.Client, captured: dict[str, Any], body: str
+) -> None:
+    response = api.post(
+        "/v2/refunds",
+        content=body.replace("CHARGE", captured["id"]),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert_tap_error(response, 400)
+    assert TapRefund.objects.count() == 0
+    assert TapCharge.objects.get().amount_refunded == 0
+
+
+# Dashboard refunds -----------------------------------------------------------------------------
+
+
+def test_dashboard_refund_sends_the_same_signed_webhook(
+    tap_url: str, api: httpx.Client, receiver: Receiver, captured: dict[str, Any]
+) -> None:
+    response = httpx.post(
+        f"{tap_url}/_control/dashboard_refund",
+        json={"payment": captured["id"], "amount": "4.50"},
+    )
+
+    assert response.status_code == 200, response.text
+    refund = decimal_json(response.content)
+    assert refund["object"] == "refund"
+    assert refund["status"] == "REFUNDED"
+    assert (refund["charge_id"], refund["amount"]) == (captured["id"], Decimal("4.5"))
+    assert refund["reference"]["merchant"] == ""
+    assert refund["post"] == {"url": receiver.url, "status": "SUCCESS"}
+    assert len(receiver.deliveries) == 1
+    assert receiver.deliveries[0].charge["id"] == refund["id"]
+    assert_refund_signed(receiver.deliveries[0])
+    assert decimal_json(api.get(f"/v2/refunds/{refund['id']}").content) == refund
+
+    rest = dashboard_refund(captured["id"])
+
+    assert rest["amount"] == Decimal(6)
+    assert len(receiver.deliveries) == 2
+    assert_refund_signed(receiver.deliveries[1])
+    assert TapCharge.objects.get().amount_refunded == Decimal("10.5")
+    nothing_left = httpx.post(
+        f"{tap_url}/_control/dashboard_refund", json={"payment": captured["id"]}
+    )
+    assert_tap_error(nothing_left, 400)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"payment": "chg_TSnope"}, 404),
+        ({"payment": "CHARGE", "amount": "11"}, 400),
+        ({"payment": "CHARGE", "amount": "1.005"}, 400),
+        ({"payment": "CHARGE", "amount": "0"}, 400),
+        ({"payment": "CHARGE", "amount": "-1"}, 400),
+        ({"payment": "CHARGE", "amount": "ten"}, 400),
+        ({"payment": "CHARGE", "amount": True}, 400),
+        ({"amount": "1"}, 400),
+        ({"payment": "CHARGE", "extra": 1}, 400),
+    ],
+)
+def test_dashboard_refund_refusals(
+    tap_url: str, captured: dict[str, Any], body: dict[str, Any], status: int
+) -> None:
+    body = {key: captured["id"] if value == "CHARGE" else value for key, value in body.items()}
+
+    response = httpx.post(f"{tap_url}/_control/dashboard_refund", json=body)
+
+    assert_tap_error(response, status)
+    assert TapRefund.objects.count() == 0
+
+
+def test_dashboard_refund_of_an_unpaid_charge_raises_in_python(api: httpx.Client) -> None:
+    charge = create(api)
+
+    with pytest.raises(TapApiError) as caught:
+        dashboard_refund(charge["id"], Decimal("1.00"))
+
+    assert caught.value.status == 400
+
+
+# Hold and flush --------------------------------------------------------------------------------
+
+
+def test_hold_keeps_webhooks_until_a_reverse_flush(
+    tap_url: str, api: httpx.Client, browser: httpx.Client, receiver: Receiver
+) -> None:
+    knobs_set(webhook="hold")
+    charge = create(api, post={"url": receiver.url})
+    submit(browser, charge["transaction"]["url"], "succeed")
+    refund = dashboard_refund(charge["id"], Decimal("3.00"))
+
+    assert receiver.deliveries == []
+    assert httpx.get(f"{tap_url}/_control/").json()["held"] == 2
+    assert fetch(api, charge["id"])["post"] == {
+        "status": "PENDING",
+        "url": receiver.url,
+        "attempt": 0,
+    }
+
+    flushed = httpx.post(f"{tap_url}/_control/flush", json={"order": "reverse"})
+
+    assert flushed.status_code == 200, flushed.text
+    assert flushed.json() == {"sent": 2}
+    assert [d.charge["id"] for d in receiver.deliveries] == [refund["id"], charge["id"]]
+    assert_refund_signed(receiver.deliveries[0])
+    assert_signed(receiver.deliveries[1])
+    assert receiver.deliveries[1].charge["status"] == "CAPTURED"
+    assert fetch(api, charge["id"])["post"]["status"] == "SUCCESS"
+    assert TapRefund.objects.get().post_status == "SUCCESS"
+    assert TapHeldWebhook.objects.count() == 0
+    assert httpx.post(f"{tap_url}/_control/flush").json() == {"sent": 0}
+
+
+def test_flush_forward_with_duplicates_sends_each_twice_in_order(
+    api: httpx.Client, browser: httpx.Client, receiver: Receiver
+) -> None:
+    knobs_set(webhook="hold")
+    charge = create(api, post={"url": receiver.url})
+    submit(browser, charge["transaction"]["url"], "succeed")
+    refund = refund_create(api, charge["id"])
+
+    assert flush(order="forward", duplicate=True) == 4
+
+    ids = [d.charge["id"] for d in receiver.deliveries]
+    assert ids == [charge["id"], charge["id"], refund["id"], refund["id"]]
+    assert receiver.deliveries[0].body == receiver.deliveries[1].body
+    assert_signed(receiver.deliveries[0])
+    assert_refund_signed(receiver.deliveries[3])
+    assert fetch(api, charge["id"])["post"]["attempt"] == 2
+
+
+@pytest.mark.parametrize(
+    "body", ['{"order": "sideways"}', '{"duplicate": "yes"}', '{"when": 1}', "[]"]
+)
+def test_flush_refuses_bad_parameters(tap_url: str, body: str) -> None:
+    assert_tap_error(httpx.post(f"{tap_url}/_control/flush", content=body), 400)
+
+
+def test_reset_discards_held_webhooks(
+    tap_url: str, api: httpx.Client, browser: httpx.Client, receiver: Receiver
+) -> None:
+    knobs_set(webhook="hold")
+    charge = create(api, post={"url": receiver.url})
+    submit(browser, charge["transaction"]["url"], "succeed")
+
+    assert httpx.delete(f"{tap_url}/_control/").json() == DEFAULT_KNOBS
+
+    assert flush() == 0
+    assert receiver.deliveries == []
+
+
+# Delayed delivery ------------------------------------------------------------------------------
+
+
+def test_delayed_webhook_arrives_later_without_holding_up_the_redirect(
+    api: httpx.Client, browser: httpx.Client, receiver: Receiver
+) -> None:
+    knobs_set(delay_seconds=1.0)
+    charge = create(api, post={"url": receiver.url})
+
+    started = time.monotonic()
+    response = submit(browser, charge["transaction"]["url"], "succeed")
+
+    assert time.monotonic() - started < 0.9
+    assert_returned(response, charge["id"])
+    assert receiver.deliveries == []
+    assert fetch(api, charge["id"])["status"] == "CAPTURED"
+    wait_for(lambda: TapCharge.objects.get().post_attempt == 1)
+    assert len(receiver.deliveries) == 1
+    assert_signed(receiver.deliveries[0])
+    assert receiver.deliveries[0].charge["status"] == "CAPTURED"
+
+
+# API faults ------------------------------------------------------------------------------------
+
+
+def test_api_error_500_changes_nothing(
+    api: httpx.Client, tap_url: str, browser: httpx.Client, captured: dict[str, Any]
+) -> None:
+    knobs_set(api="error_500")
+
+    created = api.post("/v2/charges", json=charge_body())
+    refunded = api.post("/v2/refunds", json=refund_body(captured["id"]))
+    fetched = api.get(f"/v2/charges/{captured['id']}")
+
+    for response in (created, refunded, fetched):
+        assert_tap_error(response, 500)
+        assert response.json()["errors"][0]["code"] == "1500"
+    assert TapCharge.objects.count() == 1
+    assert TapRefund.objects.count() == 0
+    # Hosted pages and the controls are not the API.
+    assert browser.get(captured["transaction"]["url"]).status_code == 200
+    assert httpx.get(f"{tap_url}/_control/").status_code == 200
+
+
+def test_api_timeout_processes_the_request_after_the_client_gave_up(tap_url: str) -> None:
+    knobs_set(api="timeout", timeout_seconds=1.5)
+    headers = {"Authorization": f"Bearer {SECRET}"}
+
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{tap_url}/v2/charges", json=charge_body(), headers=headers, timeout=0.5)
+
+    assert TapCharge.objects.count() == 0
+    wait_for(lambda: TapCharge.objects.count() == 1)
+    knobs_reset()
+    charge_id = TapCharge.objects.get().id
+    assert httpx.get(f"{tap_url}/v2/charges/{charge_id}", headers=headers).status_code == 200
+
+
+def test_api_fail_count_fails_only_the_next_calls(api: httpx.Client) -> None:
+    knobs_set(api="error_500", api_fail_count=2)
+
+    statuses = [api.post("/v2/charges", json=charge_body()).status_code for _ in range(3)]
+
+    assert statuses == [500, 500, 200]
+    assert TapCharge.objects.count() == 1
+    knobs = knobs_get()
+    assert (knobs.api, knobs.api_fail_count) == ("ok", 0)
+
+
+def test_api_fail_count_counts_down_atomically(tap_url: str) -> None:
+    knobs_set(api="error_500", api_fail_count=4)
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def call() -> None:
+        barrier.wait()
+        response = httpx.post(
+            f"{tap_url}/v2/charges",
+            json=charge_body(),
+            headers={"Authorization": f"Bearer {SECRET}"},
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200] * 4 + [500] * 4
+    assert TapCharge.objects.count() == 4

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from wasla.common.money import MoneyError, format_amount, is_exact
 from wasla.orders.models import Order
-from wasla.payments.models import PaymentAttempt
+from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, RefundRecord
 from wasla.settlement.models import SettlementRecord
 
 MAX_AMOUNT = Decimal("9999999999.999")
@@ -171,3 +171,73 @@ class SettlementOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+
+class RefundInput(serializers.Serializer):
+    amount = MoneyField(required=False, min_value=Decimal("0.001"), max_value=MAX_AMOUNT)
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=255)
+
+
+class RefundOutput(serializers.ModelSerializer):
+    payment = serializers.UUIDField(source="payment_attempt_id")
+    amount = AmountField()
+
+    class Meta:
+        model = RefundRecord
+        fields = [
+            "id",
+            "payment",
+            "amount",
+            "currency",
+            "reason",
+            "status",
+            "source",
+            "provider_reference",
+            "failure_message",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class GatewayInput(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=PaymentGatewayConfig.Mode.choices)
+    public_key = StrictCharField(required=False, allow_blank=True, default="", max_length=255)
+    secret_key = StrictCharField(required=False, allow_blank=True, default="", max_length=500)
+    webhook_secret = StrictCharField(required=False, allow_blank=True, default="", max_length=500)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class GatewayOutput(serializers.ModelSerializer):
+    """Secrets are write-only: only whether one is set, and its last four characters."""
+
+    secret_key = serializers.SerializerMethodField()
+    webhook_secret = serializers.SerializerMethodField()
+    webhook_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PaymentGatewayConfig
+        fields = [
+            "provider",
+            "mode",
+            "public_key",
+            "secret_key",
+            "webhook_secret",
+            "webhook_url",
+            "is_active",
+            "created_at",
+        ]
+
+    def get_secret_key(self, config: PaymentGatewayConfig) -> str:
+        return _mask(config.secret_key)
+
+    def get_webhook_secret(self, config: PaymentGatewayConfig) -> str:
+        return _mask(config.webhook_secret)
+
+    def get_webhook_url(self, config: PaymentGatewayConfig) -> str:
+        from wasla.payments.orchestrator import webhook_url
+
+        return webhook_url(config)
+
+
+def _mask(secret: str) -> str:
+    return f"••••{secret[-4:]}" if len(secret) >= 12 else ("••••" if secret else "")

@@ -17,5 +17,11 @@ urlpatterns = [
         views.PaymentCollectApi.as_view(),
         name="payment-collect",
     ),
+    path(
+        "payments/<uuid:payment_id>/refunds/",
+        views.PaymentRefundsApi.as_view(),
+        name="payment-refunds",
+    ),
+    path("gateways/<str:provider>/", views.GatewayApi.as_view(), name="gateway"),
     path("settlements/", views.SettlementListApi.as_view(), name="settlement-list"),
 ]

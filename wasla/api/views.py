@@ -13,8 +13,14 @@ from rest_framework.response import Response
 
 from wasla.orders.selectors import order_get, order_list
 from wasla.orders.services import order_create
-from wasla.payments.selectors import payment_get, payment_list
-from wasla.payments.services import payment_cancel, payment_checkout, payment_collect
+from wasla.payments.refunds import refund_list_for_payment, refund_request
+from wasla.payments.selectors import gateway_list, payment_get, payment_list
+from wasla.payments.services import (
+    gateway_config_connect,
+    payment_cancel,
+    payment_checkout,
+    payment_collect,
+)
 from wasla.settlement.selectors import settlement_list
 from wasla.tenants.auth import request_tenant
 
@@ -107,6 +113,53 @@ class PaymentCollectApi(GenericAPIView):
     def post(self, request: Request, payment_id: uuid.UUID) -> Response:
         attempt = payment_collect(tenant=request_tenant(request), attempt_id=payment_id)
         return Response(s.PaymentOutput(attempt).data)
+
+
+class PaymentRefundsApi(GenericAPIView):
+    serializer_class = s.RefundOutput
+
+    def get(self, request: Request, payment_id: uuid.UUID) -> Response:
+        tenant = request_tenant(request)
+        payment_get(tenant=tenant, payment_id=payment_id)  # 404 for another tenant's payment
+        refunds = refund_list_for_payment(tenant=tenant, attempt_id=payment_id)
+        return Response(s.RefundOutput(refunds, many=True).data)
+
+    @extend_schema(
+        request=s.RefundInput,
+        responses={201: s.RefundOutput, 202: s.RefundOutput},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @idempotent
+    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        data = _valid(s.RefundInput, request.data)
+        refund = refund_request(
+            tenant=request_tenant(request),
+            attempt_id=payment_id,
+            amount=data.get("amount"),
+            reason=data["reason"],
+            client_key=request.headers["Idempotency-Key"],
+        )
+        pending = refund.status == refund.Status.PENDING
+        return Response(s.RefundOutput(refund).data, status=202 if pending else 201)
+
+
+class GatewayApi(GenericAPIView):
+    """The tenant's own provider account; connecting registers our webhook with the provider."""
+
+    serializer_class = s.GatewayOutput
+
+    def get(self, request: Request, provider: str) -> Response:
+        configs = gateway_list(tenant=request_tenant(request), provider=provider)
+        return Response(s.GatewayOutput(configs, many=True).data)
+
+    @extend_schema(
+        request=s.GatewayInput, responses={200: s.GatewayOutput}, parameters=[IDEMPOTENCY_HEADER]
+    )
+    @idempotent
+    def put(self, request: Request, provider: str) -> Response:
+        data = _valid(s.GatewayInput, request.data)
+        config = gateway_config_connect(tenant=request_tenant(request), provider=provider, **data)
+        return Response(s.GatewayOutput(config).data)
 
 
 class SettlementListApi(GenericAPIView):

@@ -27,6 +27,7 @@ class Problem(Exception):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.extra = extra or {}
+        self.headers: dict[str, str] = {}  # response headers the problem calls for (Retry-After)
 
     def body(self) -> dict[str, Any]:
         return problem_body(self.status, self.slug, self.title, self.detail, **self.extra)
@@ -86,7 +87,10 @@ _DRF_SLUGS: dict[type[drf_exceptions.APIException], tuple[str, str]] = {
 def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF EXCEPTION_HANDLER: every error leaves as application/problem+json."""
     if isinstance(exc, Problem):
-        return _problem(exc.body())
+        response = _problem(exc.body())
+        for name, value in exc.headers.items():
+            response[name] = value
+        return response
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

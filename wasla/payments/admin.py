@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from .models import PaymentAttempt, PaymentDispute, PaymentGatewayConfig, WebhookEvent
+from .webhooks import webhook_event_replay
 
 
 class GatewayConfigForm(forms.ModelForm):
@@ -84,6 +86,9 @@ class PaymentAttemptAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(PaymentAttemptAdmin):
+    """The webhook inbox. Read-only, like money state; the one thing staff do here is replay a
+    verified event that ended `failed` or `ignored` (after a provider outage, a bug fix)."""
+
     list_display = [
         "id",
         "provider",
@@ -91,10 +96,36 @@ class WebhookEventAdmin(PaymentAttemptAdmin):
         "status",
         "signature_valid",
         "attempts",
+        "next_attempt_at",
+        "short_error",
         "received_at",
     ]
     list_filter = ["status", "provider", "signature_valid"]
     search_fields = ["event_id"]
+    actions = ["replay"]
+
+    @admin.display(description="error")
+    def short_error(self, obj: WebhookEvent) -> str:
+        first = obj.error.strip().splitlines()[0] if obj.error.strip() else ""
+        return first if len(first) <= 120 else first[:119] + "…"
+
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("payments.change_webhookevent"))
+
+    @admin.action(description="Replay selected failed/ignored events", permissions=["replay"])
+    def replay(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        actor = getattr(request.user, "username", "") or "staff"
+        chosen = list(queryset.values_list("pk", flat=True))
+        replayed = [pk for pk in chosen if webhook_event_replay(event_pk=pk, actor=actor)]
+        if replayed:
+            self.message_user(request, f"Replaying {len(replayed)} event(s).", messages.SUCCESS)
+        if len(replayed) < len(chosen):
+            self.message_user(
+                request,
+                f"{len(chosen) - len(replayed)} event(s) not replayed: only verified events "
+                "that are failed or ignored can be; rejected deliveries never.",
+                messages.WARNING,
+            )
 
 
 @admin.register(PaymentDispute)

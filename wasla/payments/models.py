@@ -80,6 +80,10 @@ class PaymentAttempt(ConcurrentTransitionMixin, TenantOwned):
     currency = models.CharField(max_length=3, default="SAR")
     status = FSMField(default=Status.CREATED, choices=Status.choices, protected=True)
     provider_reference = models.CharField(max_length=255, null=True, blank=True)
+    # What refunds are made against (Tap charge, Stripe PaymentIntent, PayPal capture).
+    provider_payment_reference = models.CharField(
+        max_length=255, blank=True, default="", db_default="", db_index=True
+    )
     idempotency_key = models.CharField(max_length=300, unique=True)
     redirect_url = models.URLField(max_length=2000, blank=True)
     return_url = models.URLField(max_length=2000, blank=True)
@@ -155,6 +159,56 @@ class PaymentAttempt(ConcurrentTransitionMixin, TenantOwned):
     def mark_refunded(self) -> None: ...
 
 
+class RefundRecord(TenantOwned):
+    """One refund, requested through our API or made in the provider's dashboard.
+
+    Created `pending` before the provider is called, so a pending refund already reserves its
+    amount; the attempt's `refunded_amount` only counts succeeded ones (CHECK ≤ amount).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    class Source(models.TextChoices):
+        API = "api"
+        PROVIDER = "provider"  # made in the provider's dashboard; learnt from its webhook
+        STAFF = "staff"  # cash on delivery, recorded by hand
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    payment_attempt = models.ForeignKey(
+        PaymentAttempt, on_delete=models.PROTECT, related_name="refunds"
+    )
+    provider = models.CharField(max_length=40)
+    amount = models.DecimalField(max_digits=14, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=255, blank=True)
+    provider_reference = models.CharField(max_length=255, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=300, unique=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure_message = models.TextField(blank=True)
+    raw_response = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=Decimal(0)), name="refund_amount_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"],
+                condition=Q(provider_reference__isnull=False),
+                name="refund_provider_reference_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.amount} {self.currency} {self.status}"
+
+
 class WebhookEvent(TenantOwned):
     """The webhook inbox and audit log: every delivery, verified or not, is a row."""
 
@@ -175,6 +229,14 @@ class WebhookEvent(TenantOwned):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Processing attempts made before the last staff replay: the retry budget counts from here,
+    # while `attempts` keeps the whole story.
+    attempts_at_replay = models.PositiveIntegerField(default=0)
+    # When a `received` event is due again: set after a failed try (backoff) or when it is
+    # parked because what it refers to is not there yet. Null: due as soon as it is stale.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Every failed try, replay and give-up, oldest first (bounded): `error` holds only the last.
+    error_history = models.JSONField(default=list, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -186,7 +248,14 @@ class WebhookEvent(TenantOwned):
                 name="verified_event_once",
             ),
         ]
-        indexes = [models.Index(fields=["status", "received_at"], name="webhook_status_age")]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="webhook_status_age"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="received"),
+                name="webhook_received_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.event_id} {self.status}"

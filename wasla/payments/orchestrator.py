@@ -3,9 +3,20 @@
 It picks the provider of a gateway config, decrypts the credentials for the call and resolves
 the provider's base URL from the config's mode. It never touches a row lock: callers call it
 between transactions, never inside one that holds locks.
+
+Every outbound call (create, verify, refund, webhook registration) goes through `resilience`:
+safe retries with the same request object, so the same idempotency key, and one circuit breaker
+per gateway config shared by all processes. When a circuit is open the call raises
+`CircuitOpen` (a `ProviderUnreachable`) without touching the network. Webhook verification and
+parsing are local work and never pass the breaker: an incoming webhook is not turned away
+because our outgoing calls are failing.
 """
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.urls import reverse
@@ -17,9 +28,14 @@ from .providers.base import (
     PaymentRequest,
     PaymentResult,
     ProviderEvent,
+    RefundRequest,
+    RefundResult,
     WebhookRequest,
 )
 from .providers.registry import provider_class
+from .resilience import CircuitBreaker, call_with_retries
+
+T = TypeVar("T")
 
 
 def provider_idempotency_key(attempt: PaymentAttempt) -> str:
@@ -58,6 +74,29 @@ class PaymentOrchestrator:
         )
         return provider_class(config.provider)(credentials)
 
+    def circuit(self, config: PaymentGatewayConfig) -> CircuitBreaker:
+        """The breaker of one gateway config: a tenant's account at one provider, in one mode.
+
+        Named by the tenant, the provider and a digest of the config's webhook token rather than
+        by row ids alone, so a recreated database (a restored staging copy, a new test run) never
+        inherits the circuit of an unrelated gateway that once had the same ids.
+        """
+        digest = hashlib.sha256(config.webhook_token.bytes).hexdigest()[:12]
+        return CircuitBreaker(f"{config.tenant_id}:{config.provider}:{config.mode}:{digest}")
+
+    def _call(
+        self,
+        config: PaymentGatewayConfig,
+        operation: str,
+        call: Callable[[BasePaymentProvider], T],
+    ) -> T:
+        provider = self.provider(config)
+        return call_with_retries(
+            lambda: call(provider),
+            breaker=self.circuit(config),
+            operation=f"{config.provider}.{operation} tenant={config.tenant_id}",
+        )
+
     def create_payment(self, attempt: PaymentAttempt) -> PaymentResult:
         order = attempt.order
         request = PaymentRequest(
@@ -74,12 +113,18 @@ class PaymentOrchestrator:
             cancel_url=public_url(reverse("payment-abandon", kwargs={"attempt_id": attempt.id})),
             webhook_url=webhook_url(attempt.gateway_config),
         )
-        return self.provider(attempt.gateway_config).create_payment(request)
+        # One request object for every try: the idempotency key cannot drift between retries.
+        return self._call(
+            attempt.gateway_config, "create_payment", lambda p: p.create_payment(request)
+        )
 
     def verify_payment(
         self, config: PaymentGatewayConfig, provider_reference: str
     ) -> PaymentResult:
-        return self.provider(config).verify_payment(provider_reference)
+        return self._call(config, "verify_payment", lambda p: p.verify_payment(provider_reference))
+
+    def refund(self, config: PaymentGatewayConfig, request: RefundRequest) -> RefundResult:
+        return self._call(config, "refund", lambda p: p.refund(request))
 
     def validate_webhook(self, config: PaymentGatewayConfig, request: WebhookRequest) -> bool:
         return self.provider(config).validate_webhook(request)
@@ -90,7 +135,8 @@ class PaymentOrchestrator:
         return self.provider(config).handle_webhook(request)
 
     def register_webhook(self, config: PaymentGatewayConfig) -> str:
-        return self.provider(config).register_webhook(webhook_url(config))
+        url = webhook_url(config)
+        return self._call(config, "register_webhook", lambda p: p.register_webhook(url))
 
     def refetches_on_webhook(self, config: PaymentGatewayConfig) -> bool:
         return provider_class(config.provider).refetch_on_webhook

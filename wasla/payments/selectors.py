@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from wasla.common.problems import NotFound
 from wasla.tenants.models import Tenant
 
-from .models import PaymentAttempt
+from .models import PaymentAttempt, PaymentGatewayConfig
 
 
 def payment_list(*, tenant: Tenant) -> QuerySet[PaymentAttempt]:
@@ -19,3 +19,9 @@ def payment_get(*, tenant: Tenant, payment_id: uuid.UUID) -> PaymentAttempt:
     if attempt is None:
         raise NotFound("No such payment.")
     return attempt
+
+
+def gateway_list(*, tenant: Tenant, provider: str) -> QuerySet[PaymentGatewayConfig]:
+    return (
+        PaymentGatewayConfig.objects.for_tenant(tenant).filter(provider=provider).order_by("mode")
+    )

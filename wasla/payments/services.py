@@ -23,8 +23,14 @@ from .models import OPEN_STATUSES, PaymentAttempt, PaymentGatewayConfig
 from .orchestrator import PaymentOrchestrator
 from .providers.base import PaymentResult, PaymentStatus, ProviderError, ProviderUnreachable
 from .providers.registry import UnknownProvider, provider_class
+from .resilience import CircuitOpen, ProviderCircuitOpen
 
 logger = logging.getLogger(__name__)
+
+
+class EventNotReady(Exception):
+    """A verified event about something we do not know yet (an out-of-order delivery, e.g. a
+    refund before its payment): park it and try again later; it changes nothing now."""
 
 
 class PaymentInProgress(Conflict):
@@ -146,6 +152,8 @@ def _attempt_start(*, attempt: PaymentAttempt) -> PaymentAttempt:
         result = PaymentOrchestrator().create_payment(attempt)
     except ProviderError as exc:
         return _attempt_record_failure(attempt=attempt, code=exc.code, message=exc.message)
+    except CircuitOpen as exc:  # nothing was sent: the attempt stays `created`
+        raise ProviderCircuitOpen.from_circuit(exc, payment=str(attempt.id)) from None
     except ProviderUnreachable as exc:
         # The outcome is unknown: the attempt stays pending for reconciliation.
         logger.warning("payment create unreachable attempt=%s: %s", attempt.id, exc)
@@ -218,6 +226,7 @@ def payment_apply_result(*, attempt_id: uuid.UUID, result: PaymentResult) -> Pay
                 now = timezone.now()
                 attempt.mark_paid()
                 attempt.paid_at = now
+                attempt.provider_payment_reference = result.payment_reference
                 attempt.save()
                 _order_mark_paid(order=order, now=now)
                 settlement_create_for_payment(attempt=attempt)
@@ -361,11 +370,12 @@ def gateway_config_connect(
         provider_class(provider)
     except UnknownProvider:
         raise Unprocessable(f"Unknown provider {provider!r}.") from None
+    # Secrets are write-only: a blank value keeps the stored one.
+    defaults: dict[str, object] = {"public_key": public_key, "is_active": is_active}
+    if secret_key:
+        defaults["secret_key"] = secret_key
     config, _ = PaymentGatewayConfig.objects.update_or_create(
-        tenant=tenant,
-        provider=provider,
-        mode=mode,
-        defaults={"public_key": public_key, "secret_key": secret_key, "is_active": is_active},
+        tenant=tenant, provider=provider, mode=mode, defaults=defaults
     )
     if webhook_secret:
         config.webhook_secret = webhook_secret

@@ -2,7 +2,9 @@
 
 One settlement per order and per payment attempt (unique constraints); `net_amount` is always
 `gross_amount - wasla_fee` (CHECK). The fee breakdown is a snapshot taken when the payment was
-confirmed, so later fee changes never touch past settlements.
+confirmed, so later fee changes never touch past settlements. Refunds never edit a settlement's
+amounts: each one adds a `SettlementAdjustment` row (a new fact); a full refund before invoicing
+also marks the settlement `reversed`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from wasla.orders.models import Order
-from wasla.payments.models import PaymentAttempt
+from wasla.payments.models import PaymentAttempt, RefundRecord
 from wasla.tenants.models import TenantOwned
 
 
@@ -51,3 +53,34 @@ class SettlementRecord(TenantOwned):
 
     def __str__(self) -> str:
         return f"settlement {self.order_id}: fee {self.wasla_fee} {self.currency}"
+
+
+class SettlementAdjustment(TenantOwned):
+    """How one refund changed Wasla's fee on a settlement (fee_delta ≤ 0)."""
+
+    class Kind(models.TextChoices):
+        REVERSAL = "reversal"  # full refund before invoicing: the whole fee goes
+        FEE_REDUCTION = "fee_reduction"  # partial refund before invoicing: percentage part
+        CREDIT_NOTE_DUE = "credit_note_due"  # refund after invoicing: next invoice credits it
+
+    settlement = models.ForeignKey(
+        SettlementRecord, on_delete=models.PROTECT, related_name="adjustments"
+    )
+    refund = models.OneToOneField(
+        RefundRecord, on_delete=models.PROTECT, related_name="settlement_adjustment"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    refund_amount = models.DecimalField(max_digits=14, decimal_places=3)
+    fee_delta = models.DecimalField(max_digits=14, decimal_places=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fee_delta__lte=Decimal(0), refund_amount__gt=Decimal(0)),
+                name="adjustment_reduces_fee",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.fee_delta} on settlement {self.settlement_id}"

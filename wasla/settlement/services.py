@@ -3,11 +3,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Sum
 
 from wasla.common.money import round_money
-from wasla.payments.models import PaymentAttempt
+from wasla.payments.models import PaymentAttempt, RefundRecord
 
-from .models import SettlementRecord
+from .models import SettlementAdjustment, SettlementRecord
 
 
 def fee_compute(*, gross: Decimal, currency: str) -> dict[str, str]:
@@ -37,4 +38,51 @@ def settlement_create_for_payment(*, attempt: PaymentAttempt) -> SettlementRecor
         wasla_fee=fee,
         net_amount=attempt.amount - fee,
         fee_breakdown=breakdown,
+    )
+
+
+def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAdjustment | None:
+    """Record what a succeeded refund does to Wasla's fee. Runs inside the refund's transaction.
+
+    Policy (default plan): a full refund before invoicing reverses the whole fee; a partial
+    one keeps the fixed fee and gives back the percentage part on the refunded amount; after
+    invoicing the same amounts become due as a credit note on the next invoice.
+    """
+    settlement = (
+        SettlementRecord.objects.select_for_update()
+        .filter(payment_attempt_id=refund.payment_attempt_id)
+        .first()
+    )
+    if settlement is None:
+        return None
+    already = settlement.adjustments.aggregate(total=Sum("fee_delta"))["total"] or Decimal(0)
+    remaining_fee = settlement.wasla_fee + already
+    percentage = Decimal(settlement.fee_breakdown.get("percentage", "0"))
+    if full:
+        delta = -remaining_fee
+    else:
+        delta = -min(
+            round_money(refund.amount * percentage / Decimal(100), settlement.currency),
+            remaining_fee,
+        )
+    invoiced = settlement.status in (
+        SettlementRecord.Status.INVOICED,
+        SettlementRecord.Status.PAID,
+    )
+    if invoiced:
+        kind = SettlementAdjustment.Kind.CREDIT_NOTE_DUE
+    elif full:
+        kind = SettlementAdjustment.Kind.REVERSAL
+        SettlementRecord.objects.filter(pk=settlement.pk).update(
+            status=SettlementRecord.Status.REVERSED
+        )
+    else:
+        kind = SettlementAdjustment.Kind.FEE_REDUCTION
+    return SettlementAdjustment.objects.create(
+        tenant_id=settlement.tenant_id,
+        settlement=settlement,
+        refund=refund,
+        kind=kind,
+        refund_amount=refund.amount,
+        fee_delta=delta,
     )

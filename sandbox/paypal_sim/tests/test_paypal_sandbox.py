@@ -15,8 +15,9 @@ import json
 import re
 import subprocess
 import threading
+import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -34,16 +35,19 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.db import connection
 from django.utils import timezone
 
+from sandbox.paypal_sim.errors import PayPalApiError
 from sandbox.paypal_sim.jsonfmt import dumps_bytes
 from sandbox.paypal_sim.knobs import knobs_get, knobs_reset, knobs_set
 from sandbox.paypal_sim.models import (
     PaypalAccessToken,
     PaypalCapture,
+    PaypalHeldEvent,
     PaypalOrder,
     PaypalRefund,
     PaypalWebhookDelivery,
     PaypalWebhookEvent,
 )
+from sandbox.paypal_sim.services import dashboard_refund, flush
 from sandbox.paypal_sim.signing import certificate_path, certificate_pem, sign_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -1535,33 +1539,67 @@ def _as_delivery(headers: dict[str, str], body: bytes) -> Delivery:
 # Fault knobs -----------------------------------------------------------------------------------
 
 
+DEFAULT_KNOBS = {
+    "webhook": "send",
+    "delay_seconds": 0.0,
+    "api": "ok",
+    "timeout_seconds": 5.0,
+    "api_fail_count": 0,
+    "held": 0,
+    "token_requests": {},
+}
+
+
 def test_control_endpoint_reads_sets_and_resets_knobs(paypal_url: str) -> None:
     control = f"{paypal_url}/_control/"
 
-    assert httpx.get(control).json() == {"webhook": "send", "token_requests": {}}
+    assert httpx.get(control).json() == DEFAULT_KNOBS
     assert httpx.post(control, json={"webhook": "duplicate"}).json()["webhook"] == "duplicate"
     assert httpx.get(control).json()["webhook"] == "duplicate"
-    assert httpx.delete(control).json()["webhook"] == "send"
+    changed = {"delay_seconds": 0.75, "api": "timeout", "timeout_seconds": 3, "api_fail_count": 1}
+    assert httpx.post(control, json=changed).json() == {
+        **DEFAULT_KNOBS,
+        "webhook": "duplicate",
+        **changed,
+    }
+    assert httpx.delete(control).json() == DEFAULT_KNOBS
     assert knobs_get().webhook == "send"
 
 
 @pytest.mark.parametrize(
-    "body", ['{"webhook": "sometimes"}', '{"webhook": 1}', '{"delay": 5}', "not json"]
+    "body",
+    [
+        '{"webhook": "sometimes"}',
+        '{"webhook": 1}',
+        '{"delay": 5}',
+        "not json",
+        '{"delay_seconds": -1}',
+        '{"delay_seconds": "2"}',
+        '{"api": "flaky"}',
+        '{"timeout_seconds": false}',
+        '{"api_fail_count": 2.5}',
+    ],
 )
 def test_control_endpoint_rejects_bad_knobs(paypal_url: str, body: str) -> None:
     response = httpx.post(f"{paypal_url}/_control/", content=body)
 
     assert_paypal_error(response, 400)
-    assert knobs_get().webhook == "send"
+    assert httpx.get(f"{paypal_url}/_control/").json() == DEFAULT_KNOBS
 
 
 def test_knobs_can_be_set_from_python() -> None:
-    for mode in ["drop", "duplicate", "bad_signature", "foreign_cert", "send"]:
+    for mode in ["drop", "duplicate", "bad_signature", "foreign_cert", "hold", "send"]:
         assert knobs_set(webhook=mode).webhook == mode
     with pytest.raises(ValueError):
         knobs_set(webhook="sometimes")
     knobs_set(webhook="drop")
+    knobs = knobs_set(api="error_500", api_fail_count=3, delay_seconds=0.5, timeout_seconds=9)
+    assert (knobs.webhook, knobs.api, knobs.api_fail_count) == ("drop", "error_500", 3)
+    assert (knobs.delay_seconds, knobs.timeout_seconds) == (0.5, 9.0)
+    with pytest.raises(ValueError):
+        knobs_set(timeout_seconds=-1)
     assert knobs_reset().webhook == "send"
+    assert knobs_get().api == "ok"
 
 
 def test_drop_knob_changes_state_but_sends_nothing(
@@ -1701,3 +1739,300 @@ def test_no_secret_or_token_in_plaintext_in_a_database_dump(
     assert token[:40] not in dump
     assert base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode() not in dump
     assert "PRIVATE KEY" not in dump
+
+
+# Dashboard refunds -----------------------------------------------------------------------------
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("by", ["capture", "order"])
+def test_dashboard_refund_sends_a_genuine_capture_refunded_event(
+    api: httpx.Client,
+    browser: httpx.Client,
+    receiver: Receiver,
+    webhook_id: str,
+    paypal_url: str,
+    by: str,
+) -> None:
+    captured = paid_order(api, browser)
+    order_id = PaypalCapture.objects.get().order_id
+    receiver.deliveries.clear()
+    payment = captured["id"] if by == "capture" else order_id
+
+    response = httpx.post(
+        f"{paypal_url}/_control/dashboard_refund", json={"payment": payment, "amount": "2.50"}
+    )
+
+    assert response.status_code == 200, response.text
+    refund = response.json()
+    assert PAYPAL_ID.fullmatch(refund["id"])
+    assert refund["status"] == "COMPLETED"
+    assert refund["amount"] == {"currency_code": "SAR", "value": "2.50"}
+    assert fetch(api, f"/v2/payments/refunds/{refund['id']}") == refund
+    assert fetch(api, f"/v2/payments/captures/{captured['id']}")["status"] == "PARTIALLY_REFUNDED"
+    assert receiver.events() == ["PAYMENT.CAPTURE.REFUNDED"]
+    delivery = receiver.deliveries[0]
+    assert_envelope(delivery.event, "PAYMENT.CAPTURE.REFUNDED", "refund")
+    assert delivery.event["resource"] == refund
+    assert_genuine(api, delivery, webhook_id)
+
+    # From Python, without a request: the links and the certificate URL still point at the host
+    # the order was created through.
+    rest = dashboard_refund(payment)
+
+    assert rest["amount"] == {"currency_code": "SAR", "value": "7.50"}
+    assert links(rest)["self"]["href"] == f"{paypal_url}/v2/payments/refunds/{rest['id']}"
+    assert fetch(api, f"/v2/payments/captures/{captured['id']}")["status"] == "REFUNDED"
+    assert receiver.events() == ["PAYMENT.CAPTURE.REFUNDED"] * 2
+    assert_genuine(api, receiver.deliveries[1], webhook_id)
+    with pytest.raises(PayPalApiError) as caught:
+        dashboard_refund(payment)
+    assert caught.value.issue == "CAPTURE_FULLY_REFUNDED"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"payment": "5O190127TN364715T"}, 404),
+        ({"payment": "bad id!"}, 404),
+        ({"payment": "CAPTURE", "amount": "10.01"}, 422),
+        ({"payment": "CAPTURE", "amount": "1.001"}, 422),
+        ({"payment": "CAPTURE", "amount": "-1"}, 400),
+        ({"payment": "CAPTURE", "amount": ""}, 400),
+        ({"payment": 12}, 400),
+        ({"payment": "CAPTURE", "note": "x"}, 400),
+    ],
+)
+def test_dashboard_refund_refusals(
+    api: httpx.Client,
+    browser: httpx.Client,
+    paypal_url: str,
+    body: dict[str, Any],
+    status: int,
+) -> None:
+    captured = paid_order(api, browser)
+    body = {key: captured["id"] if value == "CAPTURE" else value for key, value in body.items()}
+
+    response = httpx.post(f"{paypal_url}/_control/dashboard_refund", json=body)
+
+    assert_paypal_error(response, status)
+    assert PaypalRefund.objects.count() == 0
+
+
+def test_dashboard_refund_of_an_uncaptured_order_is_not_found(
+    api: httpx.Client, paypal_url: str
+) -> None:
+    order = create(api)
+
+    response = httpx.post(f"{paypal_url}/_control/dashboard_refund", json={"payment": order["id"]})
+
+    assert_paypal_error(response, 404)
+
+
+# Hold and flush --------------------------------------------------------------------------------
+
+
+def test_hold_keeps_events_until_a_reverse_flush(
+    api: httpx.Client,
+    browser: httpx.Client,
+    receiver: Receiver,
+    webhook_id: str,
+    paypal_url: str,
+) -> None:
+    knobs_set(webhook="hold")
+    captured = paid_order(api, browser)
+    refund = dashboard_refund(captured["id"], Decimal("1.00"))
+
+    assert receiver.deliveries == []
+    assert PaypalWebhookDelivery.objects.count() == 0
+    assert httpx.get(f"{paypal_url}/_control/").json()["held"] == 3
+
+    flushed = httpx.post(f"{paypal_url}/_control/flush", json={"order": "reverse"})
+
+    assert flushed.status_code == 200, flushed.text
+    assert flushed.json() == {"sent": 3}
+    assert receiver.events() == [
+        "PAYMENT.CAPTURE.REFUNDED",
+        "PAYMENT.CAPTURE.COMPLETED",
+        "CHECKOUT.ORDER.APPROVED",
+    ]
+    assert receiver.deliveries[0].event["resource"]["id"] == refund["id"]
+    for delivery in receiver.deliveries:
+        assert_genuine(api, delivery, webhook_id)
+    assert PaypalHeldEvent.objects.count() == 0
+    assert httpx.post(f"{paypal_url}/_control/flush").json() == {"sent": 0}
+
+
+def test_flush_forward_with_duplicates_delivers_each_event_twice(
+    api: httpx.Client, browser: httpx.Client, receiver: Receiver, webhook_id: str
+) -> None:
+    knobs_set(webhook="hold")
+    captured = paid_order(api, browser)
+    refund(api, captured["id"], {"amount": {"currency_code": "SAR", "value": "3.00"}})
+
+    assert flush(duplicate=True) == 6
+
+    assert receiver.events() == [
+        "CHECKOUT.ORDER.APPROVED",
+        "CHECKOUT.ORDER.APPROVED",
+        "PAYMENT.CAPTURE.COMPLETED",
+        "PAYMENT.CAPTURE.COMPLETED",
+        "PAYMENT.CAPTURE.REFUNDED",
+        "PAYMENT.CAPTURE.REFUNDED",
+    ]
+    first, second = receiver.deliveries[:2]
+    assert first.body == second.body
+    assert first.headers["paypal-transmission-id"] != second.headers["paypal-transmission-id"]
+    assert_genuine(api, second, webhook_id)
+
+
+def test_a_held_resend_goes_only_to_the_webhooks_it_named(
+    api: httpx.Client, browser: httpx.Client, receiver: Receiver, webhook_id: str
+) -> None:
+    other = api.post(
+        "/v1/notifications/webhooks",
+        json={"url": receiver.url + "/other", "event_types": [{"name": "*"}]},
+    ).json()["id"]
+    order = create(api)
+    submit(browser, order, "succeed")
+    receiver.deliveries.clear()
+    event_id = PaypalWebhookEvent.objects.get().id
+    knobs_set(webhook="hold")
+
+    resent = api.post(
+        f"/v1/notifications/webhooks-events/{event_id}/resend", json={"webhook_ids": [other]}
+    )
+
+    assert resent.status_code == 202, resent.text
+    assert receiver.deliveries == []
+    assert flush() == 1
+    assert [delivery.path for delivery in receiver.deliveries] == ["/webhooks/paypal/other"]
+    assert_genuine(api, receiver.deliveries[0], other)
+
+
+@pytest.mark.parametrize("body", ['{"order": "random"}', '{"duplicate": null}', '{"a": 1}'])
+def test_flush_refuses_bad_parameters(paypal_url: str, body: str) -> None:
+    assert_paypal_error(httpx.post(f"{paypal_url}/_control/flush", content=body), 400)
+
+
+def test_reset_discards_held_events(
+    api: httpx.Client, browser: httpx.Client, receiver: Receiver, webhook_id: str, paypal_url: str
+) -> None:
+    knobs_set(webhook="hold")
+    submit(browser, create(api), "succeed")
+
+    assert httpx.delete(f"{paypal_url}/_control/").json()["held"] == 0
+
+    assert flush() == 0
+    assert receiver.deliveries == []
+
+
+# Delayed delivery ------------------------------------------------------------------------------
+
+
+def test_delayed_event_arrives_later_without_holding_up_the_redirect(
+    api: httpx.Client, browser: httpx.Client, receiver: Receiver, webhook_id: str
+) -> None:
+    order = create(api)
+    knobs_set(delay_seconds=1.0)
+
+    started = time.monotonic()
+    response = submit(browser, order, "succeed")
+
+    assert time.monotonic() - started < 0.9
+    assert_returned(response, order["id"])
+    assert receiver.deliveries == []
+    assert fetch(api, f"/v2/checkout/orders/{order['id']}")["status"] == "APPROVED"
+    wait_for(lambda: PaypalWebhookDelivery.objects.count() == 1)
+    assert receiver.events() == ["CHECKOUT.ORDER.APPROVED"]
+    assert_genuine(api, receiver.deliveries[0], webhook_id)
+
+
+# API faults ------------------------------------------------------------------------------------
+
+
+def assert_internal_error(response: httpx.Response) -> None:
+    assert response.status_code == 500, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["name"] == "INTERNAL_SERVER_ERROR"
+    assert body["message"]
+    assert re.fullmatch(r"[0-9a-f]{13}", body["debug_id"])
+    assert body["links"][0]["rel"] == "information_link"
+
+
+def test_api_error_500_changes_nothing(
+    api: httpx.Client, browser: httpx.Client, paypal_url: str
+) -> None:
+    captured = paid_order(api, browser)
+    knobs_set(api="error_500")
+
+    responses = [
+        token_request(paypal_url, basic(CLIENT_ID, SECRET)),
+        api.post("/v2/checkout/orders", json=order_body()),
+        refund(api, captured["id"]),
+        api.get(f"/v2/payments/captures/{captured['id']}"),
+        api.get("/v1/notifications/webhooks"),
+    ]
+
+    for response in responses:
+        assert_internal_error(response)
+    assert PaypalOrder.objects.count() == 1
+    assert PaypalRefund.objects.count() == 0
+    assert PaypalAccessToken.objects.count() == 1
+    assert httpx.get(f"{paypal_url}/_control/").status_code == 200
+    assert httpx.get(_cert_url(paypal_url)).status_code == 200
+
+
+def test_api_timeout_creates_the_order_after_the_client_gave_up(
+    api: httpx.Client, paypal_url: str
+) -> None:
+    knobs_set(api="timeout", timeout_seconds=1.5)
+
+    with pytest.raises(httpx.ReadTimeout):
+        api.post("/v2/checkout/orders", json=order_body(), timeout=0.5)
+
+    assert PaypalOrder.objects.count() == 0
+    wait_for(lambda: PaypalOrder.objects.count() == 1)
+    knobs_reset()
+    order_id = PaypalOrder.objects.get().id
+    assert fetch(api, f"/v2/checkout/orders/{order_id}")["status"] == "PAYER_ACTION_REQUIRED"
+
+
+def test_api_timeout_applies_to_the_token_endpoint(paypal_url: str) -> None:
+    knobs_set(api="timeout", timeout_seconds=1.0, api_fail_count=1)
+
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{paypal_url}/v1/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": basic(CLIENT_ID, SECRET)},
+            timeout=0.3,
+        )
+
+    wait_for(lambda: PaypalAccessToken.objects.count() == 1)
+    assert access_token(paypal_url)
+    assert knobs_get().api == "ok"
+
+
+def test_api_fail_count_fails_only_the_next_calls(api: httpx.Client) -> None:
+    knobs_set(api="error_500", api_fail_count=2)
+    request_id = "order-retry-0001"
+
+    statuses = [
+        api.post(
+            "/v2/checkout/orders", json=order_body(), headers={"PayPal-Request-Id": request_id}
+        ).status_code
+        for _ in range(4)
+    ]
+
+    assert statuses == [500, 500, 201, 201]
+    assert PaypalOrder.objects.count() == 1
+    knobs = knobs_get()
+    assert (knobs.api, knobs.api_fail_count) == ("ok", 0)

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,10 +30,14 @@ from sandbox.stripe_sim.errors import StripeApiError
 from sandbox.stripe_sim.formdata import form_parse
 from sandbox.stripe_sim.knobs import knobs_get, knobs_reset, knobs_set
 from sandbox.stripe_sim.models import (
+    StripeCharge,
     StripeCheckoutSession,
     StripeEvent,
+    StripeHeldEvent,
     StripeIdempotencyKey,
+    StripeRefund,
 )
+from sandbox.stripe_sim.services import dashboard_refund, flush
 from sandbox.stripe_sim.signing import stripe_signature_header
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -1190,33 +1195,70 @@ def test_invalid_endpoint_params_are_400(
 # Fault knobs -----------------------------------------------------------------------------------
 
 
+DEFAULT_KNOBS = {
+    "webhook": "send",
+    "delay_seconds": 0.0,
+    "api": "ok",
+    "timeout_seconds": 5.0,
+    "api_fail_count": 0,
+    "held": 0,
+}
+
+
 def test_control_endpoint_reads_sets_and_resets_knobs(stripe_url: str) -> None:
     url = f"{stripe_url}/_control/"
 
-    assert httpx.get(url).json() == {"webhook": "send"}
+    assert httpx.get(url).json() == DEFAULT_KNOBS
     assert httpx.post(url, json={"webhook": "stale_timestamp"}).json() == {
-        "webhook": "stale_timestamp"
+        **DEFAULT_KNOBS,
+        "webhook": "stale_timestamp",
     }
     assert knobs_get().webhook == "stale_timestamp"
-    assert httpx.delete(url).json() == {"webhook": "send"}
+    changed = {"delay_seconds": 0.5, "api": "error_500", "timeout_seconds": 1, "api_fail_count": 2}
+    assert httpx.post(url, json=changed).json() == {
+        **DEFAULT_KNOBS,
+        "webhook": "stale_timestamp",
+        **changed,
+    }
+    assert httpx.delete(url).json() == DEFAULT_KNOBS
     assert httpx.put(url).status_code == 405
 
 
 @pytest.mark.parametrize(
-    "body", ['{"webhook": "sometimes"}', '{"delay": 5}', "[]", "{", '{"webhook": 1}']
+    "body",
+    [
+        '{"webhook": "sometimes"}',
+        '{"delay": 5}',
+        "[]",
+        "{",
+        '{"webhook": 1}',
+        '{"delay_seconds": -0.5}',
+        '{"delay_seconds": "1"}',
+        '{"api": "slow"}',
+        '{"timeout_seconds": 100000}',
+        '{"api_fail_count": -2}',
+        '{"api_fail_count": true}',
+    ],
 )
 def test_control_endpoint_rejects_bad_knobs(stripe_url: str, body: str) -> None:
     response = httpx.post(f"{stripe_url}/_control/", content=body)
 
     assert_error(response, 400)
+    assert httpx.get(f"{stripe_url}/_control/").json() == DEFAULT_KNOBS
 
 
 def test_knobs_can_be_set_from_python() -> None:
     assert knobs_set(webhook="duplicate").webhook == "duplicate"
     assert knobs_get().webhook == "duplicate"
+    knobs = knobs_set(api="timeout", timeout_seconds=0.2, delay_seconds=3, api_fail_count=1)
+    assert (knobs.webhook, knobs.api, knobs.timeout_seconds) == ("duplicate", "timeout", 0.2)
+    assert (knobs.delay_seconds, knobs.api_fail_count) == (3.0, 1)
     assert knobs_reset().webhook == "send"
+    assert knobs_get().api == "ok"
     with pytest.raises(ValueError, match="webhook must be one of"):
         knobs_set(webhook="sometimes")
+    with pytest.raises(ValueError, match="api must be one of"):
+        knobs_set(api="sometimes")
 
 
 def test_drop_knob_settles_but_delivers_nothing(
@@ -1460,3 +1502,295 @@ def test_signature_header_matches_stripes_formula_and_official_helper() -> None:
     assert stripe.Webhook.construct_event(payload, now_header, secret).id == "evt_1"
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(payload, header, secret)  # far outside the tolerance
+
+
+# Dashboard refunds -----------------------------------------------------------------------------
+
+SESSION_FORM = (
+    "mode=payment&success_url=https%3A%2F%2Fshop.example%2Fdone"
+    "&line_items[0][price_data][currency]=sar&line_items[0][price_data][unit_amount]=1000"
+    "&line_items[0][price_data][product_data][name]=Item&line_items[0][quantity]=1"
+)
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("by", ["payment_intent", "checkout_session"])
+def test_dashboard_refund_sends_the_same_verified_events_as_the_api(
+    client: stripe.StripeClient,
+    browser: httpx.Client,
+    receiver: Receiver,
+    endpoint: Endpoint,
+    stripe_url: str,
+    by: str,
+) -> None:
+    session = session_create(client)
+    pay(browser, session)
+    receiver.deliveries.clear()
+    intent_id = client.v1.checkout.sessions.retrieve(session.id).payment_intent
+    payment = intent_id if by == "payment_intent" else session.id
+
+    response = httpx.post(
+        f"{stripe_url}/_control/dashboard_refund", json={"payment": payment, "amount": "6.00"}
+    )
+
+    assert response.status_code == 200, response.text
+    refund = response.json()
+    assert refund["object"] == "refund"
+    assert refund["id"].startswith("re_")
+    assert (refund["amount"], refund["currency"], refund["status"]) == (600, "sar", "succeeded")
+    assert refund["payment_intent"] == intent_id
+    assert receiver.types() == ["charge.refunded", "refund.created"]
+    charge = receiver.deliveries[0].verified(endpoint.secret).data.object
+    assert (charge.amount_refunded, charge.refunded) == (600, False)
+    created = receiver.deliveries[1].verified(endpoint.secret)
+    assert created.data.object.id == refund["id"]
+    assert client.v1.refunds.retrieve(refund["id"]).amount == 600
+
+    rest = dashboard_refund(payment)
+
+    assert rest["amount"] == 1500
+    assert receiver.types()[2:] == ["charge.refunded", "refund.created"]
+    charge = receiver.deliveries[2].verified(endpoint.secret).data.object
+    assert (charge.amount_refunded, charge.refunded) == (2100, True)
+    with pytest.raises(StripeApiError) as caught:
+        dashboard_refund(payment, Decimal("1"))
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"payment": "pi_nope"}, 404),
+        ({"payment": "cs_test_nope"}, 404),
+        ({"payment": "ch_nope"}, 404),
+        ({"payment": "PAID", "amount": "21.01"}, 400),
+        ({"payment": "PAID", "amount": "0.001"}, 400),
+        ({"payment": "PAID", "amount": "0"}, 400),
+        ({"payment": "PAID", "amount": "1e3"}, 400),
+        ({"payment": "PAID", "amount": 5.5}, 400),
+        ({}, 400),
+        ({"payment": "PAID", "reason": "fraudulent"}, 400),
+    ],
+)
+def test_dashboard_refund_refusals(
+    stripe_url: str, paid_intent: str, body: dict[str, Any], status: int
+) -> None:
+    body = {key: paid_intent if value == "PAID" else value for key, value in body.items()}
+
+    response = httpx.post(f"{stripe_url}/_control/dashboard_refund", json=body)
+
+    assert_error(response, status)
+    assert StripeRefund.objects.count() == 0
+
+
+def test_dashboard_refund_of_an_unpaid_session_is_refused(
+    client: stripe.StripeClient, stripe_url: str
+) -> None:
+    session = session_create(client)
+
+    response = httpx.post(f"{stripe_url}/_control/dashboard_refund", json={"payment": session.id})
+
+    assert_error(response, 400)
+
+
+# Hold and flush --------------------------------------------------------------------------------
+
+
+def test_hold_keeps_events_until_a_reverse_flush(
+    client: stripe.StripeClient,
+    browser: httpx.Client,
+    receiver: Receiver,
+    endpoint: Endpoint,
+    stripe_url: str,
+) -> None:
+    knobs_set(webhook="hold")
+    session = session_create(client)
+    pay(browser, session)
+    refund = dashboard_refund(session.id, Decimal("5.00"))
+
+    assert receiver.deliveries == []
+    assert httpx.get(f"{stripe_url}/_control/").json()["held"] == 3
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "complete"
+
+    flushed = httpx.post(f"{stripe_url}/_control/flush", json={"order": "reverse"})
+
+    assert flushed.status_code == 200, flushed.text
+    assert flushed.json() == {"sent": 3}
+    assert receiver.types() == ["refund.created", "charge.refunded", "checkout.session.completed"]
+    events = [delivery.verified(endpoint.secret) for delivery in receiver.deliveries]
+    assert events[0].data.object.id == refund["id"]
+    assert events[2].data.object.id == session.id
+    assert StripeHeldEvent.objects.count() == 0
+    assert httpx.post(f"{stripe_url}/_control/flush").json() == {"sent": 0}
+
+
+def test_flush_forward_with_duplicates_delivers_each_event_twice(
+    client: stripe.StripeClient, browser: httpx.Client, receiver: Receiver, endpoint: Endpoint
+) -> None:
+    knobs_set(webhook="hold")
+    session = session_create(client)
+    pay(browser, session)
+    intent_id = client.v1.checkout.sessions.retrieve(session.id).payment_intent
+    client.v1.refunds.create(params={"payment_intent": intent_id, "amount": 100})
+
+    assert flush(order="forward", duplicate=True) == 6
+
+    assert receiver.types() == [
+        "checkout.session.completed",
+        "checkout.session.completed",
+        "charge.refunded",
+        "charge.refunded",
+        "refund.created",
+        "refund.created",
+    ]
+    first, second = receiver.deliveries[:2]
+    assert first.body == second.body
+    assert first.verified(endpoint.secret).id == second.verified(endpoint.secret).id
+
+
+@pytest.mark.parametrize("body", ['{"order": "backwards"}', '{"duplicate": 1}', '{"x": 1}'])
+def test_flush_refuses_bad_parameters(stripe_url: str, body: str) -> None:
+    assert_error(httpx.post(f"{stripe_url}/_control/flush", content=body), 400)
+
+
+def test_reset_discards_held_events(
+    client: stripe.StripeClient,
+    browser: httpx.Client,
+    receiver: Receiver,
+    endpoint: Endpoint,
+    stripe_url: str,
+) -> None:
+    knobs_set(webhook="hold")
+    pay(browser, session_create(client))
+
+    assert httpx.delete(f"{stripe_url}/_control/").json() == DEFAULT_KNOBS
+
+    assert flush() == 0
+    assert receiver.deliveries == []
+
+
+# Delayed delivery ------------------------------------------------------------------------------
+
+
+def test_delayed_events_arrive_later_in_order_without_holding_up_the_caller(
+    client: stripe.StripeClient, browser: httpx.Client, receiver: Receiver, endpoint: Endpoint
+) -> None:
+    session = session_create(client)
+    knobs_set(delay_seconds=1.0)
+
+    started = time.monotonic()
+    response = pay(browser, session)
+
+    assert time.monotonic() - started < 0.9
+    assert response.headers["location"] == success_location(session.id)
+    assert receiver.deliveries == []
+    wait_for(lambda: len(receiver.deliveries) == 1)
+    assert receiver.deliveries[0].verified(endpoint.secret).type == "checkout.session.completed"
+
+    intent_id = client.v1.checkout.sessions.retrieve(session.id).payment_intent
+    client.v1.refunds.create(params={"payment_intent": intent_id, "amount": 100})
+
+    assert len(receiver.deliveries) == 1
+    wait_for(lambda: len(receiver.deliveries) == 3)
+    assert receiver.types()[1:] == ["charge.refunded", "refund.created"]
+    assert all(delivery.verified(endpoint.secret) for delivery in receiver.deliveries)
+
+
+# API faults ------------------------------------------------------------------------------------
+
+
+def test_api_error_500_changes_nothing(
+    raw: httpx.Client, stripe_url: str, paid_intent: str
+) -> None:
+    knobs_set(api="error_500")
+
+    created = raw.post("/v1/checkout/sessions", content=SESSION_FORM, headers=FORM_HEADERS)
+    refunded = raw.post("/v1/refunds", data={"payment_intent": paid_intent})
+    fetched = raw.get(f"/v1/payment_intents/{paid_intent}")
+
+    for response in (created, refunded, fetched):
+        assert_error(response, 500, type="api_error")
+        assert response.headers["request-id"].startswith("req_")
+    assert StripeCheckoutSession.objects.count() == 1
+    assert StripeRefund.objects.count() == 0
+    assert httpx.get(f"{stripe_url}/_control/").status_code == 200
+
+
+def test_the_sdk_gives_up_on_a_lasting_500(stripe_url: str) -> None:
+    knobs_set(api="error_500")
+    client = stripe.StripeClient(SECRET, base_addresses={"api": stripe_url}, max_network_retries=1)
+
+    with pytest.raises(stripe.APIError) as caught:
+        session_create(client)
+
+    assert caught.value.http_status == 500
+    assert StripeCheckoutSession.objects.count() == 0
+
+
+def test_api_fail_count_lets_the_sdk_retry_succeed_once(stripe_url: str) -> None:
+    knobs_set(api="error_500", api_fail_count=1)
+    client = stripe.StripeClient(SECRET, base_addresses={"api": stripe_url}, max_network_retries=2)
+
+    session = session_create(client)
+
+    assert StripeCheckoutSession.objects.get().id == session.id
+    knobs = knobs_get()
+    assert (knobs.api, knobs.api_fail_count) == ("ok", 0)
+
+
+def test_api_fail_count_fails_only_the_next_calls(raw: httpx.Client) -> None:
+    knobs_set(api="error_500", api_fail_count=2)
+
+    statuses = [
+        raw.post("/v1/checkout/sessions", content=SESSION_FORM, headers=FORM_HEADERS).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [500, 500, 200]
+    assert StripeCheckoutSession.objects.count() == 1
+
+
+def test_api_timeout_creates_the_session_after_the_client_gave_up(stripe_url: str) -> None:
+    knobs_set(api="timeout", timeout_seconds=1.5)
+
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{stripe_url}/v1/checkout/sessions",
+            content=SESSION_FORM,
+            headers={**FORM_HEADERS, "Authorization": f"Bearer {SECRET}"},
+            timeout=0.5,
+        )
+
+    assert StripeCheckoutSession.objects.count() == 0
+    wait_for(lambda: StripeCheckoutSession.objects.count() == 1)
+    knobs_reset()
+    session_id = StripeCheckoutSession.objects.get().id
+    assert client_for(stripe_url).v1.checkout.sessions.retrieve(session_id).status == "open"
+
+
+def test_api_timeout_then_sdk_retry_with_the_same_key_makes_one_session(
+    stripe_url: str,
+) -> None:
+    knobs_set(api="timeout", timeout_seconds=1.0, api_fail_count=1)
+    http_client = stripe.RequestsClient(timeout=0.4)
+    client = stripe.StripeClient(
+        SECRET, base_addresses={"api": stripe_url}, max_network_retries=2, http_client=http_client
+    )
+    started = time.monotonic()
+
+    session = client.v1.checkout.sessions.create(
+        params=session_params(), options={"idempotency_key": "retry-after-timeout"}
+    )
+
+    # Let the abandoned first request finish too: it creates the session or replays the retry's.
+    time.sleep(max(0.0, started + 1.6 - time.monotonic()))
+    assert StripeCheckoutSession.objects.get().id == session.id
+    assert StripeIdempotencyKey.objects.get().status_code == 200
+    assert StripeCharge.objects.count() == 0

@@ -70,6 +70,37 @@ class PaymentResult:
     failure_message: str = ""
     # Our attempt id as echoed by the provider, when it echoes one.
     merchant_reference: str = ""
+    # The id refunds are made against, once paid (Tap charge, Stripe PaymentIntent, PayPal
+    # capture); often not the same object as `provider_reference`.
+    payment_reference: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    refund_id: str
+    idempotency_key: str
+    payment_reference: str  # the provider's id of the captured money (charge, PI, capture)
+    amount: Decimal
+    currency: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    status: RefundStatus
+    provider_reference: str
+    amount: Decimal
+    currency: str
+    payment_reference: str = ""  # which payment it refunds
+    merchant_reference: str = ""  # our refund id, as echoed by the provider
+    failure_message: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -93,6 +124,7 @@ class ProviderEvent:
     # For refund events: the provider reference of the payment that was refunded.
     payment_reference: str = ""
     merchant_reference: str = ""
+    refunds: tuple[RefundResult, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -144,6 +176,9 @@ class BasePaymentProvider:
         raise NotImplementedError
 
     def validate_webhook(self, request: WebhookRequest) -> bool:
+        raise NotImplementedError
+
+    def refund(self, request: RefundRequest) -> RefundResult:
         raise NotImplementedError
 
     def register_webhook(self, url: str) -> str:

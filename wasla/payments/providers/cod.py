@@ -13,7 +13,10 @@ from .base import (
     PaymentRequest,
     PaymentResult,
     PaymentStatus,
+    ProviderError,
     ProviderEvent,
+    RefundRequest,
+    RefundResult,
     WebhookPayloadError,
     WebhookRequest,
 )
@@ -33,6 +36,9 @@ class CashOnDeliveryProvider(BasePaymentProvider):
             currency=request.currency,
             merchant_reference=request.attempt_id,
         )
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        raise ProviderError("not_supported", "cash-on-delivery refunds are recorded by staff")
 
     def verify_payment(self, provider_reference: str) -> PaymentResult:
         return PaymentResult(status=PaymentStatus.PENDING, provider_reference=provider_reference)

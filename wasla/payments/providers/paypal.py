@@ -45,9 +45,13 @@ from .base import (
     ProviderEvent,
     ProviderTimeout,
     ProviderUnreachable,
+    RefundRequest,
+    RefundResult,
+    RefundStatus,
     WebhookPayloadError,
     WebhookRequest,
 )
+from .http import ssl_context as _ssl_context
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +94,7 @@ class PayPalProvider(BasePaymentProvider):
         return httpx.Client(
             base_url=creds.base_url.rstrip("/") + "/",
             timeout=httpx.Timeout(creds.read_timeout, connect=creds.connect_timeout),
-            transport=httpx.HTTPTransport(retries=2),
+            verify=_ssl_context(),
         )
 
     def _token_key(self) -> tuple[str, str, str]:
@@ -241,6 +245,7 @@ class PayPalProvider(BasePaymentProvider):
         captures = ((unit.get("payments") or {}).get("captures")) or []
         order_status = order.get("status")
         failure_code = failure_message = ""
+        capture_id = str(captures[0].get("id") or "") if captures else ""
         if captures:
             capture_status = str(captures[0].get("status"))
             status = CAPTURE_STATUSES.get(capture_status, PaymentStatus.PENDING)
@@ -261,8 +266,35 @@ class PayPalProvider(BasePaymentProvider):
             failure_code=failure_code,
             failure_message=failure_message,
             merchant_reference=str(unit.get("custom_id") or ""),
+            payment_reference=capture_id if status == PaymentStatus.PAID else "",
             raw=scrub(order),
         )
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        if not request.payment_reference.isalnum():
+            raise ProviderError("invalid_reference", "not a PayPal capture id")
+        refund = self._api(
+            "POST",
+            f"v2/payments/captures/{request.payment_reference}/refund",
+            {
+                "amount": {
+                    "value": format_amount(request.amount, request.currency),
+                    "currency_code": request.currency,
+                },
+                "custom_id": request.refund_id,
+                "note_to_payer": request.reason[:255] or "Refund",
+            },
+            request_id=request.idempotency_key,
+        )
+        refund.setdefault(
+            "amount",
+            {
+                "value": format_amount(request.amount, request.currency),
+                "currency_code": request.currency,
+            },
+        )
+        refund.setdefault("custom_id", request.refund_id)
+        return _refund_result(refund, capture_id=request.payment_reference)
 
     # --- webhooks ---------------------------------------------------------------------------
 
@@ -379,6 +411,33 @@ class PayPalProvider(BasePaymentProvider):
             "raw": scrub(event),
         }
         amount, currency = _resource_amount(resource)
+        if str(event.get("resource_version") or "") != "2.0":
+            # REST v1 bodies (`amount.total`, `state`, no order): not what Orders v2 sends us;
+            # stored and ignored.
+            logger.info("PayPal %s event %s has the v1 shape: ignored", event_type, event_id)
+            return ProviderEvent(
+                kind=EventKind.OTHER,
+                provider_reference=str(resource.get("id", "")),
+                status=None,
+                amount=amount,
+                currency=currency,
+                **common,
+            )
+        if event_type == "PAYMENT.CAPTURE.REFUNDED":
+            try:
+                refund = _refund_result(resource, capture_id=_up_link_id(resource))
+            except ProviderUnreachable as exc:
+                raise WebhookPayloadError(str(exc)) from None
+            return ProviderEvent(
+                kind=EventKind.REFUND,
+                provider_reference=refund.provider_reference,
+                status=None,
+                amount=refund.amount,
+                currency=refund.currency,
+                payment_reference=refund.payment_reference,
+                refunds=(refund,),
+                **common,
+            )
         if event_type in PAYMENT_EVENTS:
             if event_type.startswith("CHECKOUT.ORDER."):
                 order_id = str(resource.get("id", ""))
@@ -413,6 +472,41 @@ class PayPalProvider(BasePaymentProvider):
             currency=currency,
             **common,
         )
+
+
+REFUND_STATUSES = {
+    "COMPLETED": RefundStatus.SUCCEEDED,
+    "PENDING": RefundStatus.PENDING,
+    "FAILED": RefundStatus.FAILED,
+    "CANCELLED": RefundStatus.FAILED,
+}
+
+
+def _refund_result(refund: Mapping[str, Any], *, capture_id: str) -> RefundResult:
+    try:
+        currency = str(refund["amount"]["currency_code"])
+        amount = parse_amount(refund["amount"]["value"], currency)
+        reference = str(refund["id"])
+    except (KeyError, TypeError, MoneyError) as exc:
+        raise ProviderUnreachable(f"unreadable PayPal refund: {exc}") from None
+    status = str(refund.get("status", ""))
+    return RefundResult(
+        status=REFUND_STATUSES.get(status, RefundStatus.PENDING),
+        provider_reference=reference,
+        amount=amount,
+        currency=currency,
+        payment_reference=capture_id,
+        merchant_reference=str(refund.get("custom_id") or ""),
+        raw=scrub(refund),
+    )
+
+
+def _up_link_id(resource: Mapping[str, Any]) -> str:
+    """The capture a refund belongs to, from its `links[rel=up]`."""
+    for link in resource.get("links") or []:
+        if isinstance(link, dict) and link.get("rel") == "up":
+            return str(link.get("href", "")).rstrip("/").rsplit("/", 1)[-1]
+    return ""
 
 
 def _resource_amount(resource: Mapping[str, Any]) -> tuple[Decimal | None, str]:

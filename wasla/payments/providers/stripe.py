@@ -28,6 +28,9 @@ from .base import (
     ProviderEvent,
     ProviderTimeout,
     ProviderUnreachable,
+    RefundRequest,
+    RefundResult,
+    RefundStatus,
     WebhookPayloadError,
     WebhookRequest,
 )
@@ -45,9 +48,22 @@ INTENT_EVENTS = {
     "payment_intent.payment_failed": PaymentStatus.FAILED,
     "payment_intent.succeeded": PaymentStatus.PAID,
 }
-REFUND_EVENTS = {"charge.refunded", "refund.created", "refund.updated", "refund.failed"}
+REFUND_EVENTS = {"refund.created", "refund.updated", "refund.failed"}
+REFUND_STATUSES = {
+    "succeeded": RefundStatus.SUCCEEDED,
+    "pending": RefundStatus.PENDING,
+    "requires_action": RefundStatus.PENDING,
+    "failed": RefundStatus.FAILED,
+    "canceled": RefundStatus.FAILED,
+}
 DISPUTE_EVENTS = {"charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed"}
-WEBHOOK_EVENTS = {*SESSION_EVENTS, *INTENT_EVENTS, *REFUND_EVENTS, *DISPUTE_EVENTS}
+WEBHOOK_EVENTS = {
+    *SESSION_EVENTS,
+    *INTENT_EVENTS,
+    *REFUND_EVENTS,
+    *DISPUTE_EVENTS,
+    "charge.refunded",
+}
 
 
 class StripeProvider(BasePaymentProvider):
@@ -60,7 +76,7 @@ class StripeProvider(BasePaymentProvider):
         return stripe.StripeClient(
             creds.secret_key,
             base_addresses={"api": creds.base_url},
-            max_network_retries=2,  # same Idempotency-Key on every retry
+            max_network_retries=0,  # the orchestrator retries, with the same Idempotency-Key
             http_client=stripe.RequestsClient(timeout=(creds.connect_timeout, creds.read_timeout)),
         )
 
@@ -116,6 +132,20 @@ class StripeProvider(BasePaymentProvider):
                 )
         return result
 
+    def refund(self, request: RefundRequest) -> RefundResult:
+        refund = self._call(
+            lambda c: c.v1.refunds.create(
+                params={
+                    "payment_intent": request.payment_reference,
+                    "amount": to_minor_units(request.amount, request.currency),
+                    "reason": "requested_by_customer",
+                    "metadata": {"refund_id": request.refund_id},
+                },
+                options={"idempotency_key": request.idempotency_key},
+            )
+        )
+        return _refund_result(refund)
+
     def register_webhook(self, url: str) -> str:
         endpoint = self._call(
             lambda c: c.v1.webhook_endpoints.create(
@@ -164,6 +194,7 @@ class StripeProvider(BasePaymentProvider):
                 amount=result.amount,
                 currency=result.currency,
                 merchant_reference=result.merchant_reference,
+                payment_reference=result.payment_reference,
                 **common,
             )
         if event_type in INTENT_EVENTS:
@@ -189,13 +220,25 @@ class StripeProvider(BasePaymentProvider):
                 payment_reference=str(obj.get("payment_intent") or obj.get("charge") or ""),
                 **common,
             )
-        kind = EventKind.REFUND if event_type in REFUND_EVENTS else EventKind.OTHER
+        if event_type in REFUND_EVENTS:
+            refund = _refund_result(obj)
+            return ProviderEvent(
+                kind=EventKind.REFUND,
+                provider_reference=refund.provider_reference,
+                status=None,
+                amount=refund.amount,
+                currency=refund.currency,
+                payment_reference=refund.payment_reference,
+                refunds=(refund,),
+                **common,
+            )
+        # charge.refunded and the rest: stored, not acted on (refund.* carry each refund).
         return ProviderEvent(
-            kind=kind,
+            kind=EventKind.OTHER,
             provider_reference=str(obj.get("id", "")),
             status=None,
             amount=None,
-            currency=str(obj.get("currency", "")).upper(),
+            currency=str(obj.get("currency") or "").upper(),
             **common,
         )
 
@@ -223,6 +266,7 @@ class StripeProvider(BasePaymentProvider):
             failure_code="stripe:expired" if status == PaymentStatus.CANCELLED else "",
             failure_message="Checkout session expired" if status == PaymentStatus.CANCELLED else "",
             merchant_reference=str(session.get("client_reference_id") or ""),
+            payment_reference=str(session.get("payment_intent") or ""),
             raw=scrub(dict(session)),
         )
 
@@ -244,3 +288,23 @@ class StripeProvider(BasePaymentProvider):
                 str(getattr(exc, "code", None) or type(exc).__name__),
                 str(getattr(exc, "user_message", None) or exc),
             ) from None
+
+
+def _refund_result(refund: Mapping[str, Any]) -> RefundResult:
+    try:
+        currency = str(refund["currency"]).upper()
+        amount = from_minor_units(int(refund["amount"]), currency)
+        reference = str(refund["id"])
+    except (KeyError, TypeError, ValueError, MoneyError) as exc:
+        raise ProviderUnreachable(f"unreadable Stripe refund: {exc}") from None
+    status = str(refund.get("status", ""))
+    return RefundResult(
+        status=REFUND_STATUSES.get(status, RefundStatus.PENDING),
+        provider_reference=reference,
+        amount=amount,
+        currency=currency,
+        payment_reference=str(refund.get("payment_intent") or refund.get("charge") or ""),
+        merchant_reference=str((refund.get("metadata") or {}).get("refund_id") or ""),
+        failure_message=str(refund.get("failure_reason") or ""),
+        raw=scrub(dict(refund)),
+    )

@@ -31,9 +31,13 @@ from .base import (
     ProviderEvent,
     ProviderTimeout,
     ProviderUnreachable,
+    RefundRequest,
+    RefundResult,
+    RefundStatus,
     WebhookPayloadError,
     WebhookRequest,
 )
+from .http import ssl_context as _ssl_context
 
 SOURCES = {"mada": "src_sa.mada", "stcpay": "src_sa.stcpay", "card": "src_card"}
 
@@ -108,9 +112,7 @@ class TapProvider(BasePaymentProvider):
                 "Accept": "application/json",
             },
             timeout=httpx.Timeout(creds.read_timeout, connect=creds.connect_timeout),
-            # Connection failures are retried by the transport; the body (and so
-            # reference.idempotent) is the same on every try.
-            transport=httpx.HTTPTransport(retries=2),
+            verify=_ssl_context(),
         )
 
     def _call(self, method: str, path: str, payload: Mapping[str, Any] | None = None) -> Any:
@@ -172,6 +174,19 @@ class TapProvider(BasePaymentProvider):
         }
         return self._result(self._call("POST", "v2/charges", payload))
 
+    def refund(self, request: RefundRequest) -> RefundResult:
+        payload = {
+            "charge_id": request.payment_reference,
+            "amount": parse_amount(request.amount, request.currency),
+            "currency": request.currency,
+            "reason": "requested_by_customer",
+            "description": request.reason[:255] or "Refund",
+            # Tap's idempotency field for refunds; it also echoes our refund id back.
+            "reference": {"merchant": request.refund_id, "idempotent": request.idempotency_key},
+            "metadata": {"udf1": request.refund_id},
+        }
+        return _refund_result(self._call("POST", "v2/refunds", payload))
+
     def verify_payment(self, provider_reference: str) -> PaymentResult:
         if not re.fullmatch(r"chg_[A-Za-z0-9]+", provider_reference):
             raise ProviderError("invalid_reference", "not a Tap charge id")
@@ -204,6 +219,10 @@ class TapProvider(BasePaymentProvider):
             kind, mapped, parent = EventKind.PAYMENT, CHARGE_STATUSES.get(status), ""
         else:
             kind, mapped, parent = EventKind.OTHER, None, ""
+        try:
+            refunds = (_refund_result(obj),) if kind_name == "refund" else ()
+        except ProviderUnreachable as exc:
+            raise WebhookPayloadError(str(exc)) from None
         return ProviderEvent(
             event_id=f"{kind_name}:{reference}:{status}",
             event_type=f"{kind_name}.{status}".lower(),
@@ -214,6 +233,7 @@ class TapProvider(BasePaymentProvider):
             currency=currency,
             payment_reference=parent,
             merchant_reference=str((obj.get("reference") or {}).get("transaction") or ""),
+            refunds=refunds,
             raw=scrub(obj),
         )
 
@@ -237,8 +257,39 @@ class TapProvider(BasePaymentProvider):
             failure_code=f"tap:{response.get('code', status)}" if failed else "",
             failure_message=str(response.get("message", status)) if failed else "",
             merchant_reference=str((charge.get("reference") or {}).get("transaction") or ""),
+            payment_reference=reference if mapped == PaymentStatus.PAID else "",
             raw=scrub(charge),
         )
+
+
+REFUND_STATUSES = {
+    "REFUNDED": RefundStatus.SUCCEEDED,
+    "PENDING": RefundStatus.PENDING,
+    "IN_PROGRESS": RefundStatus.PENDING,
+    "INITIATED": RefundStatus.PENDING,
+    "ACCEPTED": RefundStatus.PENDING,
+    "UNKNOWN": RefundStatus.PENDING,
+}
+
+
+def _refund_result(refund: Mapping[str, Any]) -> RefundResult:
+    try:
+        currency = str(refund["currency"])
+        amount = parse_amount(refund["amount"], currency)
+        reference = str(refund["id"])
+    except (KeyError, TypeError, MoneyError) as exc:
+        raise ProviderUnreachable(f"unreadable Tap refund: {exc}") from None
+    status = str(refund.get("status", ""))
+    return RefundResult(
+        status=REFUND_STATUSES.get(status, RefundStatus.FAILED),
+        provider_reference=reference,
+        amount=amount,
+        currency=currency,
+        payment_reference=str(refund.get("charge_id") or ""),
+        merchant_reference=str((refund.get("reference") or {}).get("merchant") or ""),
+        failure_message="" if status in REFUND_STATUSES else f"Tap refund {status}",
+        raw=scrub(refund),
+    )
 
 
 def _phone(phone: str) -> dict[str, str]:

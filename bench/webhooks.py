@@ -1,0 +1,378 @@
+"""Tap webhook confirmations per second, end to end, next to the same SQL replayed by pgbench.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/wasla .venv/bin/python bench/webhooks.py --n 300
+
+What it does, in one run:
+1. creates a throwaway database on the DATABASE_URL server, migrates it (dropped at the end);
+2. sets up a tenant with a Tap gateway and pending Tap attempts;
+3. Python: posts one signed `charge.captured` webhook per attempt to the real webhook view
+   (Django test client: middleware, view, hashstring check, inbox insert) and lets it be
+   processed the way the demo and tests do (Celery eager, on commit): the charge re-fetch, then
+   attempt + order + settlement in one transaction. The re-fetch is answered by an in-process
+   fake of Tap's `GET /v2/charges/{id}` over real TCP, so the number is about our code, not the
+   simulator's;
+4. captures the SQL of one confirmation (with its BEGIN/COMMIT), writes a pgbench script that
+   replays exactly those statements with their literal parameters, each run on the next prepared
+   attempt, and runs `pgbench -n -f script -t N -c 1` on the same database;
+5. prints both rates side by side, their ratio and the statements per confirmation.
+
+The ratio is the cost of everything that is not the database: Python, Django, JSON, signature
+check, the HTTP re-fetch. pgbench is the floor for this exact SQL on this server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/wasla"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--n", type=int, default=300, help="confirmations per side (default 300)")
+    args = parser.parse_args()
+    if args.n < 1:
+        parser.error("--n must be at least 1")
+    pgbench = shutil.which("pgbench")
+    if pgbench is None:
+        print("pgbench not found: apt-get install postgresql-client", file=sys.stderr)
+        return 2
+
+    import environ
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    server_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    db = environ.Env.db_url_config(server_url)
+    scratch = f"wasla_bench_{secrets.token_hex(4)}"
+    server = {
+        "host": db["HOST"],
+        "port": db["PORT"],
+        "user": db["USER"],
+        "password": db["PASSWORD"],
+    }
+    admin = make_conninfo(dbname="postgres", **{k: str(v) for k, v in server.items() if v})
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{scratch}"')
+    os.environ["DATABASE_URL"] = urlsplit(server_url)._replace(path=f"/{scratch}").geturl()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    try:
+        return _run(n=args.n, scratch=scratch, pgbench=pgbench, db=db)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+class FakeTap:
+    """Tap's `GET /v2/charges/{id}` answered from memory, on a local port, over real HTTP."""
+
+    def __init__(self) -> None:
+        from wasla.payments.providers.tap import dumps
+
+        self.charges: dict[str, bytes] = {}
+        charges = self.charges
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                body = charges.get(self.path.rstrip("/").rsplit("/", 1)[-1])
+                self.send_response(200 if body else 404)
+                payload = body or b'{"errors": [{"code": "1117", "description": "not found"}]}'
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.dumps = dumps
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _charge(attempt: Any, created_ms: int) -> dict[str, Any]:
+    """A captured Tap charge, as Tap posts it and answers it."""
+    return {
+        "id": attempt.provider_reference,
+        "object": "charge",
+        "live_mode": False,
+        "amount": Decimal(attempt.amount).quantize(Decimal("0.01")),
+        "currency": attempt.currency,
+        "status": "CAPTURED",
+        "threeDSecure": True,
+        "reference": {
+            "track": "tck_" + secrets.token_hex(10),
+            "payment": str(secrets.randbelow(10**18)),
+            "gateway": str(secrets.randbelow(10**9)),
+            "transaction": str(attempt.id),
+            "order": attempt.order.reference,
+        },
+        "transaction": {"created": str(created_ms), "url": ""},
+        "response": {"code": "000", "message": "Captured"},
+        "source": {"object": "token", "id": "src_sa.mada"},
+        "metadata": {"udf1": str(attempt.id)},
+    }
+
+
+def _run(*, n: int, scratch: str, pgbench: str, db: dict[str, Any]) -> int:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    from wasla.orders.models import Order
+    from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
+    from wasla.payments.orchestrator import webhook_url
+    from wasla.payments.providers.tap import hashstring
+    from wasla.settlement.models import SettlementRecord
+    from wasla.tenants.models import Tenant
+
+    call_command("migrate", verbosity=0)
+    fake = FakeTap()
+    urls = {p: dict(v) for p, v in settings.WASLA_PROVIDER_BASE_URLS.items()}
+    urls["tap"]["sandbox"] = fake.url
+    try:
+        with override_settings(WASLA_PROVIDER_BASE_URLS=urls):
+            tenant = Tenant.objects.create(name="Bench", slug="bench")
+            config = PaymentGatewayConfig.objects.create(
+                tenant=tenant, provider="tap", mode="sandbox", secret_key="sk_test_" + "b" * 24
+            )
+            # n for Python, 1 to capture the SQL, n for pgbench.
+            total = 2 * n + 1
+            orders = Order.objects.bulk_create(
+                Order(
+                    tenant=tenant,
+                    reference=f"BENCH-{i:06d}",
+                    amount=Decimal("100.00"),
+                    customer_phone="+966557877988",
+                )
+                for i in range(total)
+            )
+            attempts = PaymentAttempt.objects.bulk_create(
+                PaymentAttempt(
+                    tenant=tenant,
+                    order=order,
+                    gateway_config=config,
+                    provider="tap",
+                    method="mada",
+                    amount=order.amount,
+                    currency="SAR",
+                    status="pending",
+                    provider_reference="chg_TS" + secrets.token_hex(12),
+                    idempotency_key=f"{tenant.pk}:bench-{order.reference}",
+                )
+                for order in orders
+            )
+            created_ms = int(time.time() * 1000)
+            deliveries = []
+            for attempt in attempts:
+                charge = _charge(attempt, created_ms)
+                body = fake.dumps(charge)
+                fake.charges[attempt.provider_reference] = body
+                deliveries.append((body, hashstring(charge, config.secret_key)))
+            path = webhook_url(config).split("://", 1)[1].split("/", 1)[1]
+            client = Client()
+
+            def deliver(i: int) -> None:
+                body, signature = deliveries[i]
+                response = client.post(
+                    f"/{path}",
+                    data=body,
+                    content_type="application/json",
+                    HTTP_HASHSTRING=signature,
+                )
+                if response.status_code != 200:
+                    status, content = response.status_code, response.content
+                    raise SystemExit(f"webhook answered {status}: {content!r}")
+
+            with CaptureQueriesContext(connection) as captured:
+                deliver(0)
+            statements = [q["sql"] for q in captured.captured_queries]
+            sample = attempts[0]
+            event_pk = WebhookEvent.objects.get(event_id__contains=sample.provider_reference).pk
+            if PaymentAttempt.objects.get(pk=sample.pk).status != "paid":
+                raise SystemExit("the captured confirmation did not pay its attempt")
+
+            started = time.perf_counter()
+            for i in range(1, n + 1):
+                deliver(i)
+            python_seconds = time.perf_counter() - started
+            paid = PaymentAttempt.objects.filter(status="paid").count()
+            settled = SettlementRecord.objects.count()
+            if paid != n + 1 or settled != n + 1:
+                raise SystemExit(f"expected {n + 1} paid and settled, got {paid} and {settled}")
+
+            script = _pgbench_script(statements, sample=sample, event_pk=event_pk)
+            _pgbench_targets(connection, attempts[n + 1 :])
+            pgbench_tps, pgbench_out = _pgbench(pgbench, script, n=n, scratch=scratch, db=db)
+            replayed = PaymentAttempt.objects.filter(status="paid").count() - (n + 1)
+            if replayed != n:
+                raise SystemExit(f"pgbench paid {replayed} attempts, expected {n}\n{pgbench_out}")
+    finally:
+        fake.close()
+
+    python_rate = n / python_seconds
+    sql = [s for s in statements if s not in ("BEGIN", "COMMIT")]
+    print(f"Tap webhook confirmations, {n} per side, one client, database {scratch} (dropped)")
+    print(
+        f"Tap re-fetch GET /v2/charges/{{id}}: in-process fake HTTP server at {fake.url} "
+        "(real httpx client, real TCP; not the sandbox)"
+    )
+    print(
+        f"SQL statements per confirmation: {len(sql)} "
+        f"(+ {len(statements) - len(sql)} BEGIN/COMMIT), in order:"
+    )
+    for i, statement in enumerate(statements, 1):
+        print(f"  {i:2}. {_abbrev(statement)}")
+    rows = [
+        ("confirmations/s, Python (webhook view + processing)", f"{python_rate:10.1f}"),
+        (f"confirmations/s, pgbench (same SQL, -c 1 -t {n})", f"{pgbench_tps:10.1f}"),
+        ("ratio pgbench / Python", f"{pgbench_tps / python_rate:10.2f}x"),
+    ]
+    for label, value in rows:
+        print(f"{label:<56} {value}")
+    print(
+        "(pgbench adds one statement per confirmation: the SELECT … nextval() that picks the "
+        "next prepared attempt)"
+    )
+    return 0
+
+
+def _abbrev(sql: str) -> str:
+    sql = _LITERAL.sub(lambda m: m.group(0) if len(m.group(0)) < 40 else "'…'", sql)
+    sql = re.sub(r'SELECT .*? FROM ("[a-z_]+")', r"SELECT … FROM \1", sql)
+    return sql if len(sql) <= 150 else sql[:147] + "…"
+
+
+def _pgbench_script(statements: list[str], *, sample: Any, event_pk: int) -> str:
+    """The captured statements with the per-confirmation values turned into pgbench variables.
+
+    Each pgbench transaction first fetches the next prepared attempt's ids, already quoted as
+    SQL literals (`\\gset`); the webhook insert hands back its new id (`\\gset ev_`). pgbench
+    does not look inside quoted literals, so a literal holding one of those values is rebuilt as
+    a concatenation, `('{"id": "' || :charge_id || '", …}')`; everything else stays as captured:
+    same statements, same transactions, same parameters.
+    """
+    values = {
+        sample.id.hex: ":attempt_hex",
+        str(sample.id): ":attempt_dashed",
+        sample.order_id.hex: ":order_hex",
+        str(sample.order_id): ":order_dashed",
+        sample.provider_reference: ":charge_id",
+        sample.order.reference: ":order_ref",
+    }
+    found = re.compile(
+        "(" + "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) + ")"
+    )
+
+    def literal(match: re.Match[str]) -> str:
+        text = match.group(0)[1:-1]
+        if not found.search(text):
+            return match.group(0)
+        pieces = [values.get(chunk, f"'{chunk}'") for chunk in found.split(text) if chunk]
+        return "(" + " || ".join(pieces) + ")"
+
+    event_ref = re.compile(rf'("payments_webhookevent"\."id" = ){event_pk}\b')
+    lines = [
+        "SELECT quote_literal(attempt_hex) AS attempt_hex, "
+        "quote_literal(attempt_dashed) AS attempt_dashed, quote_literal(order_hex) AS order_hex, "
+        "quote_literal(order_dashed) AS order_dashed, quote_literal(charge_id) AS charge_id, "
+        "quote_literal(order_ref) AS order_ref "
+        "FROM bench_targets WHERE i = (SELECT nextval('bench_seq')) \\gset"
+    ]
+    for sql in statements:
+        if re.search(r"\bE'", sql):
+            raise SystemExit(f"cannot replay an escape-string literal: {sql[:200]}")
+        sql = _LITERAL.sub(literal, sql)
+        sql = event_ref.sub(r"\1:ev_id", sql).replace("\n", " ")
+        if sql.startswith('INSERT INTO "payments_webhookevent"') and "RETURNING" in sql:
+            lines.append(f"{sql} \\gset ev_")
+        else:
+            lines.append(f"{sql};")
+    return "\n".join(lines) + "\n"
+
+
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+
+
+def _pgbench_targets(connection: Any, attempts: list[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_targets (i bigint PRIMARY KEY, attempt_hex text, "
+            "attempt_dashed text, order_hex text, order_dashed text, charge_id text, "
+            "order_ref text)"
+        )
+        cursor.execute("CREATE SEQUENCE bench_seq")
+        cursor.executemany(
+            "INSERT INTO bench_targets VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    i,
+                    a.id.hex,
+                    str(a.id),
+                    a.order_id.hex,
+                    str(a.order_id),
+                    a.provider_reference,
+                    a.order.reference,
+                )
+                for i, a in enumerate(attempts, 1)
+            ],
+        )
+        cursor.execute("ANALYZE")
+
+
+def _pgbench(
+    pgbench: str, script: str, *, n: int, scratch: str, db: dict[str, Any]
+) -> tuple[float, str]:
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", prefix="wasla-bench-") as f:
+        f.write(script)
+        f.flush()
+        command = [pgbench, "-n", "-f", f.name, "-t", str(n), "-c", "1"]
+        for flag, key in (("-h", "HOST"), ("-p", "PORT"), ("-U", "USER")):
+            if db.get(key):
+                command += [flag, str(db[key])]
+        env = {**os.environ, **({"PGPASSWORD": db["PASSWORD"]} if db.get("PASSWORD") else {})}
+        done = subprocess.run(  # noqa: S603 - a fixed local tool, arguments built here
+            [*command, scratch], capture_output=True, text=True, env=env, check=False
+        )
+    output = done.stdout + done.stderr
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", output)
+    if done.returncode != 0 or match is None:
+        raise SystemExit(f"pgbench failed ({done.returncode}):\n{output}\nscript:\n{script}")
+    return float(match.group(1)), output
+
+
+if __name__ == "__main__":
+    sys.exit(main())

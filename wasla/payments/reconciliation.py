@@ -1,0 +1,373 @@
+"""Reconciliation: find out what really happened to payments we are unsure about, and report
+where payments and settlements disagree.
+
+`reconcile_pending` asks the provider about attempts still open after a while: a webhook that
+never came, a create call that timed out. The provider's answer goes through
+`payment_apply_result`, the same transition code as webhooks, so it is applied exactly once
+however many times this runs, and concurrently with late webhooks. An attempt without a provider
+reference (its create call timed out, or never left) is created again with the same provider
+idempotency key, so the provider hands back the original payment rather than a second one.
+
+`reconcile_settlements` only reports: a difference between money state and fee records needs a
+person to look at it, and guessing a fix would hide the bug that caused it.
+
+Cash-on-delivery attempts are never reconciled: there is no provider to ask, only the courier.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from wasla.orders.models import Order
+from wasla.settlement.models import SettlementRecord
+
+from .models import OPEN_STATUSES, PAID_STATUSES, PaymentAttempt
+from .orchestrator import PaymentOrchestrator
+from .providers.base import PaymentStatus, ProviderError, ProviderUnreachable
+from .providers.registry import provider_class, provider_names
+from .resilience import CircuitOpen
+from .services import attempt_lock, payment_apply_result
+
+logger = logging.getLogger(__name__)
+
+PAID_ORDER_STATUSES = (
+    Order.Status.PAID,
+    Order.Status.PARTIALLY_REFUNDED,
+    Order.Status.REFUNDED,
+)
+
+
+class Action:
+    VERIFIED = "verified"  # fetched from the provider by its reference
+    RECREATED = "recreated"  # created again with the same idempotency key
+    NONE = "none"  # already settled by something else (a late webhook) when its turn came
+
+
+@dataclass(frozen=True)
+class AttemptReconciled:
+    attempt_id: uuid.UUID
+    tenant_id: int
+    provider: str
+    before: str
+    after: str
+    action: str
+    error: str = ""
+
+    @property
+    def resolved(self) -> bool:
+        return not self.error and self.after not in OPEN_STATUSES and self.before != self.after
+
+
+@dataclass
+class ReconcileReport:
+    now: datetime
+    older_than: timedelta
+    attempts: list[AttemptReconciled] = field(default_factory=list)
+    skipped_offline: int = 0  # cash on delivery: no provider to ask
+
+    @property
+    def resolved(self) -> list[AttemptReconciled]:
+        return [a for a in self.attempts if a.resolved]
+
+    @property
+    def still_open(self) -> list[AttemptReconciled]:
+        return [a for a in self.attempts if not a.error and a.after in OPEN_STATUSES]
+
+    @property
+    def errors(self) -> list[AttemptReconciled]:
+        return [a for a in self.attempts if a.error]
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "checked": len(self.attempts),
+            "resolved": len(self.resolved),
+            "still_open": len(self.still_open),
+            "errors": len(self.errors),
+            "skipped_offline": self.skipped_offline,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "older_than_minutes": self.older_than.total_seconds() / 60,
+            **self.summary(),
+            "attempts": [
+                {**asdict(a), "attempt_id": str(a.attempt_id), "resolved": a.resolved}
+                for a in self.attempts
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class SettlementDifference:
+    kind: str
+    tenant_id: int
+    detail: str
+    order_id: uuid.UUID | None = None
+    attempt_id: uuid.UUID | None = None
+    settlement_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "tenant_id": self.tenant_id,
+            "order_id": str(self.order_id) if self.order_id else None,
+            "attempt_id": str(self.attempt_id) if self.attempt_id else None,
+            "settlement_id": self.settlement_id,
+            "detail": self.detail,
+        }
+
+
+# Pending attempts ------------------------------------------------------------------------------
+
+
+def reconcile_pending(*, older_than: timedelta, now: datetime | None = None) -> ReconcileReport:
+    """Settle every attempt left `created`/`pending` for longer than `older_than` with what its
+    provider says now. Safe to run any number of times, and alongside webhooks: each attempt is
+    read afresh and changed only through `payment_apply_result`. One attempt's failure (provider
+    down, refusal, a bug) is recorded in the report and never stops the others.
+    """
+    now = now or timezone.now()
+    report = ReconcileReport(now=now, older_than=older_than)
+    offline = [name for name in provider_names() if provider_class(name).collected_offline]
+    stale = PaymentAttempt.objects.filter(status__in=OPEN_STATUSES, created_at__lt=now - older_than)
+    report.skipped_offline = stale.filter(provider__in=offline).count()
+    attempt_ids = list(
+        stale.exclude(provider__in=offline).order_by("created_at").values_list("pk", flat=True)
+    )
+    for attempt_id in attempt_ids:
+        report.attempts.append(_attempt_reconcile(attempt_id=attempt_id))
+    logger.info("reconcile pending older than %s: %s", older_than, report.summary())
+    return report
+
+
+def _attempt_reconcile(*, attempt_id: uuid.UUID) -> AttemptReconciled:
+    attempt = PaymentAttempt.objects.select_related("gateway_config", "order").get(pk=attempt_id)
+    before = attempt.status
+    action = Action.VERIFIED if attempt.provider_reference else Action.RECREATED
+
+    def outcome(after: str, how: str, error: str = "") -> AttemptReconciled:
+        return AttemptReconciled(
+            attempt_id=attempt.id,
+            tenant_id=attempt.tenant_id,
+            provider=attempt.provider,
+            before=before,
+            after=after,
+            action=how,
+            error=error,
+        )
+
+    if not attempt.is_open:
+        return outcome(attempt.status, Action.NONE)
+    try:
+        if attempt.provider_reference:
+            after = _attempt_verify(attempt=attempt, reference=attempt.provider_reference)
+        else:
+            after = _attempt_recreate(attempt=attempt)
+    except (ProviderUnreachable, ProviderError) as exc:
+        logger.warning("reconcile %s: %s", attempt.id, exc)
+        current = PaymentAttempt.objects.values_list("status", flat=True).get(pk=attempt.id)
+        return outcome(current, action, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # one broken attempt must not keep the others unreconciled
+        logger.exception("reconcile %s failed", attempt.id)
+        current = PaymentAttempt.objects.values_list("status", flat=True).get(pk=attempt.id)
+        return outcome(current, action, f"{type(exc).__name__}: {exc}")
+    return outcome(after.status, action)
+
+
+def _attempt_verify(*, attempt: PaymentAttempt, reference: str) -> PaymentAttempt:
+    """Fetch the payment by its reference; apply the answer unless it is still pending."""
+    result = PaymentOrchestrator().verify_payment(attempt.gateway_config, reference)
+    if result.status == PaymentStatus.PENDING:
+        return attempt  # nothing new: no write, so a second run changes nothing either
+    return payment_apply_result(attempt_id=attempt.id, result=result)
+
+
+def _attempt_recreate(*, attempt: PaymentAttempt) -> PaymentAttempt:
+    """Create the payment again with the attempt's own provider idempotency key.
+
+    If the first create reached the provider, the provider answers with that payment; if it
+    never did, this is the create. Either way the attempt is bound to one provider payment.
+    Providers replay the answer they first gave to a key (Stripe replays the stored response),
+    so a payment that is still "pending" in the answer is then fetched for its state today.
+    Mirrors `services._attempt_start`, which checkout uses for the same re-drive.
+    """
+    orchestrator = PaymentOrchestrator()
+    try:
+        result = orchestrator.create_payment(attempt)
+    except ProviderError as exc:
+        # The provider refused this very request, idempotency key included: nothing was or
+        # will be charged under it.
+        return _attempt_record_failure(attempt_id=attempt.id, code=exc.code, message=exc.message)
+    except CircuitOpen:
+        raise  # nothing was sent: the attempt stays as it was
+    except ProviderUnreachable as exc:
+        _attempt_mark_sent(attempt_id=attempt.id, message=f"provider unreachable: {exc}")
+        raise
+    attempt = payment_apply_result(attempt_id=attempt.id, result=result)
+    if attempt.is_open and attempt.provider_reference and result.status == PaymentStatus.PENDING:
+        return _attempt_verify(attempt=attempt, reference=attempt.provider_reference)
+    return attempt
+
+
+def _attempt_record_failure(*, attempt_id: uuid.UUID, code: str, message: str) -> PaymentAttempt:
+    with transaction.atomic():
+        locked = attempt_lock(attempt_id=attempt_id)
+        if locked.is_open:
+            locked.mark_failed()
+            locked.failure_code = code[:100]
+            locked.failure_message = message
+            locked.save()
+        return locked
+
+
+def _attempt_mark_sent(*, attempt_id: uuid.UUID, message: str) -> None:
+    """A `created` attempt whose create may have reached the provider becomes `pending`."""
+    with transaction.atomic():
+        locked = attempt_lock(attempt_id=attempt_id)
+        if locked.status == PaymentAttempt.Status.CREATED:
+            locked.mark_pending()
+            locked.failure_message = message
+            locked.save()
+
+
+# Settlements -----------------------------------------------------------------------------------
+
+
+def reconcile_settlements() -> list[SettlementDifference]:
+    """Every place where payment attempts, orders and settlement records disagree.
+
+    Report only, never fix: each difference means a bug or a hand edit, and a person has to
+    decide which side is right. Five checks, each one query:
+    - a paid (or refunded) attempt without a settlement record: a fee never recorded;
+    - a settlement whose attempt is not paid: a fee charged for nothing;
+    - a settlement whose amount, currency or order is not its attempt's;
+    - an order marked paid (or refunded) with no paid attempt;
+    - a paid attempt whose order is still pending or cancelled.
+    """
+    differences: list[SettlementDifference] = []
+    settled = SettlementRecord.objects.filter(payment_attempt=OuterRef("pk"))
+    for attempt in (
+        PaymentAttempt.objects.filter(status__in=PAID_STATUSES)
+        .filter(~Exists(settled))
+        .order_by("tenant_id", "created_at")
+    ):
+        differences.append(
+            SettlementDifference(
+                kind="paid_attempt_without_settlement",
+                tenant_id=attempt.tenant_id,
+                order_id=attempt.order_id,
+                attempt_id=attempt.id,
+                detail=f"attempt is {attempt.status} but has no settlement record",
+            )
+        )
+    settlements = SettlementRecord.objects.select_related("payment_attempt").order_by(
+        "tenant_id", "created_at"
+    )
+    for settlement in settlements.exclude(payment_attempt__status__in=PAID_STATUSES):
+        differences.append(
+            _settlement_difference(
+                settlement,
+                "settlement_for_unpaid_attempt",
+                f"settlement exists but its attempt is {settlement.payment_attempt.status}",
+            )
+        )
+    mismatched = settlements.filter(payment_attempt__status__in=PAID_STATUSES).exclude(
+        gross_amount=F("payment_attempt__amount"),
+        currency=F("payment_attempt__currency"),
+        order_id=F("payment_attempt__order_id"),
+    )
+    for settlement in mismatched:
+        attempt = settlement.payment_attempt
+        differences.append(
+            _settlement_difference(
+                settlement,
+                "settlement_does_not_match_attempt",
+                f"settlement {settlement.gross_amount} {settlement.currency} for order "
+                f"{settlement.order_id}, attempt {attempt.amount} {attempt.currency} for order "
+                f"{attempt.order_id}",
+            )
+        )
+    paid_attempt = PaymentAttempt.objects.filter(order=OuterRef("pk"), status__in=PAID_STATUSES)
+    for order in (
+        Order.objects.filter(status__in=PAID_ORDER_STATUSES)
+        .filter(~Exists(paid_attempt))
+        .order_by("tenant_id", "created_at")
+    ):
+        differences.append(
+            SettlementDifference(
+                kind="paid_order_without_paid_attempt",
+                tenant_id=order.tenant_id,
+                order_id=order.id,
+                detail=f"order {order.reference} is {order.status} but no attempt of it is paid",
+            )
+        )
+    for attempt in (
+        PaymentAttempt.objects.filter(status__in=PAID_STATUSES)
+        .exclude(order__status__in=PAID_ORDER_STATUSES)
+        .select_related("order")
+        .order_by("tenant_id", "created_at")
+    ):
+        differences.append(
+            SettlementDifference(
+                kind="paid_attempt_on_unpaid_order",
+                tenant_id=attempt.tenant_id,
+                order_id=attempt.order_id,
+                attempt_id=attempt.id,
+                detail=f"attempt is {attempt.status} but its order is {attempt.order.status}",
+            )
+        )
+    return differences
+
+
+def _settlement_difference(
+    settlement: SettlementRecord, kind: str, detail: str
+) -> SettlementDifference:
+    return SettlementDifference(
+        kind=kind,
+        tenant_id=settlement.tenant_id,
+        order_id=settlement.order_id,
+        attempt_id=settlement.payment_attempt_id,
+        settlement_id=settlement.pk,
+        detail=detail,
+    )
+
+
+# Celery ----------------------------------------------------------------------------------------
+
+# Held while a periodic run works, so a slow run and the next tick do not do the work twice.
+RECONCILE_LOCK = "wasla:reconcile:pending:lock"
+
+
+@shared_task(name="payments.reconcile")
+def reconcile_task() -> dict[str, int]:
+    """Periodic (Celery beat): reconcile attempts pending longer than
+    WASLA_RECONCILE_PENDING_AFTER_MINUTES."""
+    minutes = settings.WASLA_RECONCILE_PENDING_AFTER_MINUTES
+    if not cache.add(RECONCILE_LOCK, 1, timeout=max(60, minutes * 60)):
+        logger.info("reconcile already running elsewhere; this tick does nothing")
+        return {"skipped": 1}
+    try:
+        return reconcile_pending(older_than=timedelta(minutes=minutes)).summary()
+    finally:
+        cache.delete(RECONCILE_LOCK)
+
+
+@shared_task(name="payments.reconcile_settlements")
+def reconcile_settlements_task() -> int:
+    """Periodic (Celery beat, e.g. daily): log every settlement difference for staff."""
+    differences = reconcile_settlements()
+    for difference in differences:
+        logger.error("settlement difference: %s", difference.as_dict())
+    return len(differences)

@@ -1,0 +1,184 @@
+"""SQL statements per Tap payment confirmation: a fixed number, whatever the tenant's history.
+
+A confirmation that reads more as a merchant grows (an N+1, an unindexed scan that Django turns
+into extra queries, a per-payment aggregate) would make the busiest merchants the slowest. The
+counts are exact so any change to them is a deliberate, reviewed one: update the number and the
+list of statements next to it together.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import httpx
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from conftest import make_order
+from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
+from wasla.payments.orchestrator import PaymentOrchestrator
+from wasla.payments.providers.base import PaymentResult, PaymentStatus, WebhookRequest
+from wasla.payments.providers.tap import dumps, hashstring
+from wasla.payments.services import payment_apply_result, payment_checkout
+from wasla.payments.webhooks import webhook_event_process, webhook_receive
+from wasla.settlement.models import SettlementRecord
+
+from .hosted import pay_on_hosted_page
+
+# webhook_event_process of a stored Tap `charge.captured` event, the charge re-fetched from the
+# sandbox over HTTP, run in autocommit mode as a Celery worker runs it. Django logs BEGIN and
+# COMMIT too, so they are counted:
+#   1  SELECT the event with its gateway config
+#   2  UPDATE the event: one more try, leased (still `received`)
+#   3  SELECT the attempt the event names (by provider reference)
+#      -- GET /v2/charges/{id} at Tap, outside any transaction --
+#   4  BEGIN
+#   5  SELECT … FOR UPDATE SKIP LOCKED the event, still `received`
+#   6  SELECT the attempt's order id (payment_apply_result, to lock the order first)
+#   7  SAVEPOINT (payment_apply_result's atomic block, nested)
+#   8  SELECT … FOR UPDATE the order
+#   9  SELECT … FOR UPDATE the attempt
+#  10  UPDATE the attempt to paid, compare-and-set on its old status
+#  11  UPDATE the order to paid, compare-and-set on `pending`
+#  12  INSERT the settlement
+#  13  RELEASE SAVEPOINT
+#  14  UPDATE the event to processed
+#  15  COMMIT
+PROCESS_STATEMENTS = 15
+
+# webhook_receive of one verified Tap delivery (signature checked in Python, nothing fetched).
+# Counted inside the test's transaction, where the view's atomic block is a savepoint; in
+# production the same block is BEGIN … COMMIT, so the count is the same:
+#   1  SAVEPOINT (BEGIN in production)
+#   2  INSERT the event … RETURNING id (the unique index drops duplicates)
+#   3  RELEASE SAVEPOINT (COMMIT in production)
+#      processing is queued on commit (a Celery task): not part of the ingest
+INGEST_STATEMENTS = 3
+
+PAST_PAYMENTS = [0, 1, 50]
+
+
+def _past_paid_payments(config: PaymentGatewayConfig, count: int) -> None:
+    """Earlier paid payments of the same tenant, confirmed through the real transition code."""
+    for _ in range(count):
+        order = make_order(config.tenant)
+        attempt = PaymentAttempt.objects.create(
+            tenant=config.tenant,
+            order=order,
+            gateway_config=config,
+            provider="tap",
+            method="mada",
+            amount=order.amount,
+            currency=order.currency,
+            idempotency_key=f"{config.tenant_id}:{uuid.uuid4().hex}",
+        )
+        payment_apply_result(
+            attempt_id=attempt.id,
+            result=PaymentResult(
+                status=PaymentStatus.PAID,
+                provider_reference=f"chg_past{uuid.uuid4().hex}",
+                amount=attempt.amount,
+                currency=attempt.currency,
+            ),
+        )
+
+
+def _statements(ctx: CaptureQueriesContext) -> str:
+    return "\n".join(f"{i}. {q['sql'][:160]}" for i, q in enumerate(ctx.captured_queries, 1))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("past", PAST_PAYMENTS)
+def test_processing_one_tap_confirmation_takes_a_fixed_number_of_statements(
+    sandbox, tenant, tap_config, past
+):
+    _past_paid_payments(tap_config, past)
+    httpx.post(f"{sandbox}/sandbox/tap/_control/", json={"webhook": "drop"}).raise_for_status()
+    attempt = payment_checkout(
+        tenant=tenant,
+        order_id=make_order(tenant).id,
+        provider="tap",
+        method="mada",
+        return_url="https://shop.example/thanks",
+        client_key=uuid.uuid4().hex,
+    )
+    pay_on_hosted_page(attempt.redirect_url, "succeed")  # captured at Tap; the webhook is ours
+    body = httpx.get(
+        f"{sandbox}/sandbox/tap/v2/charges/{attempt.provider_reference}",
+        headers={"Authorization": f"Bearer {tap_config.secret_key}"},
+    ).content
+    event = PaymentOrchestrator().handle_webhook(tap_config, WebhookRequest(body=body, headers={}))
+    stored = WebhookEvent.objects.create(
+        tenant=tenant,
+        gateway_config=tap_config,
+        provider="tap",
+        event_id=event.event_id,
+        event_type=event.event_type,
+        body=body.decode(),
+        signature_valid=True,
+    )
+
+    with CaptureQueriesContext(connection) as ctx:
+        outcome = webhook_event_process(event_pk=stored.pk)
+
+    assert outcome == WebhookEvent.Status.PROCESSED
+    assert len(ctx) == PROCESS_STATEMENTS, _statements(ctx)
+    assert PaymentAttempt.objects.get(pk=attempt.pk).status == "paid"
+    assert SettlementRecord.objects.filter(tenant=tenant).count() == past + 1
+
+
+def _tap_charge(attempt: PaymentAttempt) -> dict[str, object]:
+    """A captured Tap charge as Tap posts it to the webhook URL."""
+    return {
+        "id": attempt.provider_reference,
+        "object": "charge",
+        "live_mode": False,
+        "amount": attempt.amount.quantize(Decimal("0.01")),
+        "currency": attempt.currency,
+        "status": "CAPTURED",
+        "threeDSecure": True,
+        "reference": {
+            "track": "tck_TS01A0420231234Zr5Y0909389",
+            "payment": "0909231234093893016",
+            "gateway": "123456789",
+            "transaction": str(attempt.id),
+            "order": attempt.order.reference,
+        },
+        "transaction": {"created": "1700000000000", "url": ""},
+        "response": {"code": "000", "message": "Captured"},
+        "source": {"object": "token", "id": "src_sa.mada"},
+        "metadata": {"udf1": str(attempt.id)},
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("past", PAST_PAYMENTS)
+def test_ingesting_one_tap_webhook_takes_a_fixed_number_of_statements(tenant, tap_config, past):
+    _past_paid_payments(tap_config, past)
+    order = make_order(tenant)
+    attempt = PaymentAttempt.objects.create(
+        tenant=tenant,
+        order=order,
+        gateway_config=tap_config,
+        provider="tap",
+        method="mada",
+        amount=order.amount,
+        currency=order.currency,
+        idempotency_key=f"{tenant.pk}:{uuid.uuid4().hex}",
+    )
+    attempt = payment_apply_result(
+        attempt_id=attempt.id,
+        result=PaymentResult(status=PaymentStatus.PENDING, provider_reference="chg_TS0123456789"),
+    )
+    charge = _tap_charge(attempt)
+    body = dumps(charge)
+    headers = {"hashstring": hashstring(charge, tap_config.secret_key)}
+
+    with CaptureQueriesContext(connection) as ctx:
+        status, outcome = webhook_receive(config=tap_config, body=body, headers=headers)
+
+    assert (status, outcome) == (200, "accepted")
+    assert len(ctx) == INGEST_STATEMENTS, _statements(ctx)
+    assert WebhookEvent.objects.filter(status="received", signature_valid=True).count() == 1
