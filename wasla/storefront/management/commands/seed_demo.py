@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -49,6 +50,18 @@ TENANTS = [
     },
 ]
 DEMO_TOKEN_NAME = "demo"
+# Webhook URLs the demo registered with the sandbox providers, by gateway webhook token.
+_REGISTERED_FILE = Path(settings.VAR_DIR) / "demo-webhooks.json"
+_registered: dict[str, str] = {}
+
+
+def _read_registered() -> dict[str, str]:
+    try:
+        return dict(json.loads(_REGISTERED_FILE.read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
 PROVIDERS = ("tap", "stripe", "paypal", "cod")
 STAFF_USERNAME = "staff"
 
@@ -85,6 +98,7 @@ class Command(BaseCommand):
         return {"username": STAFF_USERNAME, "password": password, "login_url": "/admin/"}
 
     def _tenant(self, spec: dict[str, Any]) -> dict[str, Any]:
+        _registered.update(_read_registered())
         tenant, _ = Tenant.objects.update_or_create(
             slug=spec["slug"],
             defaults={
@@ -104,16 +118,25 @@ class Command(BaseCommand):
                 .filter(provider=provider, mode=PaymentGatewayConfig.Mode.SANDBOX)
                 .first()
             )
-            if existing is None or not existing.webhook_secret:
+            moved = existing is not None and _registered.get(str(existing.webhook_token)) != (
+                webhook_url(existing)
+            )
+            if existing is None or not existing.webhook_secret or moved:
                 # Connecting registers our webhook URL with the provider's sandbox over HTTP
-                # (Stripe, PayPal); keys already issued are kept.
-                gateway_config_connect(
+                # (Stripe, PayPal); keys already issued are kept. The demo served on another
+                # PORT than last time registers again, since the old URL no longer answers.
+                if moved and existing is not None:
+                    PaymentGatewayConfig.objects.filter(pk=existing.pk).update(webhook_secret="")
+                config = gateway_config_connect(
                     tenant=tenant,
                     provider=provider,
                     mode=PaymentGatewayConfig.Mode.SANDBOX,
                     public_key=existing.public_key if existing else public_key,
                     secret_key=existing.secret_key if existing else secret_key,
                 )
+                _registered[str(config.webhook_token)] = webhook_url(config)
+                _REGISTERED_FILE.parent.mkdir(parents=True, exist_ok=True)
+                _REGISTERED_FILE.write_text(json.dumps(_registered))
         for token in ApiToken.objects.for_tenant(tenant).filter(
             name=DEMO_TOKEN_NAME, revoked_at__isnull=True
         ):
