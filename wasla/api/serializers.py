@@ -173,6 +173,59 @@ class SettlementOutput(serializers.ModelSerializer):
         ]
 
 
+class MonthlyReportFilter(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2200)
+    month = serializers.IntegerField(min_value=1, max_value=12)
+    currency = serializers.ChoiceField(required=False, default="SAR", choices=[])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = settings.WASLA_CURRENCIES  # type: ignore[attr-defined]
+
+
+class MonthlyReportRecordOutput(serializers.ModelSerializer):
+    order = serializers.UUIDField(source="order_id")
+    order_reference = serializers.CharField(source="order.reference")
+    payment_attempt = serializers.UUIDField(source="payment_attempt_id")
+    gross_amount = AmountField()
+    wasla_fee = AmountField()
+    fee_adjustments = AmountField()
+    effective_fee = AmountField()
+    net_amount = AmountField()
+    fee_plan = serializers.CharField(source="fee_breakdown.plan", default=None)
+    fee_plan_version = serializers.IntegerField(source="fee_breakdown.plan_version", default=None)
+
+    class Meta:
+        model = SettlementRecord
+        fields = [
+            "id",
+            "order",
+            "order_reference",
+            "payment_attempt",
+            "payment_paid_at",
+            "currency",
+            "gross_amount",
+            "wasla_fee",
+            "fee_adjustments",
+            "effective_fee",
+            "net_amount",
+            "status",
+            "fee_plan",
+            "fee_plan_version",
+        ]
+
+
+class MonthlyReportOutput(serializers.Serializer):
+    year = serializers.IntegerField()
+    month = serializers.IntegerField()
+    currency = serializers.CharField()
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField()
+    total_operations = serializers.IntegerField()
+    total_wasla_fee = AmountField(help_text="Σ effective fee of the month's records, excl. VAT.")
+    records = MonthlyReportRecordOutput(many=True)
+
+
 class RefundInput(serializers.Serializer):
     amount = MoneyField(required=False, min_value=Decimal("0.001"), max_value=MAX_AMOUNT)
     reason = StrictCharField(required=False, allow_blank=True, default="", max_length=255)

@@ -24,4 +24,5 @@ urlpatterns = [
     ),
     path("gateways/<str:provider>/", views.GatewayApi.as_view(), name="gateway"),
     path("settlements/", views.SettlementListApi.as_view(), name="settlement-list"),
+    path("reports/monthly/", views.MonthlyReportApi.as_view(), name="report-monthly"),
 ]

@@ -21,7 +21,7 @@ from wasla.payments.services import (
     payment_checkout,
     payment_collect,
 )
-from wasla.settlement.selectors import settlement_list
+from wasla.settlement.selectors import generate_monthly_report, settlement_list
 from wasla.tenants.auth import request_tenant
 
 from . import serializers as s
@@ -170,6 +170,18 @@ class SettlementListApi(GenericAPIView):
         filters = _valid(s.SettlementFilter, request.query_params)
         page = self.paginate_queryset(settlement_list(tenant=request_tenant(request), **filters))
         return self.get_paginated_response(s.SettlementOutput(page, many=True).data)
+
+
+class MonthlyReportApi(GenericAPIView):
+    """The tenant's settlements of one calendar month (Asia/Riyadh) and their totals."""
+
+    serializer_class = s.MonthlyReportOutput
+
+    @extend_schema(parameters=[s.MonthlyReportFilter], responses={200: s.MonthlyReportOutput})
+    def get(self, request: Request) -> Response:
+        filters = _valid(s.MonthlyReportFilter, request.query_params)
+        report = generate_monthly_report(tenant=request_tenant(request), **filters)
+        return Response(s.MonthlyReportOutput(report).data)
 
 
 def _valid(serializer_class: type[s.serializers.Serializer], data: Any) -> dict[str, Any]:

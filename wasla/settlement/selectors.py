@@ -1,10 +1,35 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.db.models import Case, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from wasla.common.money import round_money
 from wasla.tenants.models import Tenant
 
-from .models import SettlementRecord
+from .fees import ResolvedFeePlan
+from .models import (
+    DEFAULT_PLAN_CODE,
+    FeePlan,
+    FeePlanAssignment,
+    SettlementAdjustment,
+    SettlementRecord,
+)
+
+logger = logging.getLogger(__name__)
+
+RIYADH = ZoneInfo("Asia/Riyadh")
+OVERRIDABLE = ("fixed_fee", "percentage", "minimum_fee", "maximum_fee")
+
+
+class FeePlanNotFound(LookupError):
+    """No plan version covers a payment: a configuration error staff must fix (a "standard"
+    plan per accepted currency), never a reason to guess a fee."""
 
 
 def settlement_list(
@@ -18,3 +43,128 @@ def settlement_list(
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+def fee_plan_resolve(*, tenant_id: int, currency: str, at: datetime) -> ResolvedFeePlan:
+    """The plan terms in force for a tenant's payment in `currency` at `at`. Two statements.
+
+    The tenant's latest assignment (for that currency) that started by `at` names the plan
+    code, else "standard"; the plan version is the latest of that code and currency that took
+    effect by `at`. If the assigned code has no such version yet, "standard" is used, with the
+    tenant's overrides still applied (they are the tenant's deal), and a warning logged.
+    """
+    assignment = (
+        FeePlanAssignment.objects.filter(
+            tenant_id=tenant_id, currency=currency, effective_from__lte=at
+        )
+        .order_by("-effective_from")
+        .first()
+    )
+    code = assignment.plan_code if assignment else DEFAULT_PLAN_CODE
+    plan = (
+        FeePlan.objects.filter(
+            code__in={code, DEFAULT_PLAN_CODE}, currency=currency, effective_from__lte=at
+        )
+        .order_by(
+            Case(When(code=code, then=Value(0)), default=Value(1)), "-effective_from", "-version"
+        )
+        .first()
+    )
+    if plan is None:
+        raise FeePlanNotFound(f"no {code!r} or {DEFAULT_PLAN_CODE!r} plan in {currency} at {at}")
+    if plan.code != code:
+        logger.warning("tenant %s: plan %r not in force at %s; using %s", tenant_id, code, at, plan)
+    terms = {name: getattr(plan, name) for name in OVERRIDABLE}
+    overrides: list[str] = []
+    if assignment is not None:
+        for name in OVERRIDABLE:
+            value = getattr(assignment, f"{name}_override")
+            if value is not None:
+                terms[name] = value
+                overrides.append(name)
+    return ResolvedFeePlan(
+        plan_id=plan.pk,
+        code=plan.code,
+        version=plan.version,
+        currency=plan.currency,
+        vat_rate=plan.vat_rate,
+        refund_policy=plan.refund_policy,
+        assignment_id=assignment.pk if assignment else None,
+        overrides=tuple(overrides),
+        **terms,
+    )
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    tenant_id: int
+    year: int
+    month: int
+    currency: str
+    period_start: datetime  # inclusive, Asia/Riyadh midnight of the 1st
+    period_end: datetime  # exclusive
+    total_operations: int
+    total_wasla_fee: Decimal
+    records: list[SettlementRecord]  # each annotated with fee_adjustments and effective_fee
+
+
+def month_bounds(*, year: int, month: int) -> tuple[datetime, datetime]:
+    """The calendar month in Asia/Riyadh, as [start, end)."""
+    start = datetime(year, month, 1, tzinfo=RIYADH)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=RIYADH)
+    return start, end
+
+
+def generate_monthly_report(
+    *, tenant: Tenant, month: int, year: int, currency: str = "SAR"
+) -> MonthlyReport:
+    """The tenant's settlements of one calendar month in Asia/Riyadh, and their totals.
+
+    A settlement belongs to the month of its payment's confirmation time (`payment_paid_at`),
+    read in Asia/Riyadh: 23:30 UTC on the 31st of January is 02:30 on the 1st of February there.
+    Only settlements in `currency` (the invoice currency) are included.
+
+    - `records`: every settlement of the month, reversed ones included, with its status,
+      `fee_adjustments` (Σ fee_delta of its adjustments, ≤ 0, whenever the refund happened) and
+      `effective_fee` = wasla_fee + fee_adjustments.
+    - `total_operations`: settlements of the month not `reversed` (a payment refunded in full
+      before invoicing is not an operation Wasla charges for; under a keep-fee policy it is
+      never reversed, so it counts).
+    - `total_wasla_fee`: Σ effective_fee over all records, excluding VAT. A reversal brings a
+      settlement's effective fee to zero; a fee reduction or a credit note due lowers it.
+    """
+    start, end = month_bounds(year=year, month=month)
+    adjustments = (
+        SettlementAdjustment.objects.filter(settlement=OuterRef("pk"))
+        .order_by()
+        .values("settlement")
+        .annotate(total=Sum("fee_delta"))
+        .values("total")
+    )
+    money = DecimalField(max_digits=14, decimal_places=3)
+    records = list(
+        SettlementRecord.objects.for_tenant(tenant)
+        .filter(currency=currency, payment_paid_at__gte=start, payment_paid_at__lt=end)
+        .select_related("order")
+        .annotate(
+            fee_adjustments=Coalesce(
+                Subquery(adjustments, output_field=money), Value(Decimal(0)), output_field=money
+            )
+        )
+        .order_by("payment_paid_at", "id")
+    )
+    total = Decimal(0)
+    for record in records:
+        record.effective_fee = record.wasla_fee + record.fee_adjustments  # type: ignore[attr-defined]
+        total += record.effective_fee  # type: ignore[attr-defined]
+    return MonthlyReport(
+        tenant_id=tenant.pk,
+        year=year,
+        month=month,
+        currency=currency,
+        period_start=start,
+        period_end=end,
+        total_operations=sum(1 for r in records if r.status != SettlementRecord.Status.REVERSED),
+        total_wasla_fee=round_money(total, currency),
+        records=records,
+    )

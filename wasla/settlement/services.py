@@ -2,51 +2,49 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Sum
+from django.utils import timezone
 
-from wasla.common.money import round_money
 from wasla.payments.models import PaymentAttempt, RefundRecord
 
+from .fees import RefundPolicy, fee_compute, refund_fee_delta
 from .models import SettlementAdjustment, SettlementRecord
-
-
-def fee_compute(*, gross: Decimal, currency: str) -> dict[str, str]:
-    """The default plan: a fixed fee (1.00 SAR), no percentage; VAT is charged on the invoice."""
-    fixed = round_money(Decimal(settings.WASLA_DEFAULT_FIXED_FEE), currency)
-    fee = min(fixed, gross)  # never take more than the payment itself
-    return {
-        "plan": "standard",
-        "plan_version": "1",
-        "fixed": str(fixed),
-        "percentage": "0",
-        "percentage_part": str(round_money(Decimal(0), currency)),
-        "fee": str(fee),
-    }
+from .selectors import fee_plan_resolve
 
 
 def settlement_create_for_payment(*, attempt: PaymentAttempt) -> SettlementRecord:
-    """Record Wasla's fee for a just-paid attempt. Runs inside the confirmation transaction."""
-    breakdown = fee_compute(gross=attempt.amount, currency=attempt.currency)
-    fee = Decimal(breakdown["fee"])
+    """Record Wasla's fee for a just-paid attempt. Runs inside the confirmation transaction.
+
+    The plan is the one in force at the payment's `paid_at` (two SELECTs, whatever the history);
+    its breakdown is snapshotted on the settlement, so no later plan change can alter it. The
+    insert marks the plan version and assignment `in_use` (trigger), freezing them.
+    """
+    paid_at = attempt.paid_at or timezone.now()
+    plan = fee_plan_resolve(tenant_id=attempt.tenant_id, currency=attempt.currency, at=paid_at)
+    breakdown = fee_compute(plan=plan, gross=attempt.amount, currency=attempt.currency)
     return SettlementRecord.objects.create(
         tenant_id=attempt.tenant_id,
         order_id=attempt.order_id,
         payment_attempt=attempt,
         currency=attempt.currency,
         gross_amount=attempt.amount,
-        wasla_fee=fee,
-        net_amount=attempt.amount - fee,
-        fee_breakdown=breakdown,
+        wasla_fee=breakdown.fee,
+        net_amount=attempt.amount - breakdown.fee,
+        fee_breakdown=breakdown.as_snapshot(),
+        fee_plan_id=plan.plan_id,
+        fee_plan_assignment_id=plan.assignment_id,
+        payment_paid_at=paid_at,
     )
 
 
 def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAdjustment | None:
     """Record what a succeeded refund does to Wasla's fee. Runs inside the refund's transaction.
 
-    Policy (default plan): a full refund before invoicing reverses the whole fee; a partial
-    one keeps the fixed fee and gives back the percentage part on the refunded amount; after
-    invoicing the same amounts become due as a credit note on the next invoice.
+    The refund policy is the one snapshotted on the settlement (see `fees.RefundPolicy` and
+    `fees.refund_fee_delta`), never the plan's current one. Before invoicing, a refund that
+    gives the whole fee back reverses the settlement and other fee changes are reductions;
+    after invoicing the same amounts become due as a credit note on the next invoice. A policy
+    that keeps the fee still records the refund, as a `fee_kept` adjustment of zero.
     """
     settlement = (
         SettlementRecord.objects.select_for_update()
@@ -57,19 +55,22 @@ def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAd
         return None
     already = settlement.adjustments.aggregate(total=Sum("fee_delta"))["total"] or Decimal(0)
     remaining_fee = settlement.wasla_fee + already
-    percentage = Decimal(settlement.fee_breakdown.get("percentage", "0"))
-    if full:
-        delta = -remaining_fee
-    else:
-        delta = -min(
-            round_money(refund.amount * percentage / Decimal(100), settlement.currency),
-            remaining_fee,
-        )
+    delta = refund_fee_delta(
+        snapshot=settlement.fee_breakdown,
+        fee=settlement.wasla_fee,
+        gross=settlement.gross_amount,
+        remaining_fee=remaining_fee,
+        refund_amount=refund.amount,
+        full=full,
+        currency=settlement.currency,
+    )
     invoiced = settlement.status in (
         SettlementRecord.Status.INVOICED,
         SettlementRecord.Status.PAID,
     )
-    if invoiced:
+    if settlement.fee_breakdown.get("refund_policy") == RefundPolicy.KEEP_FEE:
+        kind = SettlementAdjustment.Kind.FEE_KEPT
+    elif invoiced:
         kind = SettlementAdjustment.Kind.CREDIT_NOTE_DUE
     elif full:
         kind = SettlementAdjustment.Kind.REVERSAL

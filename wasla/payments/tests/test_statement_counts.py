@@ -42,11 +42,13 @@ from .hosted import pay_on_hosted_page
 #   9  SELECT … FOR UPDATE the attempt
 #  10  UPDATE the attempt to paid, compare-and-set on its old status
 #  11  UPDATE the order to paid, compare-and-set on `pending`
-#  12  INSERT the settlement
-#  13  RELEASE SAVEPOINT
-#  14  UPDATE the event to processed
-#  15  COMMIT
-PROCESS_STATEMENTS = 15
+#  12  SELECT the tenant's fee plan assignment in force (latest by effective_from, indexed)
+#  13  SELECT the fee plan version in force (latest by effective_from, indexed)
+#  14  INSERT the settlement (its trigger marks the plan version used: no extra statement)
+#  15  RELEASE SAVEPOINT
+#  16  UPDATE the event to processed
+#  17  COMMIT
+PROCESS_STATEMENTS = 17
 
 # webhook_receive of one verified Tap delivery (signature checked in Python, nothing fetched).
 # Counted inside the test's transaction, where the view's atomic block is a savepoint; in
