@@ -117,8 +117,8 @@ class FeeBreakdown:
             "gross": amount(self.gross),
             "fixed": amount(self.fixed_part),
             "fixed_part": amount(self.fixed_part),
-            "percentage": str(self.percentage),
-            "percentage_part": str(self.percentage_part),
+            "percentage": _plain(self.percentage),
+            "percentage_part": _plain(self.percentage_part),
             "minimum_fee": amount(self.minimum_fee),
             "maximum_fee": amount(self.maximum_fee),
             "minimum_applied": self.minimum_applied,
@@ -128,6 +128,11 @@ class FeeBreakdown:
             "vat_rate": str(self.vat_rate),
             "refund_policy": self.refund_policy,
         }
+
+
+def _plain(value: Decimal) -> str:
+    """An exact decimal without exponent or trailing zeros: "2.5", "0.1125", "0"."""
+    return f"{value.normalize():f}"
 
 
 def fee_compute(*, plan: ResolvedFeePlan, gross: Decimal, currency: str) -> FeeBreakdown:

@@ -181,7 +181,7 @@ def test_the_snapshot_holds_the_whole_breakdown_as_strings():
         "fixed": "1.00",
         "fixed_part": "1.00",
         "percentage": "2.5",
-        "percentage_part": "2.500",
+        "percentage_part": "2.5",
         "minimum_fee": None,
         "maximum_fee": "50.00",
         "minimum_applied": False,

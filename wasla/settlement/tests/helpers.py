@@ -1,0 +1,56 @@
+"""Paid payments for settlement tests: through the real COD confirmation path, or at a chosen
+confirmation time (the settlement service run on an attempt paid then)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from conftest import make_order
+from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
+from wasla.payments.services import payment_checkout, payment_collect
+from wasla.settlement.models import SettlementRecord
+from wasla.settlement.services import settlement_create_for_payment
+from wasla.tenants.models import Tenant
+
+
+def cod_config(tenant: Tenant) -> PaymentGatewayConfig:
+    config, _ = PaymentGatewayConfig.objects.get_or_create(
+        tenant=tenant, provider="cod", mode=PaymentGatewayConfig.Mode.SANDBOX
+    )
+    return config
+
+
+def cod_paid(tenant: Tenant, amount: str = "100.00") -> PaymentAttempt:
+    """A cash-on-delivery payment collected through payment_collect (the webhook path)."""
+    cod_config(tenant)
+    attempt = payment_checkout(
+        tenant=tenant,
+        order_id=make_order(tenant, amount).id,
+        provider="cod",
+        method="cod",
+        return_url="",
+        client_key=uuid.uuid4().hex,
+    )
+    return payment_collect(tenant=tenant, attempt_id=attempt.id)
+
+
+def settled_at(
+    tenant: Tenant, paid_at: datetime, amount: str = "100.00", currency: str = "SAR"
+) -> SettlementRecord:
+    """A payment confirmed at `paid_at`, settled by the real settlement service."""
+    order = make_order(tenant, amount, currency=currency)
+    attempt = PaymentAttempt.objects.create(
+        tenant=tenant,
+        order=order,
+        gateway_config=cod_config(tenant),
+        provider="cod",
+        method="cod",
+        amount=Decimal(amount),
+        currency=currency,
+        status=PaymentAttempt.Status.PAID,
+        paid_at=paid_at,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    return settlement_create_for_payment(attempt=attempt)
