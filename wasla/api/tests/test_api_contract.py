@@ -286,7 +286,11 @@ def test_other_tenants_objects_answer_404_everywhere(tenant, other_tenant):
         response = mine.get(path)
         assert response.status_code == 404, path
         assert response["Content-Type"] == PROBLEM
-    assert post(mine, f"/api/v1/payments/{attempt.id}/cancel/", {}).status_code == 404
+    for action in ("cancel", "collect", "refunds"):
+        response = post(mine, f"/api/v1/payments/{attempt.id}/{action}/", {})
+        assert response.status_code == 404, (action, response.content)
+        assert response["Content-Type"] == PROBLEM
+    assert mine.get(f"/api/v1/payments/{attempt.id}/refunds/").status_code == 404
     assert post(
         mine, "/api/v1/payments/", {"order": str(order.id), "provider": "tap", "method": "mada"}
     ).status_code in (404, 422)

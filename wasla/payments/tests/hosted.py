@@ -43,12 +43,16 @@ def pay_on_hosted_page(
     max_steps: int = 4,
     *,
     return_to_merchant: bool = True,
+    visited: list[str] | None = None,
 ) -> httpx.Response:
     """Submit `outcome` on every hosted step (payment page, 3DS) until the browser is sent back.
 
     Returns the final response: the product's return page, or with `return_to_merchant=False`
-    the provider's redirect back to it, not followed (a customer who closed the tab)."""
-    with httpx.Client(timeout=30) as client:
+    the provider's redirect back to it, not followed (a customer who closed the tab).
+    `visited`, when given, collects the URL of every page shown (to prove e.g. a 3DS step)."""
+    with httpx.Client(
+        timeout=30, event_hooks={"response": [_recorder(visited)] if visited is not None else []}
+    ) as client:
         response = _follow(client, client.get(redirect_url), return_to_merchant)
         for _ in range(max_steps):
             forms = parse_forms(response.text)
@@ -63,6 +67,13 @@ def pay_on_hosted_page(
             posted = client.post(urljoin(str(response.url), form["action"]), data=data)
             response = _follow(client, posted, return_to_merchant)
         raise AssertionError("hosted page never finished")
+
+
+def _recorder(visited: list[str]):  # type: ignore[no-untyped-def]
+    def record(response: httpx.Response) -> None:
+        visited.append(str(response.url))
+
+    return record
 
 
 def _follow(client: httpx.Client, response: httpx.Response, to_merchant: bool) -> httpx.Response:

@@ -117,3 +117,38 @@ def test_the_oauth_token_is_cached(sandbox, paypal, tenant):
         )
     requests = httpx.get(f"{sandbox}/sandbox/paypal/_control/").json()["token_requests"]
     assert requests[paypal.public_key] == 1  # one for registration and three checkouts
+
+
+def test_every_money_moving_post_carries_a_stable_paypal_request_id(sandbox, paypal, tenant):
+    """Order create, capture and refund each reach PayPal with a `PayPal-Request-Id` derived
+    from our own ids (the sandbox keeps one row per id and operation), so a retry is a replay."""
+    from conftest import api_client_for
+    from sandbox.paypal_sim.models import PaypalIdempotentResponse
+    from wasla.payments.orchestrator import provider_idempotency_key
+    from wasla.payments.tests.hosted import pay_on_hosted_page
+
+    order = make_order(tenant)
+    attempt = payment_checkout(
+        tenant=tenant,
+        order_id=order.id,
+        provider="paypal",
+        method="paypal",
+        return_url="",
+        client_key=uuid.uuid4().hex,
+    )
+    pay_on_hosted_page(attempt.redirect_url, "succeed")
+    attempt.refresh_from_db()
+    assert attempt.status == "paid"
+    refund = api_client_for(tenant).post(
+        f"/api/v1/payments/{attempt.id}/refunds/",
+        {"amount": "10.00"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="paypal-refund-1",
+    )
+    assert refund.status_code == 201, refund.content
+
+    rows = dict(PaypalIdempotentResponse.objects.values_list("operation", "request_id"))
+    assert set(rows) == {"order_create", "order_capture", "capture_refund"}
+    assert rows["order_create"] == provider_idempotency_key(attempt)
+    assert rows["order_capture"] == f"wasla-capture-{attempt.provider_reference}"
+    assert refund.json()["id"].replace("-", "") in rows["capture_refund"].replace("-", "")

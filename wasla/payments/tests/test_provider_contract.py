@@ -21,6 +21,7 @@ from wasla.payments.providers.base import PaymentStatus, ProviderUnreachable, We
 from wasla.payments.providers.registry import provider_names
 from wasla.payments.services import gateway_config_connect, payment_checkout
 from wasla.settlement.models import SettlementRecord
+from wasla.tenants.services import api_token_create
 
 from .hosted import pay_on_hosted_page
 
@@ -161,6 +162,57 @@ def test_duplicate_deliveries_have_one_effect(sandbox, tenant, hosted):
     assert SettlementRecord.objects.filter(order=attempt.order).count() == 1
     verified = WebhookEvent.objects.filter(signature_valid=True)
     assert verified.count() == verified.values("event_id").distinct().count()
+
+
+@pytest.mark.parametrize("name", ["stripe", "paypal", "cod"])
+def test_checkout_over_real_http_ends_paid_with_one_settlement(sandbox, tenant, name):
+    """The merchant's integration as it really runs: every API call is an HTTP request to the
+    live server; hosted providers are paid on the sandbox page (Stripe cards through a 3DS step)
+    and confirmed by their webhook, cash on delivery by `collect`."""
+    harness = HARNESSES[name]
+    harness.connect(tenant)
+    _, token = api_token_create(tenant=tenant, name="http")
+    with httpx.Client(
+        base_url=sandbox, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as http:
+
+        def post(path: str, body: dict | None = None) -> httpx.Response:
+            return http.post(path, json=body or {}, headers={"Idempotency-Key": uuid.uuid4().hex})
+
+        order = post("/api/v1/orders/", {"reference": f"HTTP-{name}", "amount": "100.00"})
+        assert order.status_code == 201, order.text
+        created = post(
+            "/api/v1/payments/",
+            {
+                "order": order.json()["id"],
+                "provider": name,
+                "method": harness.method,
+                "return_url": "https://shop.example/done",
+            },
+        )
+        assert created.status_code == 201, created.text
+        payment = created.json()
+        assert payment["status"] == "pending"
+        if harness.hosted:
+            assert payment["redirect_url"].startswith(f"{sandbox}/sandbox/{name}/")
+            visited: list[str] = []
+            final = pay_on_hosted_page(payment["redirect_url"], "succeed", visited=visited)
+            assert final.url.path == f"/payments/return/{payment['id']}/"
+            assert "Paid" in final.text
+            assert any("/3ds/" in url for url in visited) == (name == "stripe"), visited
+            assert WebhookEvent.objects.filter(signature_valid=True, status="processed").exists()
+        else:
+            assert payment["redirect_url"] == ""
+            collected = post(f"/api/v1/payments/{payment['id']}/collect/")
+            assert collected.status_code == 200, collected.text
+            assert collected.json()["status"] == "paid"
+        assert http.get(f"/api/v1/payments/{payment['id']}/").json()["status"] == "paid"
+        assert http.get(f"/api/v1/orders/{payment['order']}/").json()["status"] == "paid"
+        settlements = http.get("/api/v1/settlements/").json()["results"]
+    assert [(s["payment_attempt"], s["gross_amount"], s["wasla_fee"]) for s in settlements] == [
+        (payment["id"], "100.00", "1.00")
+    ]
+    assert not WebhookEvent.objects.filter(status__in=["failed", "rejected"]).exists()
 
 
 class _Blackhole:

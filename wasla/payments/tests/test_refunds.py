@@ -242,3 +242,59 @@ def test_a_dashboard_refund_known_only_from_its_webhook_is_recorded_once(sandbox
     ]
     attempt.refresh_from_db()
     assert (attempt.status, attempt.refunded_amount) == ("partially_refunded", Decimal("25.00"))
+
+
+def test_the_refund_is_recorded_before_the_provider_call_and_keyed_by_its_id(
+    sandbox, tenant, settings
+):
+    """With Stripe answering 500 to everything, the refund already exists (pending, its amount
+    reserved) and every try went out with the Idempotency-Key derived from its id."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from wasla.payments.refunds import provider_refund_key
+
+    attempt = paid_attempt(tenant, "stripe")
+    seen: list[tuple[str, str]] = []
+
+    class Down(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            seen.append((self.path, self.headers.get("Idempotency-Key", "")))
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Down)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings.WASLA_PROVIDER_RETRY = {
+            "attempts": 3,
+            "initial_wait": 0.01,
+            "max_wait": 0.02,
+            "jitter": 0.0,
+        }
+        urls = {p: dict(v) for p, v in settings.WASLA_PROVIDER_BASE_URLS.items()}
+        urls["stripe"]["sandbox"] = f"http://127.0.0.1:{server.server_address[1]}"
+        settings.WASLA_PROVIDER_BASE_URLS = urls
+        response = refund(api_client_for(tenant), attempt, "40.00")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert response.status_code == 202, response.content  # accepted, outcome unknown yet
+    assert response.json()["status"] == "pending"
+    record = RefundRecord.objects.get(payment_attempt=attempt)
+    assert (record.status, record.amount) == ("pending", Decimal("40.00"))
+    assert len(seen) == 3, seen
+    assert {key for _, key in seen} == {provider_refund_key(record)}
+    assert provider_refund_key(record).endswith(record.id.hex)
+    attempt.refresh_from_db()
+    assert (attempt.status, attempt.refunded_amount) == ("paid", Decimal("0.00"))
+    # The pending refund holds its 40.00: only 60.00 is left to refund meanwhile.
+    assert refund(api_client_for(tenant), attempt, "60.01").status_code == 422

@@ -452,6 +452,59 @@ def test_checkout_answers_503_fast_while_open_and_recovers_after_the_reset_timeo
 
 
 @pytest.mark.django_db(transaction=True)
+def test_open_circuit_503_is_fast_over_real_http(sandbox, tenant, tap_config, settings, down):
+    """The same 503 as the merchant's server sees it: a real HTTP request to the live server,
+    timed on the client side, twenty times, every one under 100 ms."""
+    import httpx
+
+    from wasla.tenants.services import api_token_create
+
+    settings.WASLA_PROVIDER_RETRY = FAST_RETRIES
+    settings.WASLA_CIRCUIT_BREAKER = {
+        "failure_threshold": 3,
+        "reset_timeout": 30,
+        "failure_window": 60,
+    }
+    point_tap_at(settings, down.url)
+    circuit = PaymentOrchestrator().circuit(tap_config)
+    _, token = api_token_create(tenant=tenant, name="http")
+    orders = [make_order(tenant).id for _ in range(21)]
+    timings = []
+    # A connection per request, as a merchant's server without keep-alive: the test server's
+    # keep-alive path adds about 40 ms to every request here, /healthz included.
+    with httpx.Client(
+        base_url=sandbox,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    ) as http:
+
+        def pay(order_id: uuid.UUID) -> httpx.Response:
+            return http.post(
+                "/api/v1/payments/",
+                json={"order": str(order_id), "provider": "tap", "method": "mada"},
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+
+        assert pay(orders[0]).status_code == 502  # three tries; the third opens the circuit
+        assert circuit.state() == CircuitState.OPEN
+        for order_id in orders[1:]:
+            started = time.perf_counter()
+            response = pay(order_id)
+            timings.append(time.perf_counter() - started)
+            assert response.status_code == 503, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["type"].endswith("/provider-circuit-open")
+    assert len(down.requests) == 3, "an open circuit must not touch the network"
+    timings.sort()
+    print(
+        f"circuit-open 503 over HTTP: median {timings[len(timings) // 2] * 1000:.1f} ms,"
+        f" max {timings[-1] * 1000:.1f} ms (n={len(timings)})"
+    )
+    assert timings[-1] < 0.1, timings
+
+
+@pytest.mark.django_db(transaction=True)
 def test_circuits_are_per_gateway_not_global(sandbox, tenant, other_tenant, settings, down):
     """One merchant's broken account does not stop another merchant's checkouts."""
     settings.WASLA_PROVIDER_RETRY = FAST_RETRIES

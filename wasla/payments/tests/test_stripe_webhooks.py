@@ -16,9 +16,16 @@ from django.urls import reverse
 
 from wasla.payments.models import PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
-from wasla.payments.providers.base import EventKind, PaymentStatus, WebhookRequest
+from wasla.payments.providers.base import (
+    EventKind,
+    PaymentStatus,
+    ProviderEvent,
+    WebhookPayloadError,
+    WebhookRequest,
+)
+from wasla.payments.providers.stripe import WEBHOOK_EVENTS
 
-from .fixtures import stripe_object
+from .fixtures import FIXTURES, stripe_object
 
 SECRET = "whsec_test_3b1f0e6c2d"
 
@@ -183,3 +190,46 @@ def test_bad_stripe_signatures_are_rejected_and_logged(stripe_config, header, ca
     assert response.status_code == 401
     assert WebhookEvent.objects.get().status == "rejected"
     assert "webhook rejected" in caplog.text
+
+
+def _all_resources() -> dict[str, dict]:
+    """Every sample object of Stripe's OpenAPI fixture set (176 resources)."""
+    return json.loads((FIXTURES / "stripe" / "fixtures3.json").read_text())["resources"]
+
+
+@pytest.mark.django_db
+def test_every_stripe_resource_under_every_handled_type_maps_or_is_refused_cleanly(provider):
+    """Stripe's whole fixture set, each object under each event type we act on: the mapping
+    code returns an event or refuses the body as unreadable, never another exception (which
+    the view would turn into a 500)."""
+    resources = _all_resources()
+    assert len(resources) > 100
+    mapped = 0
+    for name, obj in resources.items():
+        for event_type in sorted(WEBHOOK_EVENTS):
+            body = envelope(event_type, obj, f"evt_{name}")
+            try:
+                event = provider.handle_webhook(_req(body, None))
+            except WebhookPayloadError:
+                continue
+            assert isinstance(event, ProviderEvent), (name, event_type)
+            mapped += 1
+    assert mapped > 0
+
+
+@pytest.mark.django_db
+def test_every_stripe_resource_as_an_unknown_event_is_stored_and_ignored(
+    stripe_config, django_capture_on_commit_callbacks
+):
+    url = reverse("webhook", kwargs={"provider": "stripe", "token": stripe_config.webhook_token})
+    resources = _all_resources()
+    with django_capture_on_commit_callbacks(execute=True):
+        for name, obj in resources.items():
+            body = envelope(f"{name}.wasla_unknown", obj, f"evt_{name}")
+            response = Client().post(
+                url, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body)
+            )
+            assert response.status_code == 200, (name, response.content)
+    events = WebhookEvent.objects.filter(signature_valid=True)
+    assert events.count() == len(resources)
+    assert set(events.values_list("status", flat=True)) == {"ignored"}

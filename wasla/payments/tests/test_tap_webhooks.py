@@ -243,3 +243,47 @@ def test_junk_bodies_are_rejected_and_kept_for_audit(tap_config, body):
     response = Client().post(url, body, content_type="application/json", HTTP_HASHSTRING="ab" * 32)
     assert response.status_code == 401
     assert WebhookEvent.objects.get().status == "rejected"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_validly_signed_capture_is_not_believed_until_the_refetch_confirms_it(
+    sandbox, tenant, tap_config
+):
+    """The hashstring only proves the body came from someone holding the secret key; the state
+    change waits for Tap's own answer to GET /v2/charges/{id}. A signed "CAPTURED" for a charge
+    the customer never paid (a leaked key, a replayed body edited and re-signed) pays nothing."""
+    order = make_order(tenant)
+    attempt = payment_checkout(
+        tenant=tenant,
+        order_id=order.id,
+        provider="tap",
+        method="mada",
+        return_url="",
+        client_key=f"refetch-{order.id}",
+    )
+    charge = loads(
+        httpx.get(
+            f"{sandbox}/sandbox/tap/v2/charges/{attempt.provider_reference}",
+            headers={"Authorization": f"Bearer {tap_config.secret_key}"},
+        ).content
+    )
+    assert charge["status"] != "CAPTURED"  # not paid at Tap
+    claimed = {**charge, "status": "CAPTURED"}
+    body = json.dumps(claimed, default=str).encode()
+    url = reverse("webhook", kwargs={"provider": "tap", "token": tap_config.webhook_token})
+
+    response = Client().post(
+        url,
+        body,
+        content_type="application/json",
+        HTTP_HASHSTRING=tap_hashstring(loads(body), tap_config.secret_key),
+    )
+
+    assert response.status_code == 200  # authentic enough to keep, not enough to act on
+    event = WebhookEvent.objects.get()
+    # Processed: Tap, asked directly, says the charge is not captured, so nothing moved.
+    assert (event.signature_valid, event.status) == (True, "processed")
+    attempt.refresh_from_db()
+    assert attempt.status == "pending"
+    assert Order.objects.get(pk=order.pk).status == "pending"
+    assert not SettlementRecord.objects.exists()

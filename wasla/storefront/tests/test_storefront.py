@@ -1,12 +1,18 @@
 import json
+from decimal import Decimal
 from io import StringIO
 
+import httpx
 import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from conftest import make_tap_config, make_tenant
 from wasla.orders.models import Order
-from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
+from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
+from wasla.payments.tests.hosted import parse_forms, pay_on_hosted_page
+from wasla.settlement.models import SettlementRecord
+from wasla.storefront.models import Product
 from wasla.tenants.models import ApiToken
 
 # Seeding connects the demo gateways, which registers webhooks with the sandbox over HTTP.
@@ -102,3 +108,75 @@ def test_demo_settings_point_every_provider_at_the_local_sandbox():
     for provider in ("tap", "stripe", "paypal"):
         assert f"'{provider}': 'http://127.0.0.1:8123/sandbox/{provider}'" in out
     assert "127.0.0.1" in out and "sqlite3" in out
+
+
+@pytest.mark.parametrize("method", ["mada", "stcpay", "card"])
+def test_storefront_tap_payment_over_real_http(sandbox, method):
+    """The shopper's path without a browser: store page → product form (CSRF and all) → Tap
+    sandbox hosted page (OTP for STC Pay, 3DS for cards) → signed webhook → return page "Paid",
+    one settlement with the 1.00 SAR fee. Every hop is a real HTTP request to the live server."""
+    tenant = make_tenant()
+    make_tap_config(tenant)
+    product = Product.objects.create(
+        tenant=tenant, name="Sukkari dates, 1 kg", description="Soft.", price=Decimal("85.00")
+    )
+    product_path = f"/store/{tenant.slug}/products/{product.pk}/"
+    with httpx.Client(base_url=sandbox, timeout=30) as shopper:
+        home = shopper.get(f"/store/{tenant.slug}/")
+        assert home.status_code == 200 and product_path in home.text
+        page = shopper.get(product_path)
+        [form] = parse_forms(page.text)
+        assert form["fields"]["csrfmiddlewaretoken"]
+        placed = shopper.post(
+            product_path,
+            data={
+                **form["fields"],
+                "payment": f"tap:{method}",
+                "email": "buyer@example.com",
+                "phone": "0557877988",
+            },
+        )
+    assert placed.status_code == 302, placed.text
+    hosted_url = placed.headers["location"]
+    assert hosted_url.startswith(f"{sandbox}/sandbox/tap/pay/")
+    attempt = PaymentAttempt.objects.get(tenant=tenant)
+    assert (attempt.status, attempt.method) == ("pending", method)
+
+    visited: list[str] = []
+    final = pay_on_hosted_page(hosted_url, "succeed", otp="482913", visited=visited)
+
+    assert final.status_code == 200
+    assert final.url.path == f"/payments/return/{attempt.id}/"
+    assert "Paid" in final.text
+    assert any("/3ds/" in url for url in visited) == (method == "card"), visited
+    attempt.refresh_from_db()
+    assert attempt.status == "paid"
+    assert Order.objects.get(pk=attempt.order_id).status == "paid"
+    settlement = SettlementRecord.objects.get(order_id=attempt.order_id)
+    assert (settlement.gross_amount, settlement.wasla_fee, settlement.net_amount) == (
+        Decimal("85.00"),
+        Decimal("1.00"),
+        Decimal("84.00"),
+    )
+    event = WebhookEvent.objects.get(signature_valid=True)
+    assert (event.status, event.event_type) == ("processed", "charge.captured")
+
+
+def test_database_url_overrides_the_demo_database():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WASLA_", "DATABASE_URL"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.demo",
+        DATABASE_URL="postgres://someone@db.example:5433/elsewhere",
+    )
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(d['ENGINE'], d['HOST'], d['PORT'], d['NAME'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["django.db.backends.postgresql", "db.example", "5433", "elsewhere"]
