@@ -126,6 +126,8 @@ class PayPalProvider(BasePaymentProvider):
     def _api(
         self, method: str, path: str, body: Mapping[str, Any] | None = None, request_id: str = ""
     ) -> dict[str, Any]:
+        if method == "POST" and not request_id:
+            raise ValueError(f"POST {path} needs a PayPal-Request-Id")  # every POST is replayable
         headers = {"Prefer": "return=representation"}
         if request_id:
             headers["PayPal-Request-Id"] = request_id
@@ -303,6 +305,7 @@ class PayPalProvider(BasePaymentProvider):
             "POST",
             "v1/notifications/webhooks",
             {"url": url, "event_types": [{"name": name} for name in sorted(WEBHOOK_EVENTS)]},
+            request_id="wasla-webhook-" + hashlib.sha256(url.encode()).hexdigest()[:32],
         )
         return str(webhook["id"])
 
@@ -390,6 +393,7 @@ class PayPalProvider(BasePaymentProvider):
                     "webhook_id": webhook_id,
                     "webhook_event": event,
                 },
+                request_id=f"wasla-verify-{h['paypal-transmission-id']}",
             )
         except (ValueError, ProviderError, ProviderUnreachable) as exc:
             logger.warning("PayPal signature API unavailable: %s", exc)

@@ -152,3 +152,66 @@ def test_every_money_moving_post_carries_a_stable_paypal_request_id(sandbox, pay
     assert rows["order_create"] == provider_idempotency_key(attempt)
     assert rows["order_capture"] == f"wasla-capture-{attempt.provider_reference}"
     assert refund.json()["id"].replace("-", "") in rows["capture_refund"].replace("-", "")
+
+
+def test_every_post_to_paypal_carries_a_request_id():
+    """Webhook registration and the verify-signature fallback are POSTs too: each carries a
+    `PayPal-Request-Id` derived from what it is about, so a retried call is a replay."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from wasla.payments.providers.base import Credentials, WebhookRequest
+    from wasla.payments.providers.paypal import PayPalProvider
+
+    answers = {
+        "/v1/oauth2/token": {"access_token": "A21-token", "expires_in": 3600},
+        "/v1/notifications/webhooks": {"id": "WH-RECORDED"},
+        "/v1/notifications/verify-webhook-signature": {"verification_status": "SUCCESS"},
+    }
+    seen: list[tuple[str, str | None]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            seen.append((self.path, self.headers.get("PayPal-Request-Id")))
+            body = json.dumps(answers[self.path]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        provider = PayPalProvider(
+            Credentials(
+                mode="sandbox",
+                base_url=f"http://127.0.0.1:{server.server_address[1]}",
+                public_key="client-" + uuid.uuid4().hex[:8],
+                secret_key="secret-" + uuid.uuid4().hex,
+                webhook_secret="WH-RECORDED",
+                options={"cert_hosts": ["api.paypal.com"]},
+            )
+        )
+        assert provider.register_webhook("https://pay.wasla.sa/webhooks/paypal/x/") == "WH-RECORDED"
+        headers = {
+            "paypal-auth-algo": "SHA256withRSA",
+            "paypal-cert-url": "https://api.paypal.com/v1/notifications/certs/CERT-1",
+            "paypal-transmission-id": "tx-42",
+            "paypal-transmission-sig": "c2ln",
+            "paypal-transmission-time": "2026-12-01T10:00:00Z",
+        }
+        assert provider._verify_by_api(WebhookRequest(body=b"{}", headers=headers), "WH-RECORDED")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    posts = dict(seen)
+    assert set(posts) == set(answers)
+    assert posts["/v1/oauth2/token"] is None  # form-encoded OAuth call, not an API POST
+    assert posts["/v1/notifications/webhooks"].startswith("wasla-webhook-")
+    assert posts["/v1/notifications/verify-webhook-signature"] == "wasla-verify-tx-42"
