@@ -6,6 +6,11 @@ from django.conf import settings
 from django.db.models import Sum
 
 from wasla.common.money import round_money
+from wasla.ledger.services import (
+    ledger_post_fee,
+    ledger_post_fee_reduction,
+    ledger_post_fee_reversal,
+)
 from wasla.payments.models import PaymentAttempt, RefundRecord
 
 from .models import SettlementAdjustment, SettlementRecord
@@ -29,7 +34,7 @@ def settlement_create_for_payment(*, attempt: PaymentAttempt) -> SettlementRecor
     """Record Wasla's fee for a just-paid attempt. Runs inside the confirmation transaction."""
     breakdown = fee_compute(gross=attempt.amount, currency=attempt.currency)
     fee = Decimal(breakdown["fee"])
-    return SettlementRecord.objects.create(
+    settlement = SettlementRecord.objects.create(
         tenant_id=attempt.tenant_id,
         order_id=attempt.order_id,
         payment_attempt=attempt,
@@ -39,6 +44,8 @@ def settlement_create_for_payment(*, attempt: PaymentAttempt) -> SettlementRecor
         net_amount=attempt.amount - fee,
         fee_breakdown=breakdown,
     )
+    ledger_post_fee(settlement=settlement)  # same transaction: the fee is booked or nothing is
+    return settlement
 
 
 def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAdjustment | None:
@@ -78,7 +85,7 @@ def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAd
         )
     else:
         kind = SettlementAdjustment.Kind.FEE_REDUCTION
-    return SettlementAdjustment.objects.create(
+    adjustment = SettlementAdjustment.objects.create(
         tenant_id=settlement.tenant_id,
         settlement=settlement,
         refund=refund,
@@ -86,3 +93,9 @@ def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAd
         refund_amount=refund.amount,
         fee_delta=delta,
     )
+    # Credit notes (refunds after invoicing) are booked by invoicing, on the next invoice.
+    if kind == SettlementAdjustment.Kind.REVERSAL:
+        ledger_post_fee_reversal(settlement=settlement)
+    elif kind == SettlementAdjustment.Kind.FEE_REDUCTION and delta < 0:
+        ledger_post_fee_reduction(adjustment=adjustment)
+    return adjustment

@@ -43,10 +43,20 @@ from .hosted import pay_on_hosted_page
 #  10  UPDATE the attempt to paid, compare-and-set on its old status
 #  11  UPDATE the order to paid, compare-and-set on `pending`
 #  12  INSERT the settlement
-#  13  RELEASE SAVEPOINT
-#  14  UPDATE the event to processed
-#  15  COMMIT
-PROCESS_STATEMENTS = 15
+#      -- ledger_post_fee (wasla/ledger/tests/test_posting.py lists the same nine) --
+#  13  SELECT the tenant's slug (account codes are named after it)
+#  14  SELECT pg_advisory_xact_lock: the tenant's ledger hash-chain lock
+#  15  SELECT the ledger transaction with this idempotency key (none)
+#  16  INSERT the Unbilled and Income accounts … ON CONFLICT DO NOTHING
+#  17  SELECT … FOR UPDATE those accounts, ordered by id
+#  18  SELECT the tenant's last ledger transaction (the chain head)
+#  19  INSERT the ledger transaction
+#  20  INSERT its two entries
+#  21  UPDATE the two accounts' balances (one statement)
+#  22  RELEASE SAVEPOINT
+#  23  UPDATE the event to processed
+#  24  COMMIT
+PROCESS_STATEMENTS = 24
 
 # webhook_receive of one verified Tap delivery (signature checked in Python, nothing fetched).
 # Counted inside the test's transaction, where the view's atomic block is a savepoint; in
