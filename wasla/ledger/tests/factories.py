@@ -20,10 +20,10 @@ def gateway(tenant: Tenant) -> PaymentGatewayConfig:
     return PaymentGatewayConfig.objects.filter(tenant=tenant).first() or make_tap_config(tenant)
 
 
-def paid_payment(tenant: Tenant, amount: str = "100.00") -> PaymentAttempt:
+def paid_payment(tenant: Tenant, amount: str = "100.00", currency: str = "SAR") -> PaymentAttempt:
     """A payment confirmed through payment_apply_result: attempt, order, settlement, ledger."""
     config = gateway(tenant)
-    order = make_order(tenant, amount)
+    order = make_order(tenant, amount, currency=currency)
     attempt = PaymentAttempt.objects.create(
         tenant=tenant,
         order=order,
