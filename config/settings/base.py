@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "wasla.orders",
     "wasla.payments",
     "wasla.settlement",
+    "wasla.ledger",
     "wasla.api",
     "wasla.storefront",
 ]

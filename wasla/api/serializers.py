@@ -7,7 +7,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from wasla.common.money import MoneyError, format_amount, is_exact
+from wasla.common.money import CURRENCY_EXPONENTS, MoneyError, format_amount, is_exact
+from wasla.ledger.models import FinancialLedgerEntry, LedgerTransaction
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, RefundRecord
 from wasla.settlement.models import SettlementRecord
@@ -224,6 +225,50 @@ class MonthlyReportOutput(serializers.Serializer):
     total_operations = serializers.IntegerField()
     total_wasla_fee = AmountField(help_text="Σ effective fee of the month's records, excl. VAT.")
     records = MonthlyReportRecordOutput(many=True)
+
+
+class LedgerEntryFilter(serializers.Serializer):
+    entry_type = serializers.ChoiceField(
+        required=False, choices=LedgerTransaction.EntryType.choices
+    )
+    account = StrictCharField(
+        required=False,
+        max_length=200,
+        validators=[RegexValidator(r"^[A-Za-z0-9:-]+$", "A ledger account code.")],
+    )
+    currency = serializers.ChoiceField(required=False, choices=sorted(CURRENCY_EXPONENTS))
+    reference_id = StrictCharField(required=False, max_length=100)
+
+
+class LedgerEntryOutput(serializers.ModelSerializer):
+    transaction = serializers.IntegerField(source="transaction_id")
+    sequence = serializers.IntegerField(source="transaction.sequence")
+    entry_type = serializers.CharField(source="transaction.entry_type")
+    reference_id = serializers.CharField(source="transaction.reference_id")
+    account = serializers.CharField(source="account.code")
+    account_type = serializers.CharField(source="account.type")
+    currency = serializers.CharField()
+    debit = AmountField()
+    credit = AmountField()
+    balance_after = AmountField()
+    created_at = serializers.DateTimeField(source="transaction.created_at")
+
+    class Meta:
+        model = FinancialLedgerEntry
+        fields = [
+            "id",
+            "transaction",
+            "sequence",
+            "entry_type",
+            "reference_id",
+            "account",
+            "account_type",
+            "currency",
+            "debit",
+            "credit",
+            "balance_after",
+            "created_at",
+        ]
 
 
 class RefundInput(serializers.Serializer):

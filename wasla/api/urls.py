@@ -23,6 +23,7 @@ urlpatterns = [
         name="payment-refunds",
     ),
     path("gateways/<str:provider>/", views.GatewayApi.as_view(), name="gateway"),
+    path("ledger/entries/", views.LedgerEntryListApi.as_view(), name="ledger-entry-list"),
     path("settlements/", views.SettlementListApi.as_view(), name="settlement-list"),
     path("reports/monthly/", views.MonthlyReportApi.as_view(), name="report-monthly"),
 ]

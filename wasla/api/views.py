@@ -11,6 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from wasla.ledger.selectors import ledger_entry_list
 from wasla.orders.selectors import order_get, order_list
 from wasla.orders.services import order_create
 from wasla.payments.refunds import refund_list_for_payment, refund_request
@@ -182,6 +183,16 @@ class MonthlyReportApi(GenericAPIView):
         filters = _valid(s.MonthlyReportFilter, request.query_params)
         report = generate_monthly_report(tenant=request_tenant(request), **filters)
         return Response(s.MonthlyReportOutput(report).data)
+
+
+class LedgerEntryListApi(GenericAPIView):
+    serializer_class = s.LedgerEntryOutput
+
+    @extend_schema(parameters=[s.LedgerEntryFilter])
+    def get(self, request: Request) -> Response:
+        filters = _valid(s.LedgerEntryFilter, request.query_params)
+        page = self.paginate_queryset(ledger_entry_list(tenant=request_tenant(request), **filters))
+        return self.get_paginated_response(s.LedgerEntryOutput(page, many=True).data)
 
 
 def _valid(serializer_class: type[s.serializers.Serializer], data: Any) -> dict[str, Any]:

@@ -5,6 +5,11 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
+from wasla.ledger.services import (
+    ledger_post_fee,
+    ledger_post_fee_reduction,
+    ledger_post_fee_reversal,
+)
 from wasla.payments.models import PaymentAttempt, RefundRecord
 
 from .fees import RefundPolicy, fee_compute, refund_fee_delta
@@ -22,7 +27,7 @@ def settlement_create_for_payment(*, attempt: PaymentAttempt) -> SettlementRecor
     paid_at = attempt.paid_at or timezone.now()
     plan = fee_plan_resolve(tenant_id=attempt.tenant_id, currency=attempt.currency, at=paid_at)
     breakdown = fee_compute(plan=plan, gross=attempt.amount, currency=attempt.currency)
-    return SettlementRecord.objects.create(
+    settlement = SettlementRecord.objects.create(
         tenant_id=attempt.tenant_id,
         order_id=attempt.order_id,
         payment_attempt=attempt,
@@ -35,6 +40,8 @@ def settlement_create_for_payment(*, attempt: PaymentAttempt) -> SettlementRecor
         fee_plan_assignment_id=plan.assignment_id,
         payment_paid_at=paid_at,
     )
+    ledger_post_fee(settlement=settlement)  # same transaction: the fee is booked or nothing is
+    return settlement
 
 
 def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAdjustment | None:
@@ -79,7 +86,7 @@ def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAd
         )
     else:
         kind = SettlementAdjustment.Kind.FEE_REDUCTION
-    return SettlementAdjustment.objects.create(
+    adjustment = SettlementAdjustment.objects.create(
         tenant_id=settlement.tenant_id,
         settlement=settlement,
         refund=refund,
@@ -87,3 +94,9 @@ def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAd
         refund_amount=refund.amount,
         fee_delta=delta,
     )
+    # Credit notes (refunds after invoicing) are booked by invoicing, on the next invoice.
+    if kind == SettlementAdjustment.Kind.REVERSAL:
+        ledger_post_fee_reversal(settlement=settlement)
+    elif kind == SettlementAdjustment.Kind.FEE_REDUCTION and delta < 0:
+        ledger_post_fee_reduction(adjustment=adjustment)
+    return adjustment

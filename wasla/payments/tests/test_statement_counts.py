@@ -45,10 +45,20 @@ from .hosted import pay_on_hosted_page
 #  12  SELECT the tenant's fee plan assignment in force (latest by effective_from, indexed)
 #  13  SELECT the fee plan version in force (latest by effective_from, indexed)
 #  14  INSERT the settlement (its trigger marks the plan version used: no extra statement)
-#  15  RELEASE SAVEPOINT
-#  16  UPDATE the event to processed
-#  17  COMMIT
-PROCESS_STATEMENTS = 17
+#      -- ledger_post_fee (wasla/ledger/tests/test_posting.py lists the same nine) --
+#  15  SELECT the tenant's slug (account codes are named after it)
+#  16  SELECT pg_advisory_xact_lock: the tenant's ledger hash-chain lock
+#  17  SELECT the ledger transaction with this idempotency key (none)
+#  18  INSERT the Unbilled and Income accounts … ON CONFLICT DO NOTHING
+#  19  SELECT … FOR UPDATE those accounts, ordered by id
+#  20  SELECT the tenant's last ledger transaction (the chain head)
+#  21  INSERT the ledger transaction
+#  22  INSERT its two entries
+#  23  UPDATE the two accounts' balances (one statement)
+#  24  RELEASE SAVEPOINT
+#  25  UPDATE the event to processed
+#  26  COMMIT
+PROCESS_STATEMENTS = 26
 
 # webhook_receive of one verified Tap delivery (signature checked in Python, nothing fetched).
 # Counted inside the test's transaction, where the view's atomic block is a savepoint; in

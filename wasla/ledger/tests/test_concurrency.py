@@ -1,0 +1,93 @@
+"""Concurrent postings, each thread on its own connection released together by a barrier."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+
+from conftest import make_tenant
+from wasla.ledger.accounts import AccountRole
+from wasla.ledger.models import LedgerTransaction
+from wasla.ledger.services import PostingLine, ledger_post
+from wasla.ledger.verify import ledger_faults
+
+from .factories import balance
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+THREADS = 8
+
+
+def _in_threads(n: int, work) -> list:
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:  # surfaced by the assertions below
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def _fee(tenant, key: str, amount: Decimal) -> LedgerTransaction:
+    with transaction.atomic():  # as the payment confirmation does
+        return ledger_post(
+            tenant_id=tenant.pk,
+            entry_type=LedgerTransaction.EntryType.FEE,
+            reference_id=key,
+            idempotency_key=key,
+            lines=[
+                PostingLine.dr(AccountRole.UNBILLED, tenant.slug, amount, "SAR"),
+                PostingLine.cr(AccountRole.FEE_INCOME, tenant.slug, amount, "SAR"),
+            ],
+        )
+
+
+@pytest.mark.parametrize("repeat", range(5))
+def test_concurrent_postings_on_one_tenant_keep_both_chains(close_thread_connections, repeat):
+    tenant = make_tenant()  # no accounts yet: the threads also race to create them
+    amounts = [Decimal(i + 1) for i in range(THREADS)]
+    results = _in_threads(THREADS, lambda i: _fee(tenant, f"k{i}", amounts[i]))
+
+    assert all(isinstance(r, LedgerTransaction) for r in results), results
+    sequences = sorted(r.sequence for r in results)
+    assert sequences == list(range(1, THREADS + 1))
+    assert balance(tenant, AccountRole.FEE_INCOME) == sum(amounts)
+    assert balance(tenant, AccountRole.UNBILLED) == sum(amounts)
+    assert list(ledger_faults(tenant_id=tenant.pk)) == []
+
+
+@pytest.mark.parametrize("repeat", range(3))
+def test_the_same_key_from_many_threads_posts_once(close_thread_connections, repeat):
+    tenant = make_tenant()
+    results = _in_threads(THREADS, lambda i: _fee(tenant, "same", Decimal("1.00")))
+
+    assert {r.pk for r in results} == {results[0].pk}, results
+    assert LedgerTransaction.objects.filter(tenant=tenant).count() == 1
+    assert balance(tenant, AccountRole.FEE_INCOME) == Decimal("1.00")
+
+
+@pytest.mark.parametrize("repeat", range(3))
+def test_tenants_post_concurrently_into_their_own_books(close_thread_connections, repeat):
+    tenants = [make_tenant() for _ in range(4)]
+    results = _in_threads(THREADS, lambda i: _fee(tenants[i % 4], f"k{i}", Decimal("1.00")))
+
+    assert all(isinstance(r, LedgerTransaction) for r in results), results
+    for tenant in tenants:
+        assert balance(tenant, AccountRole.FEE_INCOME) == Decimal("2.00")
+        chain = LedgerTransaction.objects.filter(tenant=tenant).order_by("sequence")
+        assert [t.sequence for t in chain] == [1, 2]
+    assert list(ledger_faults()) == []
