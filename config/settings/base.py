@@ -148,9 +148,8 @@ WASLA_PROVIDER_OPTIONS = {
 
 WASLA_PROVIDER_TIMEOUTS = {"connect": 5.0, "read": 20.0}
 
-# Currencies the platform accepts for orders (the fee plan is in SAR).
+# Currencies the platform accepts for orders; each needs a "standard" fee plan in it.
 WASLA_CURRENCIES = env.list("WASLA_CURRENCIES", default=["SAR"])
-WASLA_DEFAULT_FIXED_FEE = env("WASLA_DEFAULT_FIXED_FEE", default="1.00")
 
 # Celery: Redis broker in production; eager in the demo and tests. Tasks are idempotent and
 # acked late, so a task whose worker dies is run again. Publishing fails fast when Redis is

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from django.utils import timezone
+
 from conftest import make_order, make_tap_config
 from wasla.ledger.accounts import AccountRole
 from wasla.ledger.models import LedgerAccount
@@ -12,7 +14,7 @@ from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, RefundRe
 from wasla.payments.providers.base import PaymentResult, PaymentStatus, RefundResult, RefundStatus
 from wasla.payments.refunds import refund_apply_result
 from wasla.payments.services import payment_apply_result
-from wasla.settlement.models import SettlementRecord
+from wasla.settlement.models import FeePlan, SettlementRecord
 from wasla.tenants.models import Tenant
 
 
@@ -20,8 +22,25 @@ def gateway(tenant: Tenant) -> PaymentGatewayConfig:
     return PaymentGatewayConfig.objects.filter(tenant=tenant).first() or make_tap_config(tenant)
 
 
+def standard_plan_in(currency: str) -> FeePlan:
+    """The "standard" plan in another currency (migrations create only the SAR one): 1 unit."""
+    plan = FeePlan.objects.filter(code="standard", currency=currency).first()
+    if plan is None:
+        latest = FeePlan.objects.filter(code="standard").order_by("-version").first()
+        plan = FeePlan.objects.create(
+            code="standard",
+            name=f"Standard ({currency})",
+            version=(latest.version if latest else 0) + 1,
+            currency=currency,
+            fixed_fee=Decimal(1),
+            effective_from=latest.effective_from if latest else timezone.now(),
+        )
+    return plan
+
+
 def paid_payment(tenant: Tenant, amount: str = "100.00", currency: str = "SAR") -> PaymentAttempt:
     """A payment confirmed through payment_apply_result: attempt, order, settlement, ledger."""
+    standard_plan_in(currency)
     config = gateway(tenant)
     order = make_order(tenant, amount, currency=currency)
     attempt = PaymentAttempt.objects.create(

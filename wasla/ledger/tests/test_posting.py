@@ -171,9 +171,19 @@ def test_a_paid_payment_books_its_fee_once(tenant):
     assert LedgerTransaction.objects.filter(tenant=tenant).count() == 1
 
 
-def test_a_zero_fee_books_nothing(tenant, settings):
-    settings.WASLA_DEFAULT_FIXED_FEE = "0.00"
-    paid_payment(tenant)
+def test_a_zero_fee_books_nothing(tenant):
+    from datetime import UTC, datetime
+
+    from wasla.settlement.models import FeePlanAssignment
+
+    FeePlanAssignment.objects.create(
+        tenant=tenant,
+        plan_code="standard",
+        effective_from=datetime(2000, 1, 1, tzinfo=UTC),
+        fixed_fee_override=Decimal(0),
+    )
+    attempt = paid_payment(tenant)
+    assert attempt.settlement.wasla_fee == 0
     assert not LedgerTransaction.objects.exists()
 
 
