@@ -16,14 +16,13 @@ security): the connection applies the scope inside each transaction before its f
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-import structlog
-
-logger = structlog.get_logger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,8 @@ def platform_access(*, reason: str, actor: str = "system") -> Iterator[Scope]:
     token = _scope.set(scope)
     try:
         PlatformAccessLog.objects.create(reason=reason[:200], actor=actor[:150])
-        logger.info("platform_access", reason=reason, actor=actor)
+        # stdlib logging (stderr), never stdout: commands print JSON there (seed_demo --json).
+        logger.info("platform access by %s: %s", actor, reason)
         yield scope
     finally:
         _scope.reset(token)
