@@ -35,9 +35,17 @@ def django_db_modify_db_settings(django_db_modify_db_settings: None, django_db_b
                     roles_ensure(cursor)
 
 
+_owners: dict[str, str] = {}
+
+
+def database_owner(alias: str = "default") -> str:
+    """The role that owns the test database's tables (what migrations ran as)."""
+    return _owners.get(alias) or connections[alias].settings_dict["USER"]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    owners: dict[str, str] = {}
+    owners = _owners
     with django_db_blocker.unblock():
         for alias in connections:
             connection = connections[alias]
@@ -58,6 +66,7 @@ def django_db_setup(django_db_setup: None, django_db_blocker) -> Iterator[None]:
         for alias, owner in owners.items():
             connections[alias].close()
             connections[alias].settings_dict["USER"] = owner
+    owners.clear()
 
 
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
