@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from decimal import Decimal
@@ -32,10 +33,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings: None, django_db_b
         for alias in connections:
             if connections[alias].vendor == "postgresql":
                 with connections[alias]._nodb_cursor() as cursor:
-                    roles_ensure(cursor)
+                    roles_ensure(cursor, app_password=APP_PASSWORD or None)
 
 
 _owners: dict[str, str] = {}
+# Where the server asks for passwords (not this machine's trust on 127.0.0.1).
+APP_PASSWORD = os.environ.get("WASLA_DB_APP_PASSWORD", "")
 
 
 def database_owner(alias: str = "default") -> str:
@@ -46,6 +49,7 @@ def database_owner(alias: str = "default") -> str:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
     owners = _owners
+    passwords: dict[str, str] = {}
     with django_db_blocker.unblock():
         for alias in connections:
             connection = connections[alias]
@@ -58,14 +62,17 @@ def django_db_setup(django_db_setup: None, django_db_blocker) -> Iterator[None]:
                     f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {settings.WASLA_DB_APP_ROLE}"
                 )
             owners[alias] = connection.settings_dict["USER"]
+            passwords[alias] = connection.settings_dict["PASSWORD"]
             connection.close()
             # The dict is shared with the connections other threads and processes build.
             connection.settings_dict["USER"] = settings.WASLA_DB_APP_ROLE
+            connection.settings_dict["PASSWORD"] = APP_PASSWORD
     yield
     with django_db_blocker.unblock():
         for alias, owner in owners.items():
             connections[alias].close()
             connections[alias].settings_dict["USER"] = owner
+            connections[alias].settings_dict["PASSWORD"] = passwords[alias]
     owners.clear()
 
 

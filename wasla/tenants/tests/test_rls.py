@@ -286,3 +286,35 @@ def test_an_api_request_for_tenant_a_never_sees_tenant_b(tenant, other_tenant):
     assert not any(PLATFORM_ROLE in sql for sql in synced), synced
     # Looked up through the narrow SECURITY DEFINER function, not by reading every token.
     assert ApiToken.objects.filter(tenant=tenant).exists()
+
+
+@pytest.mark.django_db
+def test_staff_in_the_admin_see_every_tenant_through_the_audited_platform_path(client):
+    from django.contrib.auth import get_user_model
+
+    a, b = make_tenant(), make_tenant()
+    make_tap_config(a)
+    make_tap_config(b)
+    staff = get_user_model().objects.create_user("ops", password="x", is_staff=True)
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    before = PlatformAccessLog.objects.filter(actor="ops").count()
+
+    with no_scope():  # the request's own scope, not the test's
+        page = client.get("/admin/payments/paymentgatewayconfig/")
+
+    assert page.status_code == 200
+    assert a.slug in page.text and b.slug in page.text
+    entries = PlatformAccessLog.objects.filter(actor="ops")
+    assert entries.count() == before + 1
+    assert entries.get().reason == "admin GET /admin/payments/paymentgatewayconfig/"
+
+
+@pytest.mark.django_db
+def test_a_request_never_inherits_the_scope_around_it(client):
+    """The test thread is in a platform scope; a storefront request for an unknown slug must
+    not see anything through it."""
+    a = make_tenant()
+    assert client.get(f"/store/{a.slug}/").status_code == 200
+    assert client.get("/store/no-such-store/").status_code == 404
