@@ -11,7 +11,9 @@ since, the connection runs ONE statement:
 A statement run in autocommit mode (outside `atomic`) with a scope set becomes its own short
 transaction: BEGIN, the set_config, the statement, COMMIT, on the raw connection so the
 statement's own cursor and results are untouched. With no scope nothing is set, and the tenant
-tables look empty. The extra statements are written to `connection.queries` like Django's own
+tables look empty. Server-side cursors (`.iterator()`) need nothing more: in autocommit mode
+Django declares them WITH HOLD, so their rows are taken, filtered, at that COMMIT. The extra
+statements are written to `connection.queries` like Django's own
 BEGIN/COMMIT, so statement counts (CaptureQueriesContext) see every round trip.
 """
 
@@ -106,6 +108,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
     ) -> Any:
         wanted = _wanted()
+        if self.needs_rollback:
+            # A broken atomic block: let Django raise its TransactionManagementError.
+            return execute(sql, params, many, context)
         if not self.get_autocommit():
             # Inside a transaction (psycopg opens it with the first statement, this one).
             if wanted != self._scope_applied:
