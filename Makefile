@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: demo test check lint format typecheck migrations-check browser clean
+.PHONY: demo test check lint format typecheck migrations-check browser clean db-roles
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ browser:
 test: $(STAMP) browser
 	mkdir -p var/screenshots
 	$(VENV)/bin/pytest
+
+# Row-level security roles on the PostgreSQL of DATABASE_URL (superuser; idempotent). The test
+# suite does this itself (conftest.py), so `make test` needs nothing more.
+db-roles: $(STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py db_roles_setup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,7 @@
 """Settings shared by every environment; all configuration comes from the environment."""
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -41,6 +42,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Each request starts with no tenant scope; the API token, webhook URL, ... then set it.
+    "wasla.tenants.middleware.RequestScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -63,8 +66,22 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+def _database(url_var: str) -> dict[str, Any]:
+    """PostgreSQL goes through our backend, which applies the tenant scope (row-level security)."""
+    database = env.db(url_var)
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database["ENGINE"] = "wasla.common.db.postgresql"
+    database["ATOMIC_REQUESTS"] = False
+    return database
+
+
+DATABASES = {"default": _database("DATABASE_URL")}
+# Row-level security (wasla/tenants/rls.py): the application connects as WASLA_DB_APP_ROLE,
+# which owns no table and cannot bypass RLS; `platform_access` takes WASLA_DB_PLATFORM_ROLE
+# (BYPASSRLS) for one transaction at a time.
+WASLA_DB_APP_ROLE = env("WASLA_DB_APP_ROLE", default="wasla_app")
+WASLA_DB_PLATFORM_ROLE = env("WASLA_DB_PLATFORM_ROLE", default="wasla_platform")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from wasla.orders.models import Order
 from wasla.settlement.models import SettlementRecord
+from wasla.tenants.context import platform_access, tenant_context
 
 from .models import OPEN_STATUSES, PAID_STATUSES, PaymentAttempt
 from .orchestrator import PaymentOrchestrator
@@ -141,13 +142,20 @@ def reconcile_pending(*, older_than: timedelta, now: datetime | None = None) -> 
     now = now or timezone.now()
     report = ReconcileReport(now=now, older_than=older_than)
     offline = [name for name in provider_names() if provider_class(name).collected_offline]
-    stale = PaymentAttempt.objects.filter(status__in=OPEN_STATUSES, created_at__lt=now - older_than)
-    report.skipped_offline = stale.filter(provider__in=offline).count()
-    attempt_ids = list(
-        stale.exclude(provider__in=offline).order_by("created_at").values_list("pk", flat=True)
-    )
-    for attempt_id in attempt_ids:
-        report.attempts.append(_attempt_reconcile(attempt_id=attempt_id))
+    # Finding the stale attempts is a platform job; settling each one acts for its tenant.
+    with platform_access(reason="reconcile pending payment attempts"):
+        stale = PaymentAttempt.objects.filter(
+            status__in=OPEN_STATUSES, created_at__lt=now - older_than
+        )
+        report.skipped_offline = stale.filter(provider__in=offline).count()
+        found = list(
+            stale.exclude(provider__in=offline)
+            .order_by("created_at")
+            .values_list("pk", "tenant_id")
+        )
+        for attempt_id, tenant_id in found:
+            with tenant_context(tenant_id):
+                report.attempts.append(_attempt_reconcile(attempt_id=attempt_id))
     logger.info("reconcile pending older than %s: %s", older_than, report.summary())
     return report
 
@@ -256,6 +264,11 @@ def reconcile_settlements() -> list[SettlementDifference]:
     - an order marked paid (or refunded) with no paid attempt;
     - a paid attempt whose order is still pending or cancelled.
     """
+    with platform_access(reason="reconcile settlements"):
+        return _settlement_differences()
+
+
+def _settlement_differences() -> list[SettlementDifference]:
     differences: list[SettlementDifference] = []
     settled = SettlementRecord.objects.filter(payment_attempt=OuterRef("pk"))
     for attempt in (

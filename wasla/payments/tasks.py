@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from wasla.tenants.context import platform_access, tenant_context
+
+from .models import WebhookEvent
 from .webhooks import webhook_event_process, webhook_events_sweep
 
 
@@ -20,8 +23,14 @@ from .webhooks import webhook_event_process, webhook_events_sweep
     reject_on_worker_lost=True,
     ignore_result=True,
 )
-def process_webhook_event(event_pk: int) -> str:
-    return webhook_event_process(event_pk=event_pk)
+def process_webhook_event(event_pk: int, tenant_id: int | None = None) -> str:
+    """Process one stored event in its tenant's scope (the tenant comes with the message)."""
+    if tenant_id is None:
+        # A message queued before the tenant travelled with it: found on the audited path.
+        with platform_access(reason=f"webhook event {event_pk} queued without its tenant"):
+            tenant_id = WebhookEvent.objects.values_list("tenant_id", flat=True).get(pk=event_pk)
+    with tenant_context(tenant_id):
+        return webhook_event_process(event_pk=event_pk)
 
 
 @shared_task(name="payments.webhooks_sweep", ignore_result=True)

@@ -14,12 +14,24 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from wasla.tenants.context import Scope, scope_enter_for_request
+from wasla.tenants.lookups import tenant_id_for_payment_attempt
+
 from .models import PaymentAttempt
 from .services import payment_abandon, payment_return_visited
 
 
+def _enter_attempt_tenant(attempt_id: uuid.UUID) -> None:
+    """The page works in the scope of the attempt's tenant (its id is an unguessable UUID)."""
+    tenant_id = tenant_id_for_payment_attempt(attempt_id=attempt_id)
+    if tenant_id is None:
+        raise Http404("No such payment.")
+    scope_enter_for_request(Scope(tenant_id=tenant_id))
+
+
 @require_GET
 def payment_return(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+    _enter_attempt_tenant(attempt_id)
     if request.GET:  # the provider sent the customer back: a cue, never a proof
         payment_return_visited(attempt_id=attempt_id)
     attempt = PaymentAttempt.objects.select_related("order", "tenant").filter(pk=attempt_id).first()
@@ -35,6 +47,7 @@ def payment_return(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
 @require_GET
 def payment_abandoned(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
     """The provider's cancel link: cancel if the provider confirms nothing was paid."""
+    _enter_attempt_tenant(attempt_id)
     if payment_abandon(attempt_id=attempt_id) is None:
         raise Http404("No such payment.")
     return redirect("payment-return", attempt_id=attempt_id)

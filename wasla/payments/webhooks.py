@@ -57,6 +57,13 @@ from django.views.decorators.http import require_POST
 
 from wasla.common.problems import problem_response
 from wasla.common.scrub import scrub
+from wasla.tenants.context import (
+    Scope,
+    platform_access,
+    scope_enter_for_request,
+    tenant_context,
+)
+from wasla.tenants.lookups import tenant_id_for_webhook
 
 from .models import (
     OPEN_STATUSES,
@@ -137,6 +144,12 @@ class WebhookRetryPolicy:
 @csrf_exempt
 @require_POST
 def webhook_view(request: HttpRequest, provider: str, token: uuid.UUID) -> JsonResponse:
+    # The URL's token names the tenant (a narrow lookup returning its id only); the delivery
+    # is then verified and stored in that tenant's scope.
+    tenant_id = tenant_id_for_webhook(provider=provider, token=token)
+    if tenant_id is None:
+        return problem_response(404, "not-found", "Unknown webhook endpoint")
+    scope_enter_for_request(Scope(tenant_id=tenant_id))
     config = (
         PaymentGatewayConfig.objects.select_related("tenant")
         .filter(provider=provider, webhook_token=token)
@@ -187,11 +200,13 @@ def webhook_receive(
         return 200, "duplicate"
     # Celery's `delay_on_commit`, except that a broker failure is logged here, not raised into
     # the commit of whoever called us.
-    transaction.on_commit(partial(webhook_event_enqueue, event_pk=stored.pk))
+    transaction.on_commit(
+        partial(webhook_event_enqueue, event_pk=stored.pk, tenant_id=config.tenant_id)
+    )
     return 200, "accepted"
 
 
-def webhook_event_enqueue(*, event_pk: int) -> bool:
+def webhook_event_enqueue(*, event_pk: int, tenant_id: int) -> bool:
     """Queue one event for processing; False when the broker would not take it.
 
     Never raises: the event is already safe in the inbox. A refused one is made due at once,
@@ -200,7 +215,8 @@ def webhook_event_enqueue(*, event_pk: int) -> bool:
     from .tasks import process_webhook_event
 
     try:
-        process_webhook_event.delay(event_pk)
+        # The tenant travels with the message: the worker works in its scope from the start.
+        process_webhook_event.delay(event_pk, tenant_id)
     except Exception as exc:  # kombu OperationalError, redis errors, socket timeouts, ...
         logger.warning(
             "webhook %s not queued, the sweeper will re-drive it: %s: %s",
@@ -209,9 +225,11 @@ def webhook_event_enqueue(*, event_pk: int) -> bool:
             exc,
         )
         try:
-            WebhookEvent.objects.filter(pk=event_pk, status=Status.RECEIVED).update(
-                next_attempt_at=timezone.now(), error=f"not queued: {type(exc).__name__}: {exc}"
-            )
+            with tenant_context(tenant_id):
+                WebhookEvent.objects.filter(pk=event_pk, status=Status.RECEIVED).update(
+                    next_attempt_at=timezone.now(),
+                    error=f"not queued: {type(exc).__name__}: {exc}",
+                )
         except DatabaseError:
             logger.exception("webhook %s: could not record the queueing failure", event_pk)
         return False
@@ -596,32 +614,38 @@ def webhook_events_sweep(
     )
     candidates = WebhookEvent.objects.filter(due, status=Status.RECEIVED, signature_valid=True)
     swept: list[int] = []
-    while limit is None or len(swept) < limit:
-        size = policy.sweep_batch if limit is None else min(policy.sweep_batch, limit - len(swept))
-        with transaction.atomic():
-            batch = list(
-                candidates.select_for_update(skip_locked=True)
-                .order_by("pk")
-                .values_list("pk", flat=True)[:size]
+    # Claiming across tenants is the platform's job; each event is then worked in (or queued
+    # with) its own tenant's scope.
+    with platform_access(reason="webhook sweep"):
+        while limit is None or len(swept) < limit:
+            size = (
+                policy.sweep_batch if limit is None else min(policy.sweep_batch, limit - len(swept))
             )
-            WebhookEvent.objects.filter(pk__in=batch).update(
-                next_attempt_at=timezone.now() + timedelta(seconds=policy.lease)
-            )
-        for position, pk in enumerate(batch):
-            if inline:
-                webhook_event_process(event_pk=pk)
-            elif not webhook_event_enqueue(event_pk=pk):
-                # The broker is down: give back what this sweep claimed but could not send.
-                unsent = batch[position:]
-                WebhookEvent.objects.filter(pk__in=unsent, status=Status.RECEIVED).update(
-                    next_attempt_at=timezone.now()
+            with transaction.atomic():
+                batch = list(
+                    candidates.select_for_update(skip_locked=True)
+                    .order_by("pk")
+                    .values_list("pk", "tenant_id")[:size]
                 )
-                swept.extend(batch[:position])
-                logger.warning("webhook sweep stopped: the broker refused %s", pk)
-                return swept
-        swept.extend(batch)
-        if len(batch) < size:
-            break
+                WebhookEvent.objects.filter(pk__in=[pk for pk, _ in batch]).update(
+                    next_attempt_at=timezone.now() + timedelta(seconds=policy.lease)
+                )
+            for position, (pk, tenant_id) in enumerate(batch):
+                if inline:
+                    with tenant_context(tenant_id):
+                        webhook_event_process(event_pk=pk)
+                elif not webhook_event_enqueue(event_pk=pk, tenant_id=tenant_id):
+                    # The broker is down: give back what this sweep claimed but could not send.
+                    unsent = [pk for pk, _ in batch[position:]]
+                    WebhookEvent.objects.filter(pk__in=unsent, status=Status.RECEIVED).update(
+                        next_attempt_at=timezone.now()
+                    )
+                    swept.extend(pk for pk, _ in batch[:position])
+                    logger.warning("webhook sweep stopped: the broker refused %s", pk)
+                    return swept
+            swept.extend(pk for pk, _ in batch)
+            if len(batch) < size:
+                break
     if swept:
         logger.info("webhook sweep re-drove %s events%s", len(swept), " inline" if inline else "")
     return swept
@@ -670,7 +694,9 @@ def webhook_event_replay(*, event_pk: int, actor: str) -> bool:
             ]
         )
         logger.info("webhook %s replayed by %s", event_pk, actor)
-        transaction.on_commit(partial(webhook_event_enqueue, event_pk=event_pk))
+        transaction.on_commit(
+            partial(webhook_event_enqueue, event_pk=event_pk, tenant_id=event.tenant_id)
+        )
     return True
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -13,6 +13,8 @@ from wasla.orders.services import order_create
 from wasla.payments.models import PaymentGatewayConfig
 from wasla.payments.providers.registry import UnknownProvider, provider_class
 from wasla.payments.services import payment_checkout
+from wasla.tenants.context import Scope, scope_enter_for_request
+from wasla.tenants.lookups import tenant_id_for_slug
 from wasla.tenants.models import Tenant
 
 from .models import Product
@@ -44,16 +46,25 @@ def _payment_options(tenant: Tenant) -> list[dict[str, str]]:
     return options
 
 
+def _store_tenant(slug: str) -> Tenant:
+    """The store's tenant by its public slug; the page then works in that tenant's scope."""
+    tenant_id = tenant_id_for_slug(slug=slug)
+    if tenant_id is None:
+        raise Http404("No such store.")
+    scope_enter_for_request(Scope(tenant_id=tenant_id))
+    return get_object_or_404(Tenant, pk=tenant_id, is_active=True)
+
+
 @require_http_methods(["GET"])
 def store_home(request: HttpRequest, slug: str) -> HttpResponse:
-    tenant = get_object_or_404(Tenant, slug=slug, is_active=True)
+    tenant = _store_tenant(slug)
     products = Product.objects.for_tenant(tenant).filter(is_active=True).order_by("name")
     return render(request, "storefront/home.html", {"tenant": tenant, "products": products})
 
 
 @require_http_methods(["GET", "POST"])
 def product_checkout(request: HttpRequest, slug: str, product_id: int) -> HttpResponse:
-    tenant = get_object_or_404(Tenant, slug=slug, is_active=True)
+    tenant = _store_tenant(slug)
     product = get_object_or_404(Product.objects.for_tenant(tenant), pk=product_id, is_active=True)
     options = _payment_options(tenant)
     context = {"tenant": tenant, "product": product, "options": options, "error": ""}

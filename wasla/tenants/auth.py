@@ -9,6 +9,8 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
+from .context import Scope, scope_enter_for_request
+from .lookups import tenant_id_for_api_token
 from .models import ApiToken, Tenant
 from .services import TOKEN_PREFIX, token_digest
 
@@ -42,9 +44,16 @@ class TenantTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Malformed token.") from None
         if not plaintext.startswith(TOKEN_PREFIX):
             raise exceptions.AuthenticationFailed("Invalid token.")
+        digest = token_digest(plaintext)
+        # The tenant comes first (a narrow database lookup that returns its id only), then
+        # the request works in that tenant's scope, token and tenant rows included.
+        tenant_id = tenant_id_for_api_token(digest=digest)
+        if tenant_id is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        scope_enter_for_request(Scope(tenant_id=tenant_id))
         token = (
             ApiToken.objects.select_related("tenant")
-            .filter(digest=token_digest(plaintext), revoked_at__isnull=True)
+            .filter(digest=digest, revoked_at__isnull=True)
             .first()
         )
         if token is None or not token.tenant.is_active:

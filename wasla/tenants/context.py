@@ -2,24 +2,27 @@
 
 The scope lives in a context variable, so it follows the request, task or job that set it and
 never leaks into another thread. On PostgreSQL the database enforces it again (row-level
-security): the connection applies the scope inside each transaction before its first query.
+security): the connection applies the scope inside each transaction before its first query
+(`wasla.common.db.postgresql`).
 
-- `tenant_context(tenant_id)`: a request or task working for one tenant.
+- `tenant_context(tenant_id)`: a task, job step or view working for one tenant.
 - `platform_access(reason=..., actor=...)`: staff and platform jobs that must see every tenant;
-  each entry is audited.
+  each entry writes a `PlatformAccessLog` row.
+- `request_scope()`: an HTTP request starts with no scope, whatever surrounds it, and gets one
+  from its entry point (`scope_enter_for_request`, e.g. after the API token names the tenant);
+  the outer scope comes back when the request ends.
 - no scope at all: tenant-owned tables look empty.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-import structlog
-
-logger = structlog.get_logger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Scope:
 
 
 _scope: ContextVar[Scope | None] = ContextVar("wasla_scope", default=None)
+_in_request: ContextVar[bool] = ContextVar("wasla_in_request_scope", default=False)
 
 
 def current_scope() -> Scope | None:
@@ -58,13 +62,21 @@ def tenant_context(tenant_id: int) -> Iterator[Scope]:
 
 @contextmanager
 def platform_access(*, reason: str, actor: str = "system") -> Iterator[Scope]:
-    """See every tenant's rows, for staff and platform jobs only; each entry is audited."""
+    """See every tenant's rows, for staff and platform jobs only; each entry is audited.
+
+    The audit row is written with the platform scope already set, on the caller's connection:
+    inside a transaction it commits (or rolls back) with the work it audits.
+    """
     if not reason:
         raise ValueError("platform access needs a reason")
+    from .models import PlatformAccessLog
+
     scope = Scope(platform_reason=reason, actor=actor)
-    logger.info("platform_access", reason=reason, actor=actor)
     token = _scope.set(scope)
     try:
+        PlatformAccessLog.objects.create(reason=reason[:200], actor=actor[:150])
+        # stdlib logging (stderr), never stdout: commands print JSON there (seed_demo --json).
+        logger.info("platform access by %s: %s", actor, reason)
         yield scope
     finally:
         _scope.reset(token)
@@ -78,3 +90,26 @@ def no_scope() -> Iterator[None]:
         yield
     finally:
         _scope.reset(token)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """One HTTP request: no scope until its entry point sets one; the outer one back after."""
+    token = _scope.set(None)
+    marker = _in_request.set(True)
+    try:
+        yield
+    finally:
+        _in_request.reset(marker)
+        _scope.reset(token)
+
+
+def scope_enter_for_request(scope: Scope) -> None:
+    """Give the rest of the current request `scope` (the tenant its API token names).
+
+    Only inside `request_scope()`, which takes it back when the request ends: set anywhere
+    else it would outlive its caller.
+    """
+    if not _in_request.get():
+        raise RuntimeError("scope_enter_for_request outside request_scope()")
+    _scope.set(scope)

@@ -1,8 +1,11 @@
-"""Tenants (merchants) and their API tokens.
+"""Tenants (merchants), their API tokens, and the audit of platform-wide access.
 
 Every tenant-owned row carries `tenant`, and is read only through tenant-scoped code
-(`TenantOwned.objects.for_tenant`). API tokens are stored as SHA-256 digests: the plaintext is
-shown once, at creation, and never again.
+(`TenantOwned.objects.for_tenant`). On PostgreSQL row-level security enforces it again: every
+concrete `TenantOwned` table, and `Tenant` itself, shows only the rows of the tenant in scope
+(`wasla.tenants.rls`), and nothing when no tenant is. Seeing every tenant takes
+`platform_access`, and each entry leaves a `PlatformAccessLog` row. API tokens are stored as
+SHA-256 digests: the plaintext is shown once, at creation, and never again.
 """
 
 from __future__ import annotations
@@ -52,3 +55,14 @@ class ApiToken(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
+
+
+class PlatformAccessLog(models.Model):
+    """One entry into `platform_access`: who looked across tenants, and why."""
+
+    reason = models.CharField(max_length=200)
+    actor = models.CharField(max_length=150)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor}: {self.reason}"

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.db import connection
 from django.utils import timezone
 
+from conftest import database_owner
 from sandbox.paypal_sim.errors import PayPalApiError
 from sandbox.paypal_sim.jsonfmt import dumps_bytes
 from sandbox.paypal_sim.knobs import knobs_get, knobs_reset, knobs_set
@@ -1723,7 +1724,7 @@ def test_no_secret_or_token_in_plaintext_in_a_database_dump(
             "--port",
             str(settings_dict["PORT"] or 5432),
             "--username",
-            settings_dict["USER"] or "postgres",
+            database_owner(),  # a backup is the owner's: the app role sees no tenant rows
             settings_dict["NAME"],
         ],
         capture_output=True,

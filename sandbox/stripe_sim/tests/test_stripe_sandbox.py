@@ -26,6 +26,7 @@ import pytest
 import stripe
 from django.db import connection
 
+from conftest import database_owner
 from sandbox.stripe_sim.errors import StripeApiError
 from sandbox.stripe_sim.formdata import form_parse
 from sandbox.stripe_sim.knobs import knobs_get, knobs_reset, knobs_set
@@ -1478,9 +1479,10 @@ def test_database_dump_holds_no_plaintext_keys_or_secrets(
 
     database = connection.settings_dict
     command = ["pg_dump", "--data-only", "--no-owner", "--dbname", database["NAME"]]
-    for option, key in (("--host", "HOST"), ("--port", "PORT"), ("--username", "USER")):
+    for option, key in (("--host", "HOST"), ("--port", "PORT")):
         if database.get(key):
             command += [option, str(database[key])]
+    command += ["--username", database_owner()]  # the app role sees no tenant rows
     dump = subprocess.run(command, capture_output=True, check=True, text=True).stdout
 
     assert "sandbox_stripe_stripewebhookendpoint" in dump

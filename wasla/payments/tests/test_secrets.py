@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
-from conftest import make_tap_config, make_tenant
+from conftest import database_owner, make_tap_config, make_tenant
 from wasla.common import crypto
 from wasla.payments.models import PaymentGatewayConfig
 
@@ -54,7 +54,8 @@ def test_a_database_dump_holds_no_plaintext_secret():
             "-p",
             str(db["PORT"] or 5432),
             "-U",
-            db["USER"] or "postgres",
+            # A backup is the owner's job: the app role sees (and dumps) no tenant's rows.
+            database_owner(),
             "--data-only",
             db["NAME"],
         ],

@@ -24,50 +24,57 @@ from wasla.payments.providers.tap import dumps, hashstring
 from wasla.payments.services import payment_apply_result, payment_checkout
 from wasla.payments.webhooks import webhook_event_process, webhook_receive
 from wasla.settlement.models import SettlementRecord
+from wasla.tenants.context import tenant_context
 
 from .hosted import pay_on_hosted_page
 
 # webhook_event_process of a stored Tap `charge.captured` event, the charge re-fetched from the
-# sandbox over HTTP, run in autocommit mode as a Celery worker runs it. Django logs BEGIN and
-# COMMIT too, so they are counted:
-#   1  SELECT the event with its gateway config
-#   2  UPDATE the event: one more try, leased (still `received`)
-#   3  SELECT the attempt the event names (by provider reference)
+# sandbox over HTTP, run in autocommit mode and in the event's tenant scope as a Celery worker
+# runs it. Django logs BEGIN and COMMIT too, so they are counted, and so are the row-level
+# security statements (wasla/common/db/postgresql): one `set_config` per transaction, and in
+# autocommit mode a statement in a scope is its own BEGIN, set_config, statement, COMMIT.
+# (Django logs a statement once it returns, so its COMMIT shows in the log just before it.)
+#   1- 4  BEGIN, set_config, SELECT the event with its gateway config, COMMIT
+#   5- 8  BEGIN, set_config, UPDATE the event: one more try, leased (still `received`), COMMIT
+#   9-12  BEGIN, set_config, SELECT the attempt the event names (by provider reference), COMMIT
 #      -- GET /v2/charges/{id} at Tap, outside any transaction --
-#   4  BEGIN
-#   5  SELECT … FOR UPDATE SKIP LOCKED the event, still `received`
-#   6  SELECT the attempt's order id (payment_apply_result, to lock the order first)
-#   7  SAVEPOINT (payment_apply_result's atomic block, nested)
-#   8  SELECT … FOR UPDATE the order
-#   9  SELECT … FOR UPDATE the attempt
-#  10  UPDATE the attempt to paid, compare-and-set on its old status
-#  11  UPDATE the order to paid, compare-and-set on `pending`
-#  12  SELECT the tenant's fee plan assignment in force (latest by effective_from, indexed)
-#  13  SELECT the fee plan version in force (latest by effective_from, indexed)
-#  14  INSERT the settlement (its trigger marks the plan version used: no extra statement)
+#  13  BEGIN
+#  14  set_config (the tenant, for the transaction)
+#  15  SELECT … FOR UPDATE SKIP LOCKED the event, still `received`
+#  16  SELECT the attempt's order id (payment_apply_result, to lock the order first)
+#  17  SAVEPOINT (payment_apply_result's atomic block, nested)
+#  18  SELECT … FOR UPDATE the order
+#  19  SELECT … FOR UPDATE the attempt
+#  20  UPDATE the attempt to paid, compare-and-set on its old status
+#  21  UPDATE the order to paid, compare-and-set on `pending`
+#  22  SELECT the tenant's fee plan assignment in force (latest by effective_from, indexed)
+#  23  SELECT the fee plan version in force (latest by effective_from, indexed)
+#  24  INSERT the settlement (its trigger marks the plan version used: no extra statement)
 #      -- ledger_post_fee (wasla/ledger/tests/test_posting.py lists the same nine) --
-#  15  SELECT the tenant's slug (account codes are named after it)
-#  16  SELECT pg_advisory_xact_lock: the tenant's ledger hash-chain lock
-#  17  SELECT the ledger transaction with this idempotency key (none)
-#  18  INSERT the Unbilled and Income accounts … ON CONFLICT DO NOTHING
-#  19  SELECT … FOR UPDATE those accounts, ordered by id
-#  20  SELECT the tenant's last ledger transaction (the chain head)
-#  21  INSERT the ledger transaction
-#  22  INSERT its two entries
-#  23  UPDATE the two accounts' balances (one statement)
-#  24  RELEASE SAVEPOINT
-#  25  UPDATE the event to processed
-#  26  COMMIT
-PROCESS_STATEMENTS = 26
+#  25  SELECT the tenant's slug (account codes are named after it)
+#  26  SELECT pg_advisory_xact_lock: the tenant's ledger hash-chain lock
+#  27  SELECT the ledger transaction with this idempotency key (none)
+#  28  INSERT the Unbilled and Income accounts … ON CONFLICT DO NOTHING
+#  29  SELECT … FOR UPDATE those accounts, ordered by id
+#  30  SELECT the tenant's last ledger transaction (the chain head)
+#  31  INSERT the ledger transaction
+#  32  INSERT its two entries
+#  33  UPDATE the two accounts' balances (one statement)
+#  34  RELEASE SAVEPOINT
+#  35  UPDATE the event to processed
+#  36  COMMIT
+PROCESS_STATEMENTS = 36
 
-# webhook_receive of one verified Tap delivery (signature checked in Python, nothing fetched).
-# Counted inside the test's transaction, where the view's atomic block is a savepoint; in
-# production the same block is BEGIN … COMMIT, so the count is the same:
-#   1  SAVEPOINT (BEGIN in production)
-#   2  INSERT the event … RETURNING id (the unique index drops duplicates)
-#   3  RELEASE SAVEPOINT (COMMIT in production)
+# webhook_receive of one verified Tap delivery (signature checked in Python, nothing fetched),
+# in the tenant scope the webhook URL named. Counted inside the test's transaction, where the
+# view's atomic block is a savepoint; in production the same block is BEGIN … COMMIT, so the
+# count is the same:
+#   1  set_config (the tenant, for the transaction; in production right after BEGIN)
+#   2  SAVEPOINT (BEGIN in production)
+#   3  INSERT the event … RETURNING id (the unique index drops duplicates)
+#   4  RELEASE SAVEPOINT (COMMIT in production)
 #      processing is queued on commit (a Celery task): not part of the ingest
-INGEST_STATEMENTS = 3
+INGEST_STATEMENTS = 4
 
 PAST_PAYMENTS = [0, 1, 50]
 
@@ -132,7 +139,8 @@ def test_processing_one_tap_confirmation_takes_a_fixed_number_of_statements(
         signature_valid=True,
     )
 
-    with CaptureQueriesContext(connection) as ctx:
+    # As the Celery task runs it: in the event's tenant scope (the tenant comes with the message).
+    with CaptureQueriesContext(connection) as ctx, tenant_context(tenant.pk):
         outcome = webhook_event_process(event_pk=stored.pk)
 
     assert outcome == WebhookEvent.Status.PROCESSED
@@ -188,7 +196,8 @@ def test_ingesting_one_tap_webhook_takes_a_fixed_number_of_statements(tenant, ta
     body = dumps(charge)
     headers = {"hashstring": hashstring(charge, tap_config.secret_key)}
 
-    with CaptureQueriesContext(connection) as ctx:
+    # As the webhook view runs it: in the tenant scope its URL named.
+    with CaptureQueriesContext(connection) as ctx, tenant_context(tenant.pk):
         status, outcome = webhook_receive(config=tap_config, body=body, headers=headers)
 
     assert (status, outcome) == (200, "accepted")

@@ -24,6 +24,7 @@ from wasla.payments.providers.base import PaymentStatus, WebhookRequest
 from wasla.payments.providers.tap import hashstring, loads
 from wasla.payments.services import payment_apply_result, payment_checkout
 from wasla.settlement.models import SettlementRecord
+from wasla.tenants.context import tenant_context
 
 from .hosted import pay_on_hosted_page
 
@@ -224,9 +225,12 @@ def test_concurrent_confirmations_of_one_attempt_create_one_settlement(
     result = PaymentOrchestrator().verify_payment(tap_config, attempt.provider_reference)
     assert result.status == PaymentStatus.PAID
 
-    outcomes = _in_threads(
-        20, lambda i: payment_apply_result(attempt_id=attempt.id, result=result).status
-    )
+    def confirm(i: int) -> str:
+        # As the webhook task runs it: in the attempt's tenant scope.
+        with tenant_context(tenant.pk):
+            return payment_apply_result(attempt_id=attempt.id, result=result).status
+
+    outcomes = _in_threads(20, confirm)
 
     assert outcomes == ["paid"] * 20
     assert SettlementRecord.objects.filter(payment_attempt=attempt).count() == 1

@@ -44,6 +44,7 @@ from wasla.payments.webhooks import (
     webhook_events_sweep,
 )
 from wasla.settlement.models import SettlementRecord
+from wasla.tenants.context import platform_access
 
 from .fixtures import stripe_object
 from .hosted import pay_on_hosted_page
@@ -643,7 +644,8 @@ def test_the_sweeper_skips_rows_another_sweeper_holds(stripe_config, close_threa
 
     def hold() -> None:
         try:
-            with transaction.atomic():
+            # Another sweeper: the platform job, as webhook_events_sweep itself runs.
+            with platform_access(reason="a second sweeper"), transaction.atomic():
                 list(WebhookEvent.objects.select_for_update().filter(pk__in=held))
                 locked.set()
                 release.wait(30)

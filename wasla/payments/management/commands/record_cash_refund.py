@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from wasla.common.problems import Problem
 from wasla.payments.models import PaymentAttempt
 from wasla.payments.refunds import refund_record_cash
+from wasla.tenants.context import platform_access, tenant_context
 
 
 class Command(BaseCommand):
@@ -21,6 +22,20 @@ class Command(BaseCommand):
         parser.add_argument("--reason", default="cash refund")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Staff find the payment across tenants (audited), then act for its tenant only.
+        reason = f"record cash refund for payment {options['payment']}"
+        with platform_access(reason=reason, actor="manage.py record_cash_refund"):
+            tenant_id = (
+                PaymentAttempt.objects.filter(pk=options["payment"])
+                .values_list("tenant_id", flat=True)
+                .first()
+            )
+        if tenant_id is None:
+            raise CommandError("no such payment")
+        with tenant_context(tenant_id):
+            self._record(options)
+
+    def _record(self, options: dict[str, Any]) -> None:
         attempt = (
             PaymentAttempt.objects.select_related("tenant").filter(pk=options["payment"]).first()
         )

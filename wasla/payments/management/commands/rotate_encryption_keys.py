@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from wasla.payments.models import PaymentGatewayConfig
+from wasla.tenants.context import platform_access
 
 ENCRYPTED_FIELDS = ["secret_key", "webhook_secret"]
 
@@ -18,7 +19,8 @@ class Command(BaseCommand):
     help = "Re-encrypt provider secrets with the newest encryption key."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with transaction.atomic():
+        # Every tenant's secrets are re-encrypted: a platform job (audited).
+        with platform_access(reason="rotate encryption keys"), transaction.atomic():
             configs = list(PaymentGatewayConfig.objects.select_for_update().order_by("pk"))
             for config in configs:
                 config.save(update_fields=ENCRYPTED_FIELDS)

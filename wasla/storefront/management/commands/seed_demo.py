@@ -20,6 +20,7 @@ from wasla.payments.models import PaymentGatewayConfig
 from wasla.payments.orchestrator import webhook_url
 from wasla.payments.services import gateway_config_connect
 from wasla.storefront.models import Product
+from wasla.tenants.context import platform_access
 from wasla.tenants.models import ApiToken, Tenant
 from wasla.tenants.services import api_token_create, api_token_revoke
 
@@ -73,9 +74,11 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result: dict[str, Any] = {"tenants": [], "staff": self._staff()}
-        for spec in TENANTS:
-            result["tenants"].append(self._tenant(spec))
+        # Creating tenants and their data is a platform act (audited).
+        with platform_access(reason="seed demo data", actor="manage.py seed_demo"):
+            result: dict[str, Any] = {"tenants": [], "staff": self._staff()}
+            for spec in TENANTS:
+                result["tenants"].append(self._tenant(spec))
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
             return

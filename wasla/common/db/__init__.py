@@ -1,0 +1,1 @@
+"""Wasla's database backends (PostgreSQL: applies the tenant scope for row-level security)."""
