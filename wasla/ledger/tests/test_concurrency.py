@@ -13,6 +13,7 @@ from wasla.ledger.accounts import AccountRole
 from wasla.ledger.models import LedgerTransaction
 from wasla.ledger.services import PostingLine, ledger_post
 from wasla.ledger.verify import ledger_faults
+from wasla.tenants.context import tenant_context
 
 from .factories import balance
 
@@ -43,7 +44,8 @@ def _in_threads(n: int, work) -> list:
 
 
 def _fee(tenant, key: str, amount: Decimal) -> LedgerTransaction:
-    with transaction.atomic():  # as the payment confirmation does
+    # In the tenant's scope and one transaction, as the payment confirmation posts.
+    with tenant_context(tenant.pk), transaction.atomic():
         return ledger_post(
             tenant_id=tenant.pk,
             entry_type=LedgerTransaction.EntryType.FEE,

@@ -11,10 +11,12 @@ from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from conftest import database_owner
 from wasla.common.money import format_amount
 from wasla.ledger.accounts import AccountRole
 from wasla.ledger.models import FinancialLedgerEntry, LedgerAccount, LedgerTransaction
@@ -27,19 +29,18 @@ LEDGER_TABLES = ["ledger_ledgertransaction", "ledger_financialledgerentry"]
 
 
 def _tamper(sql: str, params: list) -> None:
-    """Edit ledger rows as the superuser would, with the append-only triggers off meanwhile."""
-    with connection.cursor() as cursor:
-        # Run the deferred balance checks of what this test posted first: PostgreSQL will not
-        # alter a table with trigger events pending.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    """Edit committed ledger rows as the tables' owner could, with every trigger of the ledger
+    tables off meanwhile (one owner transaction: the triggers are back on at its commit). The
+    application role can do none of this."""
+    own = connection.settings_dict
+    with psycopg.connect(
+        host=own["HOST"], port=own["PORT"], dbname=own["NAME"], user=database_owner()
+    ) as owner:
         for table in LEDGER_TABLES:
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
-        try:
-            cursor.execute(sql, params)
-        finally:
-            for table in LEDGER_TABLES:
-                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER ALL")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            owner.execute(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
+        owner.execute(sql, params)
+        for table in LEDGER_TABLES:
+            owner.execute(f"ALTER TABLE {table} ENABLE TRIGGER ALL")
 
 
 def _verify(*args: str) -> str:
@@ -81,6 +82,7 @@ TAMPERING = {
 }
 
 
+@pytest.mark.django_db(transaction=True)  # the owner edits committed rows
 @pytest.mark.parametrize("check", sorted(TAMPERING))
 def test_verify_ledger_finds_the_first_tampered_row(check):
     populate()
@@ -94,6 +96,7 @@ def test_verify_ledger_finds_the_first_tampered_row(check):
     assert _verify("--tenant", "souq-1").strip() == "ledger ok"  # other books untouched
 
 
+@pytest.mark.django_db(transaction=True)  # the owner edits committed rows
 def test_verify_ledger_finds_a_removed_transaction():
     populate()
     tx = LedgerTransaction.objects.filter(tenant__slug="acme").order_by("sequence")[1]
@@ -103,6 +106,7 @@ def test_verify_ledger_finds_a_removed_transaction():
         _verify()
 
 
+@pytest.mark.django_db(transaction=True)  # the owner edits committed rows
 def test_the_hash_chain_catches_a_gap_even_when_balances_are_repaired():
     populate()
     last = LedgerTransaction.objects.filter(tenant__slug="acme").order_by("-sequence").first()

@@ -1,7 +1,8 @@
 """One row of any tenant-owned model, built from its fields, so RLS tests cover every model.
 
 A model whose required fields or constraints need more than the generic values (a CHECK
-between two amounts, say) gets its few overrides in OVERRIDES, keyed by "app_label.Model".
+between two amounts, say) gets its few overrides in OVERRIDES, keyed by "app_label.Model"; a
+model whose rows only exist through a service (ledger postings) gets a builder in BUILDERS.
 """
 
 from __future__ import annotations
@@ -52,9 +53,37 @@ def _value(field: models.Field[Any, Any]) -> Any:
     raise TypeError(f"no generic value for {field!r}: add an override in OVERRIDES")
 
 
+def _ledger_posting(tenant: Tenant) -> Any:
+    """Ledger rows exist only as balanced postings (a deferred trigger refuses anything else)."""
+    from wasla.ledger.accounts import AccountRole
+    from wasla.ledger.models import LedgerTransaction
+    from wasla.ledger.services import PostingLine, ledger_post
+
+    key = "rls-" + secrets.token_hex(6)
+    return ledger_post(
+        tenant_id=tenant.pk,
+        entry_type=LedgerTransaction.EntryType.FEE,
+        reference_id=key,
+        idempotency_key=key,
+        lines=[
+            PostingLine.dr(AccountRole.UNBILLED, tenant.slug, Decimal(1), "SAR"),
+            PostingLine.cr(AccountRole.FEE_INCOME, tenant.slug, Decimal(1), "SAR"),
+        ],
+    )
+
+
+BUILDERS: dict[str, Any] = {
+    "ledger.LedgerTransaction": _ledger_posting,
+    "ledger.FinancialLedgerEntry": lambda tenant: _ledger_posting(tenant).entries.first(),
+    "ledger.LedgerAccount": lambda tenant: _ledger_posting(tenant).entries.first().account,
+}
+
+
 def build_row(model: type[models.Model], tenant: Tenant) -> models.Model:
     """Create one row of `model` for `tenant`, its required tenant-owned parents too."""
     label = model._meta.label
+    if label in BUILDERS:
+        return BUILDERS[label](tenant)
     values: dict[str, Any] = {}
     overrides = OVERRIDES.get(label, {})
     for field in model._meta.concrete_fields:
