@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: demo test check lint format typecheck migrations-check browser clean db-roles
+.PHONY: demo test check lint format typecheck migrations-check tools browser clean db-roles
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,11 +20,19 @@ demo: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.demo $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=config.settings.demo PORT=$(PORT) $(PY) scripts/demo.py
 
-# Headless Chromium for the browser tests (Debian's package; Playwright drives it).
-browser:
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+# Debian's packages the suite drives: headless Chromium for the browser tests (Playwright drives
+# it) and hledger, which checks the ledger export. Installed only when missing.
+tools:
+	@missing=""; \
+	test -x /usr/bin/chromium || missing="chromium"; \
+	command -v hledger >/dev/null || missing="$$missing hledger"; \
+	if [ -n "$$missing" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
-test: $(STAMP) browser
+browser: tools
+
+test: $(STAMP) tools
 	mkdir -p var/screenshots
 	$(VENV)/bin/pytest
 
