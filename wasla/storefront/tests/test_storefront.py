@@ -179,4 +179,5 @@ def test_database_url_overrides_the_demo_database():
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert out.split() == ["django.db.backends.postgresql", "db.example", "5433", "elsewhere"]
+    # PostgreSQL goes through our backend, which hands the tenant scope to row-level security.
+    assert out.split() == ["wasla.common.db.postgresql", "db.example", "5433", "elsewhere"]
