@@ -2,19 +2,29 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wasla .venv/bin/python bench/webhooks.py --n 300
 
-What it does, in one run:
-1. creates a throwaway database on the DATABASE_URL server, migrates it (dropped at the end);
-2. sets up a tenant with a Tap gateway and pending Tap attempts;
-3. Python: posts one signed `charge.captured` webhook per attempt to the real webhook view
-   (Django test client: middleware, view, hashstring check, inbox insert) and lets it be
-   processed the way the demo and tests do (Celery eager, on commit): the charge re-fetch, then
-   attempt + order + settlement in one transaction. The re-fetch is answered by an in-process
-   fake of Tap's `GET /v2/charges/{id}` over real TCP, so the number is about our code, not the
-   simulator's;
-4. captures the SQL of one confirmation (with its BEGIN/COMMIT), writes a pgbench script that
-   replays exactly those statements with their literal parameters, each run on the next prepared
-   attempt, and runs `pgbench -n -f script -t N -c 1` on the same database;
-5. prints both rates side by side, their ratio and the statements per confirmation.
+What it does, in one run, with row-level security as in production (README "Row-level
+security"):
+1. creates a throwaway database on the DATABASE_URL server (dropped at the end), ensures the
+   roles (`db_roles_setup`: `wasla_app`, `wasla_platform`) and migrates it as the DATABASE_URL
+   user, the owner of the tables, which applies the policies and grants;
+2. sets up, as the owner, a tenant with a Tap gateway and pending Tap attempts;
+3. reconnects as the app role (`WASLA_DB_APP_ROLE`, password from `WASLA_DB_APP_PASSWORD` when
+   the server asks for one) and checks it is filtered: no superuser, no BYPASSRLS, tenant tables
+   empty without a scope;
+4. Python: posts one signed `charge.captured` webhook per attempt to the real webhook view
+   (Django test client: middleware, request scope, webhook-URL tenant lookup, hashstring check,
+   inbox insert) and lets it be processed the way the demo and tests do (Celery eager, on
+   commit): the task `process_webhook_event` runs `webhook_event_process` in the event's tenant
+   scope, as a worker does: the charge re-fetch, then attempt + order + settlement + ledger
+   posting in one transaction. The re-fetch is answered by an in-process fake of Tap's
+   `GET /v2/charges/{id}` over real TCP, so the number is about our code, not the simulator's;
+5. captures the SQL of one confirmation, the row-level security statements (`set_config`, the
+   BEGIN/COMMIT around a statement run in autocommit mode in a scope) included, writes a
+   pgbench script that replays exactly those statements with their literal parameters, each run
+   on the next prepared attempt, and runs `pgbench -n -f script -t N -c 1` logged in as the app
+   role on the same database;
+6. prints both rates side by side, their ratio and the statements per confirmation, with how
+   many of them row-level security adds.
 
 The ratio is the cost of everything that is not the database: Python, Django, JSON, signature
 check, the HTTP re-fetch. pgbench is the floor for this exact SQL on this server.
@@ -23,6 +33,7 @@ check, the HTTP re-fetch. pgbench is the floor for this exact SQL on this server
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import secrets
@@ -157,9 +168,15 @@ def _run(*, n: int, scratch: str, pgbench: str, db: dict[str, Any]) -> int:
     from wasla.payments.orchestrator import webhook_url
     from wasla.payments.providers.tap import hashstring
     from wasla.settlement.models import SettlementRecord
+    from wasla.tenants.context import tenant_context
     from wasla.tenants.models import Tenant
 
+    # As production: roles once per cluster (superuser), migrations as the owner of the tables
+    # (here the DATABASE_URL user), which applies the policies and grants (post_migrate).
+    call_command("db_roles_setup", stdout=io.StringIO())
     call_command("migrate", verbosity=0)
+    app_role = settings.WASLA_DB_APP_ROLE
+    app_password = os.environ.get("WASLA_DB_APP_PASSWORD", "")
     fake = FakeTap()
     urls = {p: dict(v) for p, v in settings.WASLA_PROVIDER_BASE_URLS.items()}
     urls["tap"]["sandbox"] = fake.url
@@ -203,6 +220,15 @@ def _run(*, n: int, scratch: str, pgbench: str, db: dict[str, Any]) -> int:
                 fake.charges[attempt.provider_reference] = body
                 deliveries.append((body, hashstring(charge, config.secret_key)))
             path = webhook_url(config).split("://", 1)[1].split("/", 1)[1]
+            sample = attempts[0]
+            _pgbench_targets(connection, attempts[n + 1 :], app_role=app_role)
+
+            # From here on everything runs as the application does in production: logged in as
+            # the app role, which owns nothing and cannot bypass row-level security.
+            connection.close()
+            connection.settings_dict["USER"] = app_role
+            connection.settings_dict["PASSWORD"] = app_password
+            _check_filtered(connection, app_role=app_role)
             client = Client()
 
             def deliver(i: int) -> None:
@@ -219,40 +245,55 @@ def _run(*, n: int, scratch: str, pgbench: str, db: dict[str, Any]) -> int:
 
             with CaptureQueriesContext(connection) as captured:
                 deliver(0)
-            statements = [q["sql"] for q in captured.captured_queries]
-            sample = attempts[0]
-            event_pk = WebhookEvent.objects.get(event_id__contains=sample.provider_reference).pk
-            if PaymentAttempt.objects.get(pk=sample.pk).status != "paid":
-                raise SystemExit("the captured confirmation did not pay its attempt")
+            statements, wrapped = _in_execution_order([q["sql"] for q in captured.captured_queries])
+            # The checks read the tenant's rows in its scope, outside the timed parts.
+            with tenant_context(tenant.pk):
+                event_pk = WebhookEvent.objects.get(event_id__contains=sample.provider_reference).pk
+                settlement_pk = SettlementRecord.objects.get(payment_attempt=sample).pk
+                if PaymentAttempt.objects.get(pk=sample.pk).status != "paid":
+                    raise SystemExit("the captured confirmation did not pay its attempt")
 
             started = time.perf_counter()
             for i in range(1, n + 1):
                 deliver(i)
             python_seconds = time.perf_counter() - started
-            paid = PaymentAttempt.objects.filter(status="paid").count()
-            settled = SettlementRecord.objects.count()
+            with tenant_context(tenant.pk):
+                paid = PaymentAttempt.objects.filter(status="paid").count()
+                settled = SettlementRecord.objects.count()
             if paid != n + 1 or settled != n + 1:
                 raise SystemExit(f"expected {n + 1} paid and settled, got {paid} and {settled}")
 
-            script = _pgbench_script(statements, sample=sample, event_pk=event_pk)
-            _pgbench_targets(connection, attempts[n + 1 :])
-            pgbench_tps, pgbench_out = _pgbench(pgbench, script, n=n, scratch=scratch, db=db)
-            replayed = PaymentAttempt.objects.filter(status="paid").count() - (n + 1)
+            script = _pgbench_script(
+                statements, sample=sample, event_pk=event_pk, settlement_pk=settlement_pk
+            )
+            app_db = {**db, "USER": app_role, "PASSWORD": app_password}
+            pgbench_tps, pgbench_out = _pgbench(pgbench, script, n=n, scratch=scratch, db=app_db)
+            with tenant_context(tenant.pk):
+                replayed = PaymentAttempt.objects.filter(status="paid").count() - (n + 1)
             if replayed != n:
                 raise SystemExit(f"pgbench paid {replayed} attempts, expected {n}\n{pgbench_out}")
     finally:
         fake.close()
 
     python_rate = n / python_seconds
-    sql = [s for s in statements if s not in ("BEGIN", "COMMIT")]
+    scope = sum(1 for s in statements if s.startswith(_SCOPE_SQL))
+    transaction_sql = [s for s in statements if s in ("BEGIN", "COMMIT")]
+    sql = len(statements) - scope - len(transaction_sql)
     print(f"Tap webhook confirmations, {n} per side, one client, database {scratch} (dropped)")
+    print(
+        f"Python and pgbench both logged in as {app_role} (no superuser, no BYPASSRLS); "
+        "every confirmation processed in its tenant's scope, as the Celery task does"
+    )
     print(
         f"Tap re-fetch GET /v2/charges/{{id}}: in-process fake HTTP server at {fake.url} "
         "(real httpx client, real TCP; not the sandbox)"
     )
     print(
-        f"SQL statements per confirmation: {len(sql)} "
-        f"(+ {len(statements) - len(sql)} BEGIN/COMMIT), in order:"
+        f"Statements per confirmation: {len(statements)} = {sql} SQL"
+        f" + {len(transaction_sql) - 2 * wrapped} BEGIN/COMMIT of the code's transactions"
+        f" + {scope + 2 * wrapped} row-level security overhead ({scope} set_config,"
+        f" {2 * wrapped} BEGIN/COMMIT around {wrapped} statements run in autocommit mode"
+        " in a scope), in the order run:"
     )
     for i, statement in enumerate(statements, 1):
         print(f"  {i:2}. {_abbrev(statement)}")
@@ -270,20 +311,74 @@ def _run(*, n: int, scratch: str, pgbench: str, db: dict[str, Any]) -> int:
     return 0
 
 
+_SCOPE_SQL = "SELECT set_config('wasla.tenant_id', "
+
+
+def _check_filtered(connection: Any, *, app_role: str) -> None:
+    """The measured connection is the app role, really filtered by row-level security."""
+    from wasla.payments.models import PaymentAttempt
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+        user, superuser, bypass = cursor.fetchone()
+    if user != app_role or superuser or bypass:
+        raise SystemExit(f"connected as {user} (superuser={superuser}, bypassrls={bypass})")
+    if PaymentAttempt.objects.exists():
+        raise SystemExit(f"{app_role} sees payment attempts without a tenant scope")
+
+
+def _in_execution_order(logged: list[str]) -> tuple[list[str], int]:
+    """The logged statements in the order the server ran them, and how many statements ran in
+    autocommit mode wrapped in their own BEGIN, set_config, COMMIT.
+
+    Django logs a statement when it returns, so the wrapper's BEGIN, set_config and COMMIT
+    (logged as they run) come before it in the log; a transaction of the code's own always has
+    a statement between its set_config and its COMMIT, so the pattern is unambiguous.
+    """
+    ordered: list[str] = []
+    wrapped = 0
+    i = 0
+    while i < len(logged):
+        window = logged[i : i + 4]
+        if (
+            len(window) == 4
+            and window[0] == "BEGIN"
+            and window[1].startswith(_SCOPE_SQL)
+            and window[2] == "COMMIT"
+        ):
+            ordered += [window[0], window[1], window[3], window[2]]
+            wrapped += 1
+            i += 4
+        else:
+            ordered.append(logged[i])
+            i += 1
+    return ordered, wrapped
+
+
 def _abbrev(sql: str) -> str:
     sql = _LITERAL.sub(lambda m: m.group(0) if len(m.group(0)) < 40 else "'…'", sql)
     sql = re.sub(r'SELECT .*? FROM ("[a-z_]+")', r"SELECT … FROM \1", sql)
     return sql if len(sql) <= 150 else sql[:147] + "…"
 
 
-def _pgbench_script(statements: list[str], *, sample: Any, event_pk: int) -> str:
+def _pgbench_script(
+    statements: list[str], *, sample: Any, event_pk: int, settlement_pk: int
+) -> str:
     """The captured statements with the per-confirmation values turned into pgbench variables.
 
     Each pgbench transaction first fetches the next prepared attempt's ids, already quoted as
-    SQL literals (`\\gset`); the webhook insert hands back its new id (`\\gset ev_`). pgbench
-    does not look inside quoted literals, so a literal holding one of those values is rebuilt as
-    a concatenation, `('{"id": "' || :charge_id || '", …}')`; everything else stays as captured:
-    same statements, same transactions, same parameters.
+    SQL literals (`\\gset`); the webhook insert hands back its new id (`\\gset ev_`), the
+    settlement insert its id (`st_`), the ledger's chain head its sequence (`head_`) and the
+    ledger transaction insert its id (`lt_`). pgbench does not look inside quoted literals, so a
+    literal holding one of those values is rebuilt as a concatenation,
+    `('{"id": "' || :charge_id || '", …}')`; the ledger transaction's `sequence` and its
+    entries' `transaction_id` are the values fetched. Everything else stays as captured: same
+    statements, same transactions (the row-level security `set_config` included), same
+    parameters. (The replayed hashes and balances repeat the captured ones: the database
+    checks that each ledger transaction balances and that sequences are unique, not the
+    hash chain or the running balances, which `verify_ledger` checks.)
     """
     values = {
         sample.id.hex: ":attempt_hex",
@@ -296,9 +391,15 @@ def _pgbench_script(statements: list[str], *, sample: Any, event_pk: int) -> str
     found = re.compile(
         "(" + "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) + ")"
     )
+    whole = {
+        f"fee:{settlement_pk}": "('fee:' || :st_id)",
+        f"settlement:{settlement_pk}": "('settlement:' || :st_id)",
+    }
 
     def literal(match: re.Match[str]) -> str:
         text = match.group(0)[1:-1]
+        if text in whole:
+            return whole[text]
         if not found.search(text):
             return match.group(0)
         pieces = [values.get(chunk, f"'{chunk}'") for chunk in found.split(text) if chunk]
@@ -317,17 +418,90 @@ def _pgbench_script(statements: list[str], *, sample: Any, event_pk: int) -> str
             raise SystemExit(f"cannot replay an escape-string literal: {sql[:200]}")
         sql = _LITERAL.sub(literal, sql)
         sql = event_ref.sub(r"\1:ev_id", sql).replace("\n", " ")
-        if sql.startswith('INSERT INTO "payments_webhookevent"') and "RETURNING" in sql:
-            lines.append(f"{sql} \\gset ev_")
-        else:
-            lines.append(f"{sql};")
+        if sql.startswith('INSERT INTO "ledger_ledgertransaction"'):
+            sql = _column_replace(sql, "sequence", lambda _: "(:head_sequence + 1)")
+        if sql.startswith('INSERT INTO "ledger_financialledgerentry"'):
+            sql = _column_replace(
+                sql,
+                "transaction_id",
+                lambda array: "ARRAY[" + ", ".join([":lt_id"] * _array_length(array)) + "]",
+            )
+        gset = next((prefix for start, prefix in _GSET if sql.startswith(start)), None)
+        lines.append(f"{sql} \\gset {gset}" if gset else f"{sql};")
+    missing = [p for _, p in _GSET if f"\\gset {p}" not in "\n".join(lines)]
+    if missing:
+        raise SystemExit(f"captured SQL changed: no statement to \\gset {missing}")
     return "\n".join(lines) + "\n"
+
+
+# Statements whose results the replay needs (one row each), and the variable prefix.
+_GSET = [
+    ('INSERT INTO "payments_webhookevent"', "ev_"),
+    ('INSERT INTO "settlement_settlementrecord"', "st_"),
+    ('SELECT "ledger_ledgertransaction"."sequence" AS "sequence"', "head_"),
+    ('INSERT INTO "ledger_ledgertransaction"', "lt_"),
+]
+
+
+def _split_top_level(text: str) -> list[str]:
+    """`a, f(b, c), 'd, e'` -> ["a", "f(b, c)", "'d, e'"]: commas outside parentheses and quotes."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, char in enumerate(text):
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _column_replace(sql: str, column: str, replace: Any) -> str:
+    """An INSERT with one column's value (`VALUES (…)`) or array (`UNNEST(…)`) replaced."""
+    match = re.match(
+        r'INSERT INTO "[a-z_]+" \((?P<columns>[^)]*)\) (?P<kind>VALUES |SELECT \* FROM UNNEST)\(',
+        sql,
+    )
+    if match is None:
+        raise SystemExit(f"cannot find the values of: {sql[:200]}")
+    columns = [c.strip().strip('"') for c in match.group("columns").split(",")]
+    start, depth, quoted = match.end(), 1, False
+    for end in range(start, len(sql)):
+        char = sql[end]
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+            if depth == 0:
+                break
+    values = _split_top_level(sql[start:end])
+    if len(values) != len(columns) or column not in columns:
+        raise SystemExit(f"cannot find {column} in: {sql[:200]}")
+    index = columns.index(column)
+    values[index] = replace(values[index])
+    return sql[:start] + ", ".join(values) + sql[end:]
+
+
+def _array_length(expression: str) -> int:
+    """Elements of a captured array literal such as `('{1,1}'::int2[])::bigint[]`."""
+    match = re.search(r"'\{([^}]*)\}'", expression)
+    if match is None:
+        raise SystemExit(f"not an array literal: {expression}")
+    return len(match.group(1).split(","))
 
 
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
 
 
-def _pgbench_targets(connection: Any, attempts: list[Any]) -> None:
+def _pgbench_targets(connection: Any, attempts: list[Any], *, app_role: str) -> None:
+    """The attempts pgbench confirms, one per transaction; created by the owner, read by the
+    app role (not tenant data: no row-level security on it)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE bench_targets (i bigint PRIMARY KEY, attempt_hex text, "
@@ -350,6 +524,9 @@ def _pgbench_targets(connection: Any, attempts: list[Any]) -> None:
                 for i, a in enumerate(attempts, 1)
             ],
         )
+        role = connection.ops.quote_name(app_role)
+        cursor.execute(f"GRANT SELECT ON bench_targets TO {role}")
+        cursor.execute(f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE bench_seq TO {role}")
         cursor.execute("ANALYZE")
 
 

@@ -290,20 +290,25 @@ def webhook_event_process(*, event_pk: int) -> str:
     of times, concurrently too; returns the event's status afterwards ("busy" when another run
     holds it right now, "missing" when there is no such event)."""
     policy = WebhookRetryPolicy.from_settings()
-    stored = WebhookEvent.objects.select_related("gateway_config").filter(pk=event_pk).first()
-    if stored is None:
-        logger.warning("webhook %s: no such event", event_pk)
-        return "missing"
-    if stored.status != Status.RECEIVED or not stored.signature_valid:
-        return stored.status
-    # Count the try before doing anything, so a worker that dies in the middle still uses up
-    # its budget; the lease keeps the sweeper from queueing it again while it runs.
-    started = WebhookEvent.objects.filter(pk=event_pk, status=Status.RECEIVED).update(
-        attempts=F("attempts") + 1,
-        next_attempt_at=timezone.now() + timedelta(seconds=policy.lease),
-    )
-    if not started:
-        return WebhookEvent.objects.values_list("status", flat=True).get(pk=event_pk)
+    # Loading the event and counting the try are one short transaction (in a tenant scope, one
+    # BEGIN and one set_config instead of one each per statement). It commits before anything
+    # else runs, the provider call included: a worker that dies in the middle still used up
+    # its try, and the UPDATE's row lock is held only until this commit.
+    with transaction.atomic():
+        stored = WebhookEvent.objects.select_related("gateway_config").filter(pk=event_pk).first()
+        if stored is None:
+            logger.warning("webhook %s: no such event", event_pk)
+            return "missing"
+        if stored.status != Status.RECEIVED or not stored.signature_valid:
+            return stored.status
+        # Count the try before doing anything, so a worker that dies in the middle still uses
+        # up its budget; the lease keeps the sweeper from queueing it again while it runs.
+        started = WebhookEvent.objects.filter(pk=event_pk, status=Status.RECEIVED).update(
+            attempts=F("attempts") + 1,
+            next_attempt_at=timezone.now() + timedelta(seconds=policy.lease),
+        )
+        if not started:
+            return WebhookEvent.objects.values_list("status", flat=True).get(pk=event_pk)
     tries = stored.attempts + 1 - stored.attempts_at_replay
     if tries > policy.max_attempts:
         # Only reachable when earlier tries never reported back: the worker died every time.

@@ -34,36 +34,40 @@ from .hosted import pay_on_hosted_page
 # security statements (wasla/common/db/postgresql): one `set_config` per transaction, and in
 # autocommit mode a statement in a scope is its own BEGIN, set_config, statement, COMMIT.
 # (Django logs a statement once it returns, so its COMMIT shows in the log just before it.)
-#   1- 4  BEGIN, set_config, SELECT the event with its gateway config, COMMIT
-#   5- 8  BEGIN, set_config, UPDATE the event: one more try, leased (still `received`), COMMIT
-#   9-12  BEGIN, set_config, SELECT the attempt the event names (by provider reference), COMMIT
+#   1  BEGIN (loading the event and counting its try: one short transaction, committed
+#      before the provider call so a worker that dies there still used up its try)
+#   2  set_config (the tenant, for the transaction)
+#   3  SELECT the event with its gateway config
+#   4  UPDATE the event: one more try, leased (still `received`)
+#   5  COMMIT
+#   6- 9  BEGIN, set_config, SELECT the attempt the event names (by provider reference), COMMIT
 #      -- GET /v2/charges/{id} at Tap, outside any transaction --
-#  13  BEGIN
-#  14  set_config (the tenant, for the transaction)
-#  15  SELECT … FOR UPDATE SKIP LOCKED the event, still `received`
-#  16  SELECT the attempt's order id (payment_apply_result, to lock the order first)
-#  17  SAVEPOINT (payment_apply_result's atomic block, nested)
-#  18  SELECT … FOR UPDATE the order
-#  19  SELECT … FOR UPDATE the attempt
-#  20  UPDATE the attempt to paid, compare-and-set on its old status
-#  21  UPDATE the order to paid, compare-and-set on `pending`
-#  22  SELECT the tenant's fee plan assignment in force (latest by effective_from, indexed)
-#  23  SELECT the fee plan version in force (latest by effective_from, indexed)
-#  24  INSERT the settlement (its trigger marks the plan version used: no extra statement)
+#  10  BEGIN
+#  11  set_config (the tenant, for the transaction)
+#  12  SELECT … FOR UPDATE SKIP LOCKED the event, still `received`
+#  13  SELECT the attempt's order id (payment_apply_result, to lock the order first)
+#  14  SAVEPOINT (payment_apply_result's atomic block, nested)
+#  15  SELECT … FOR UPDATE the order
+#  16  SELECT … FOR UPDATE the attempt
+#  17  UPDATE the attempt to paid, compare-and-set on its old status
+#  18  UPDATE the order to paid, compare-and-set on `pending`
+#  19  SELECT the tenant's fee plan assignment in force (latest by effective_from, indexed)
+#  20  SELECT the fee plan version in force (latest by effective_from, indexed)
+#  21  INSERT the settlement (its trigger marks the plan version used: no extra statement)
 #      -- ledger_post_fee (wasla/ledger/tests/test_posting.py lists the same nine) --
-#  25  SELECT the tenant's slug (account codes are named after it)
-#  26  SELECT pg_advisory_xact_lock: the tenant's ledger hash-chain lock
-#  27  SELECT the ledger transaction with this idempotency key (none)
-#  28  INSERT the Unbilled and Income accounts … ON CONFLICT DO NOTHING
-#  29  SELECT … FOR UPDATE those accounts, ordered by id
-#  30  SELECT the tenant's last ledger transaction (the chain head)
-#  31  INSERT the ledger transaction
-#  32  INSERT its two entries
-#  33  UPDATE the two accounts' balances (one statement)
-#  34  RELEASE SAVEPOINT
-#  35  UPDATE the event to processed
-#  36  COMMIT
-PROCESS_STATEMENTS = 36
+#  22  SELECT the tenant's slug (account codes are named after it)
+#  23  SELECT pg_advisory_xact_lock: the tenant's ledger hash-chain lock
+#  24  SELECT the ledger transaction with this idempotency key (none)
+#  25  INSERT the Unbilled and Income accounts … ON CONFLICT DO NOTHING
+#  26  SELECT … FOR UPDATE those accounts, ordered by id
+#  27  SELECT the tenant's last ledger transaction (the chain head)
+#  28  INSERT the ledger transaction
+#  29  INSERT its two entries
+#  30  UPDATE the two accounts' balances (one statement)
+#  31  RELEASE SAVEPOINT
+#  32  UPDATE the event to processed
+#  33  COMMIT
+PROCESS_STATEMENTS = 33
 
 # webhook_receive of one verified Tap delivery (signature checked in Python, nothing fetched),
 # in the tenant scope the webhook URL named. Counted inside the test's transaction, where the

@@ -35,6 +35,7 @@ from sandbox.stripe_sim.signing import stripe_signature_header
 from sandbox.tap.signing import tap_hashstring
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, RefundRecord, WebhookEvent
+from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.tap import dumps, loads
 from wasla.payments.services import payment_checkout
 from wasla.payments.tasks import process_webhook_event
@@ -44,7 +45,7 @@ from wasla.payments.webhooks import (
     webhook_events_sweep,
 )
 from wasla.settlement.models import SettlementRecord
-from wasla.tenants.context import platform_access
+from wasla.tenants.context import platform_access, tenant_context
 
 from .fixtures import stripe_object
 from .hosted import pay_on_hosted_page
@@ -457,6 +458,37 @@ def test_a_refund_webhook_before_its_payment_is_parked_and_applied_after_it(
     assert Order.objects.get(pk=attempt.order_id).status == "partially_refunded"
     assert SettlementRecord.objects.filter(order_id=attempt.order_id).count() == 1
     assert webhook_events_sweep() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_try_is_committed_and_no_row_is_locked_while_the_provider_is_called(
+    sandbox, tenant, tap_config, monkeypatch, close_thread_connections
+):
+    # SPEC §1.8: no row lock across an outbound call, and the try counted before it (a worker
+    # that dies during the call still used it up). Another connection looks, mid-call.
+    attempt = tap_paid_at_sandbox(sandbox, tenant)
+    body = sandbox_charge(sandbox, tap_config, attempt.provider_reference)
+    seen: list = []
+    verify = PaymentOrchestrator.verify_payment
+
+    def look() -> tuple[int, bool]:
+        with tenant_context(tenant.pk), transaction.atomic():
+            event = WebhookEvent.objects.select_for_update(nowait=True).get(provider="tap")
+            return event.attempts, event.next_attempt_at > timezone.now()
+
+    def look_then_verify(self, config, reference):
+        seen.extend(_in_threads(1, lambda i: look()))
+        return verify(self, config, reference)
+
+    monkeypatch.setattr(PaymentOrchestrator, "verify_payment", look_then_verify)
+    response = post_tap(tap_config, body)
+
+    assert response.status_code == 200
+    assert seen == [(1, True)]  # committed: one try, leased; NOWAIT found no lock
+    event = WebhookEvent.objects.get(provider="tap")
+    assert (event.status, event.attempts) == ("processed", 1)
+    attempt.refresh_from_db()
+    assert attempt.status == "paid"
 
 
 # --- Never backwards ------------------------------------------------------------------------
