@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from conftest import make_tenant
 from wasla.ledger.accounts import AccountRole
 from wasla.ledger.models import LedgerTransaction
 from wasla.ledger.services import PostingLine, ledger_post
 from wasla.ledger.verify import ledger_faults
+from wasla.payments.tests.test_tap_webhooks import _in_threads
 from wasla.tenants.context import tenant_context
 
 from .factories import balance
@@ -20,27 +20,6 @@ from .factories import balance
 pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 8
-
-
-def _in_threads(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # surfaced by the assertions below
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def _fee(tenant, key: str, amount: Decimal) -> LedgerTransaction:
