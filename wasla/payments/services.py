@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from wasla.common.problems import Conflict, NotFound, Problem, ProviderUnavailable, Unprocessable
 from wasla.orders.models import Order
+from wasla.settlement.selectors import FeePlanNotFound, fee_plan_resolve
 from wasla.settlement.services import settlement_create_for_payment
 from wasla.tenants.models import Tenant
 
@@ -47,6 +48,10 @@ class PaymentNotCancellable(Conflict):
 
 class GatewayNotConfigured(Unprocessable):
     slug, title = "gateway-not-configured", "No active gateway for this provider"
+
+
+class NoFeePlan(Unprocessable):
+    slug, title = "no-fee-plan", "Payments in this currency have no fee plan"
 
 
 def order_lock(*, order_id: uuid.UUID) -> Order:
@@ -128,6 +133,11 @@ def _attempt_create(
         raise PaymentInProgress("Finish or cancel the pending payment first.")
     if method == PaymentAttempt.Method.STCPAY and not order.customer_phone:
         raise Unprocessable("STC Pay needs the customer's mobile number on the order.")
+    try:
+        # A payment that could not be settled must not be taken: its confirmation would fail.
+        fee_plan_resolve(tenant_id=tenant.pk, currency=order.currency, at=timezone.now())
+    except FeePlanNotFound:
+        raise NoFeePlan(f"No fee plan covers {order.currency} payments yet.") from None
     try:
         with transaction.atomic():
             return PaymentAttempt.objects.create(

@@ -35,11 +35,13 @@ class FeePlanNotFound(LookupError):
 def settlement_list(
     *, tenant: Tenant, year: int | None = None, month: int | None = None, status: str | None = None
 ) -> QuerySet[SettlementRecord]:
+    """The tenant's settlements, newest first; `year`/`month` are those of the payment in
+    Asia/Riyadh, as in the monthly report and on the invoice."""
     qs = SettlementRecord.objects.for_tenant(tenant).order_by("-created_at", "-id")
     if year is not None:
-        qs = qs.filter(created_at__year=year)
+        qs = qs.filter(payment_paid_at__year=year)
     if month is not None:
-        qs = qs.filter(created_at__month=month)
+        qs = qs.filter(payment_paid_at__month=month)
     if status:
         qs = qs.filter(status=status)
     return qs

@@ -192,6 +192,19 @@ def test_stcpay_needs_a_phone(api, tenant, tap_config):
     assert response.status_code == 422
 
 
+def test_checkout_in_a_currency_without_a_fee_plan_is_422_and_takes_no_money(
+    api, tenant, tap_config
+):
+    """A payment whose confirmation could not record Wasla's fee is never started."""
+    order = make_order(tenant, "10.000", currency="KWD")
+    response = post(
+        api, "/api/v1/payments/", {"order": str(order.id), "provider": "tap", "method": "mada"}
+    )
+    assert response.status_code == 422, response.content
+    assert response.json()["type"].endswith("/no-fee-plan")
+    assert not PaymentAttempt.objects.filter(order=order).exists()
+
+
 def test_settlement_filters_are_validated(api):
     for query in ("?year=abc", "?month=13", "?status=unknown", "?month=0"):
         response = api.get("/api/v1/settlements/" + query)

@@ -215,3 +215,49 @@ def test_every_post_to_paypal_carries_a_request_id():
     assert posts["/v1/oauth2/token"] is None  # form-encoded OAuth call, not an API POST
     assert posts["/v1/notifications/webhooks"].startswith("wasla-webhook-")
     assert posts["/v1/notifications/verify-webhook-signature"] == "wasla-verify-tx-42"
+
+
+def test_the_signing_certificate_is_fetched_once_and_then_cached():
+    """Verifying many webhooks signed with one certificate fetches it once, not per webhook."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from sandbox.paypal_sim.signing import certificate_pem
+    from wasla.payments.providers.base import Credentials
+    from wasla.payments.providers.paypal import PayPalProvider
+
+    pem = certificate_pem().encode()
+    fetches: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fetches.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-pem-file")
+            self.send_header("Content-Length", str(len(pem)))
+            self.end_headers()
+            self.wfile.write(pem)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/certs/{uuid.uuid4().hex}"
+        provider = PayPalProvider(
+            Credentials(
+                mode="sandbox",
+                base_url="http://127.0.0.1:9",
+                public_key="client",
+                secret_key="secret",
+                webhook_secret="WH-1",
+                options={"cert_hosts": ["127.0.0.1"]},
+            )
+        )
+        first = provider._certificate(url)
+        assert all(provider._certificate(url) == first for _ in range(5))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(fetches) == 1

@@ -36,6 +36,9 @@ def test_a_payment_at_2330_utc_on_the_last_day_belongs_to_the_next_month_in_riya
         march.pk
     ]
     assert (february.total_operations, february.total_wasla_fee) == (2, D("2.00"))
+    # The settlements list groups months the same way.
+    listed = api_client_for(tenant).get("/api/v1/settlements/?year=2026&month=2").json()
+    assert {r["id"] for r in listed["results"]} == {february_in_riyadh.pk, last_of_february.pk}
 
 
 def test_december_ends_at_riyadh_midnight_of_new_year():
