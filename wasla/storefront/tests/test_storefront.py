@@ -181,3 +181,55 @@ def test_database_url_overrides_the_demo_database():
     ).stdout
     # PostgreSQL goes through our backend, which hands the tenant scope to row-level security.
     assert out.split() == ["wasla.common.db.postgresql", "db.example", "5433", "elsewhere"]
+
+
+DEMO_PAYMENT = """
+from decimal import Decimal
+
+import django
+
+django.setup()
+from django.core.management import call_command
+
+call_command("migrate", verbosity=0)
+from wasla.ledger.models import LedgerTransaction
+from wasla.orders.models import Order
+from wasla.payments.models import PaymentGatewayConfig
+from wasla.payments.refunds import refund_record_cash
+from wasla.payments.services import payment_checkout, payment_collect
+from wasla.tenants.models import Tenant
+
+tenant = Tenant.objects.create(name="Demo", slug="demo")
+PaymentGatewayConfig.objects.create(tenant=tenant, provider="cod")
+order = Order.objects.create(tenant=tenant, reference="R-1", amount=Decimal("50.00"))
+attempt = payment_checkout(
+    tenant=tenant, order_id=order.id, provider="cod", method="cod", return_url="", client_key="k"
+)
+attempt = payment_collect(tenant=tenant, attempt_id=attempt.id)
+refund_record_cash(
+    tenant=tenant, attempt_id=attempt.id, amount=Decimal("50.00"), reason="", receipt="R-1"
+)
+attempt.refresh_from_db()
+print(attempt.status, attempt.settlement.status, LedgerTransaction.objects.count())
+call_command("verify_ledger")
+"""
+
+
+def test_the_demo_on_sqlite_confirms_refunds_and_books_a_payment(tmp_path):
+    """The zero-setup demo runs the same money path on SQLite: no PostgreSQL-only statement
+    (advisory locks, triggers, row-level security) may stand in its way."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WASLA_", "DATABASE_URL"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.demo",
+        DATABASE_URL=f"sqlite:///{tmp_path}/demo.sqlite3",
+        CACHE_URL="locmemcache://demo-test",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", DEMO_PAYMENT], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-5:] == ["refunded", "reversed", "2", "ledger", "ok"]
