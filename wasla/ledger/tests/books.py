@@ -4,40 +4,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import timezone
+
 from conftest import make_tenant
-from wasla.ledger.services import (
-    ledger_post_fee_reduction,
-    ledger_post_invoice_issue,
-    ledger_post_invoice_payment,
-)
-from wasla.payments.models import RefundRecord
-from wasla.settlement.models import SettlementAdjustment, SettlementRecord
+from wasla.ledger.services import ledger_post_invoice_issue, ledger_post_invoice_payment
+from wasla.settlement.models import FeePlanAssignment, SettlementRecord
 from wasla.tenants.models import Tenant
 
 from .factories import paid_payment, refunded
 
 
-def _fee_reduction(settlement: SettlementRecord, refund_amount: str, fee_delta: str) -> None:
-    """A partial refund under a percentage plan (fee plans belong to the settlement app): the
-    adjustment row it records, then its posting."""
-    refund = RefundRecord.objects.create(
-        tenant_id=settlement.tenant_id,
-        payment_attempt_id=settlement.payment_attempt_id,
-        provider="tap",
-        amount=Decimal(refund_amount),
-        currency=settlement.currency,
-        idempotency_key=f"pct-{settlement.pk}-{refund_amount}",
-        status=RefundRecord.Status.SUCCEEDED,
+def _hybrid_plan_from_now(tenant: Tenant) -> None:
+    """The tenant's later payments pay 1 SAR + 1.25 %: a partial refund gives the % part back."""
+    FeePlanAssignment.objects.create(
+        tenant=tenant,
+        plan_code="standard",
+        effective_from=timezone.now(),
+        percentage_override=Decimal("1.25"),
     )
-    adjustment = SettlementAdjustment.objects.create(
-        tenant_id=settlement.tenant_id,
-        settlement=settlement,
-        refund=refund,
-        kind=SettlementAdjustment.Kind.FEE_REDUCTION,
-        refund_amount=refund.amount,
-        fee_delta=Decimal(fee_delta),
-    )
-    ledger_post_fee_reduction(adjustment=adjustment)
 
 
 def populate() -> list[Tenant]:
@@ -48,11 +32,14 @@ def populate() -> list[Tenant]:
     paid_payment(souq, "25.000", currency="KWD")
     reversed_one = paid_payment(acme)
     refunded(reversed_one, "100.00")  # full refund before invoicing: reversal
+    _hybrid_plan_from_now(acme)
     reduced = paid_payment(acme)
-    _fee_reduction(reduced.settlement, "20.00", "-0.25")
+    refunded(reduced, "20.00")  # fee 2.25: a 0.25 reduction
+    assert [a.fee_delta for a in reduced.settlement.adjustments.all()] == [Decimal("-0.250")]
+    _hybrid_plan_from_now(souq)
     reduced_then_refunded = paid_payment(souq)
-    _fee_reduction(reduced_then_refunded.settlement, "10.00", "-0.10")
-    refunded(reduced_then_refunded, "100.00")  # reverses the fee and the reduction
+    refunded(reduced_then_refunded, "10.00")  # a 0.13 reduction (0.125, half up)
+    refunded(reduced_then_refunded, "90.00")  # the rest: reverses the fee and the reduction
     refunded(paid_payment(odd), "40.00")  # partial refund of a fixed fee: nothing to book
     ledger_post_invoice_issue(
         tenant_id=odd.pk, invoice_id=1, currency="SAR", fees=Decimal("2.00"), vat=Decimal("0.30")
