@@ -11,13 +11,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from wasla.common.money import MoneyError, is_exact
 
 from .models import FeePlan, FeePlanAssignment, SettlementAdjustment, SettlementRecord
+from .services import fee_plan_version_next
 
 
 class FeePlanForm(forms.ModelForm):
@@ -54,8 +55,18 @@ class FeePlanForm(forms.ModelForm):
         return cleaned
 
 
+class FrozenOnceUsedAdmin(admin.ModelAdmin):
+    """Rows a settlement used (`in_use`) are frozen by the database: read-only here too."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not (obj is not None and obj.in_use) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not (obj is not None and obj.in_use) and super().has_delete_permission(request, obj)
+
+
 @admin.register(FeePlan)
-class FeePlanAdmin(admin.ModelAdmin):
+class FeePlanAdmin(FrozenOnceUsedAdmin):
     form = FeePlanForm
     list_display = [
         "code",
@@ -74,35 +85,12 @@ class FeePlanAdmin(admin.ModelAdmin):
     readonly_fields = ["in_use", "created_at"]
     actions = ["create_next_version"]
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and obj.in_use:
-            return False  # frozen by the database; change it with a new version
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and obj.in_use:
-            return False
-        return super().has_delete_permission(request, obj)
-
     @admin.action(description="Create the next version (effective now) of the selected plans")
     def create_next_version(self, request: HttpRequest, queryset: QuerySet[FeePlan]) -> None:
         now = timezone.now()
         with transaction.atomic():
             for plan in queryset:
-                latest = FeePlan.objects.filter(code=plan.code).aggregate(v=Max("version"))["v"]
-                FeePlan.objects.create(
-                    code=plan.code,
-                    name=plan.name,
-                    version=latest + 1,
-                    currency=plan.currency,
-                    fixed_fee=plan.fixed_fee,
-                    percentage=plan.percentage,
-                    vat_rate=plan.vat_rate,
-                    minimum_fee=plan.minimum_fee,
-                    maximum_fee=plan.maximum_fee,
-                    refund_policy=plan.refund_policy,
-                    effective_from=now,
-                )
+                fee_plan_version_next(plan=plan, effective_from=now)
         self.message_user(
             request, "New versions created: edit them before payments use them.", messages.INFO
         )
@@ -131,22 +119,12 @@ class FeePlanAssignmentForm(forms.ModelForm):
 
 
 @admin.register(FeePlanAssignment)
-class FeePlanAssignmentAdmin(admin.ModelAdmin):
+class FeePlanAssignmentAdmin(FrozenOnceUsedAdmin):
     form = FeePlanAssignmentForm
     list_display = ["tenant", "plan_code", "currency", "effective_from", "in_use"]
     list_filter = ["plan_code", "currency", "in_use"]
     search_fields = ["tenant__slug", "plan_code"]
     readonly_fields = ["in_use", "created_at"]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and obj.in_use:
-            return False  # add a new assignment from a later date instead
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and obj.in_use:
-            return False
-        return super().has_delete_permission(request, obj)
 
 
 class SettlementAdjustmentInline(admin.TabularInline):

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from wasla.ledger.services import (
@@ -13,8 +14,31 @@ from wasla.ledger.services import (
 from wasla.payments.models import PaymentAttempt, RefundRecord
 
 from .fees import RefundPolicy, fee_compute, refund_fee_delta
-from .models import SettlementAdjustment, SettlementRecord
+from .models import FeePlan, SettlementAdjustment, SettlementRecord
 from .selectors import fee_plan_resolve
+
+
+def fee_plan_version_next(*, plan: FeePlan, effective_from: datetime) -> FeePlan:
+    """A plan changes by a new version: a copy of `plan`'s terms, numbered after the code's
+    latest version, in force from `effective_from` (staff edit it before then). Past versions,
+    and the settlements that used them, stay as they were."""
+    latest = FeePlan.objects.filter(code=plan.code).aggregate(v=Max("version"))["v"] or 0
+    terms = {
+        name: getattr(plan, name)
+        for name in (
+            "name",
+            "currency",
+            "fixed_fee",
+            "percentage",
+            "vat_rate",
+            "minimum_fee",
+            "maximum_fee",
+            "refund_policy",
+        )
+    }
+    return FeePlan.objects.create(
+        code=plan.code, version=latest + 1, effective_from=effective_from, **terms
+    )
 
 
 def settlement_create_for_payment(*, attempt: PaymentAttempt) -> SettlementRecord:

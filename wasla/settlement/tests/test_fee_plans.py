@@ -13,6 +13,7 @@ from wasla.payments.refunds import refund_record_cash
 from wasla.settlement.fees import RefundPolicy
 from wasla.settlement.models import FeePlan, FeePlanAssignment, SettlementRecord
 from wasla.settlement.selectors import FeePlanNotFound, fee_plan_resolve
+from wasla.settlement.services import fee_plan_version_next
 
 from .helpers import cod_paid, settled_at
 
@@ -66,6 +67,22 @@ def test_a_new_version_applies_to_new_payments_only(tenant):
     before.refresh_from_db()
     assert before.fee_plan.version == 1 and before.wasla_fee == D("1.00")
     assert before.fee_breakdown["percentage"] == "0"
+
+
+def test_the_next_version_copies_the_terms_and_leaves_the_used_one_alone(tenant):
+    """What staff's "create the next version" does: a new numbered row, the old one untouched."""
+    used = FeePlan.objects.get(code="standard", version=1)
+    settlement = settlement_of(cod_paid(tenant, "50.00"))
+    later = timezone.now() + timedelta(days=1)
+    nxt = fee_plan_version_next(plan=used, effective_from=later)
+
+    assert (nxt.code, nxt.version, nxt.effective_from, nxt.in_use) == ("standard", 2, later, False)
+    assert (nxt.fixed_fee, nxt.percentage, nxt.currency) == (D("1.00"), D(0), "SAR")
+    used.refresh_from_db()
+    assert used.version == 1 and used.in_use
+    assert fee_plan_version_next(plan=used, effective_from=later).version == 3  # after the latest
+    settlement.refresh_from_db()
+    assert settlement.fee_plan_id == used.pk
 
 
 def test_a_version_effective_later_is_not_used_before_its_time(tenant):
