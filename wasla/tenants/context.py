@@ -44,11 +44,6 @@ def current_scope() -> Scope | None:
     return _scope.get()
 
 
-def current_tenant_id() -> int | None:
-    scope = _scope.get()
-    return scope.tenant_id if scope is not None else None
-
-
 @contextmanager
 def tenant_context(tenant_id: int) -> Iterator[Scope]:
     """Work for one tenant until the block ends (nests: the previous scope comes back)."""
