@@ -13,7 +13,7 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from wasla.orders.models import Order
-from wasla.payments.models import PaymentGatewayConfig
+from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
 from wasla.tenants.context import platform_access
 from wasla.tenants.models import Tenant
 from wasla.tenants.rls import roles_ensure
@@ -123,6 +123,31 @@ def make_order(tenant: Tenant, amount: str = "100.00", **overrides: object) -> O
         **overrides,
     }
     return Order.objects.create(tenant=tenant, **fields)
+
+
+METHOD_OF = {"cod": "cod", "stripe": "card", "paypal": "paypal"}  # Tap (and the rest): mada
+
+
+def make_attempt(
+    config: PaymentGatewayConfig, order: Order | None = None, **overrides: object
+) -> PaymentAttempt:
+    """An attempt to pay `order` (a new 100.00 one by default) through `config`, as a checkout
+    creates it: `created`, the order's amount and currency, a unique idempotency key."""
+    order = order or make_order(config.tenant)
+    fields: dict[str, object] = {
+        "method": METHOD_OF.get(config.provider, "mada"),
+        "amount": order.amount,
+        "currency": order.currency,
+        "idempotency_key": f"{config.tenant_id}:{secrets.token_hex(16)}",
+        **overrides,
+    }
+    return PaymentAttempt.objects.create(
+        tenant_id=config.tenant_id,
+        order=order,
+        gateway_config=config,
+        provider=config.provider,
+        **fields,
+    )
 
 
 def api_client_for(tenant: Tenant) -> APIClient:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from conftest import make_order, make_tap_config
+from conftest import make_attempt, make_order, make_tap_config
 from wasla.ledger.accounts import AccountRole
 from wasla.ledger.models import LedgerAccount
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, RefundRecord
@@ -41,18 +41,7 @@ def standard_plan_in(currency: str) -> FeePlan:
 def paid_payment(tenant: Tenant, amount: str = "100.00", currency: str = "SAR") -> PaymentAttempt:
     """A payment confirmed through payment_apply_result: attempt, order, settlement, ledger."""
     standard_plan_in(currency)
-    config = gateway(tenant)
-    order = make_order(tenant, amount, currency=currency)
-    attempt = PaymentAttempt.objects.create(
-        tenant=tenant,
-        order=order,
-        gateway_config=config,
-        provider="tap",
-        method="mada",
-        amount=order.amount,
-        currency=order.currency,
-        idempotency_key=f"{tenant.pk}:{uuid.uuid4().hex}",
-    )
+    attempt = make_attempt(gateway(tenant), make_order(tenant, amount, currency=currency))
     return payment_apply_result(
         attempt_id=attempt.id,
         result=PaymentResult(

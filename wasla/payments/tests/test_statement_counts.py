@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import make_order
+from conftest import make_attempt, make_order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.base import PaymentResult, PaymentStatus, WebhookRequest
@@ -86,17 +86,7 @@ PAST_PAYMENTS = [0, 1, 50]
 def _past_paid_payments(config: PaymentGatewayConfig, count: int) -> None:
     """Earlier paid payments of the same tenant, confirmed through the real transition code."""
     for _ in range(count):
-        order = make_order(config.tenant)
-        attempt = PaymentAttempt.objects.create(
-            tenant=config.tenant,
-            order=order,
-            gateway_config=config,
-            provider="tap",
-            method="mada",
-            amount=order.amount,
-            currency=order.currency,
-            idempotency_key=f"{config.tenant_id}:{uuid.uuid4().hex}",
-        )
+        attempt = make_attempt(config)
         payment_apply_result(
             attempt_id=attempt.id,
             result=PaymentResult(
@@ -181,17 +171,7 @@ def _tap_charge(attempt: PaymentAttempt) -> dict[str, object]:
 @pytest.mark.parametrize("past", PAST_PAYMENTS)
 def test_ingesting_one_tap_webhook_takes_a_fixed_number_of_statements(tenant, tap_config, past):
     _past_paid_payments(tap_config, past)
-    order = make_order(tenant)
-    attempt = PaymentAttempt.objects.create(
-        tenant=tenant,
-        order=order,
-        gateway_config=tap_config,
-        provider="tap",
-        method="mada",
-        amount=order.amount,
-        currency=order.currency,
-        idempotency_key=f"{tenant.pk}:{uuid.uuid4().hex}",
-    )
+    attempt = make_attempt(tap_config)
     attempt = payment_apply_result(
         attempt_id=attempt.id,
         result=PaymentResult(status=PaymentStatus.PENDING, provider_reference="chg_TS0123456789"),

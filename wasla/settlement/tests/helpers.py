@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 
-from conftest import make_order
+from conftest import make_attempt, make_order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
 from wasla.payments.services import payment_checkout, payment_collect
 from wasla.settlement.models import SettlementRecord
@@ -40,17 +39,10 @@ def settled_at(
     tenant: Tenant, paid_at: datetime, amount: str = "100.00", currency: str = "SAR"
 ) -> SettlementRecord:
     """A payment confirmed at `paid_at`, settled by the real settlement service."""
-    order = make_order(tenant, amount, currency=currency)
-    attempt = PaymentAttempt.objects.create(
-        tenant=tenant,
-        order=order,
-        gateway_config=cod_config(tenant),
-        provider="cod",
-        method="cod",
-        amount=Decimal(amount),
-        currency=currency,
+    attempt = make_attempt(
+        cod_config(tenant),
+        make_order(tenant, amount, currency=currency),
         status=PaymentAttempt.Status.PAID,
         paid_at=paid_at,
-        idempotency_key=uuid.uuid4().hex,
     )
     return settlement_create_for_payment(attempt=attempt)

@@ -16,9 +16,8 @@ from django.conf import settings
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 
-from conftest import api_client_for, make_order, make_tap_config, make_tenant
+from conftest import api_client_for, make_attempt, make_order, make_tap_config, make_tenant
 from wasla.orders.models import Order
-from wasla.payments.models import PaymentAttempt
 from wasla.tenants.context import no_scope, platform_access, tenant_context
 from wasla.tenants.models import ApiToken, PlatformAccessLog, Tenant
 from wasla.tenants.rls import rls_missing, rls_tables, tenant_owned_models
@@ -262,16 +261,7 @@ def test_the_scope_is_applied_per_transaction_and_in_autocommit():
 def test_an_api_request_for_tenant_a_never_sees_tenant_b(tenant, other_tenant):
     config_b = make_tap_config(other_tenant)
     for _ in range(3):
-        order = make_order(other_tenant)
-        PaymentAttempt.objects.create(
-            tenant=other_tenant,
-            order=order,
-            gateway_config=config_b,
-            provider="tap",
-            method="mada",
-            amount=order.amount,
-            idempotency_key=f"b:{order.pk}",
-        )
+        make_attempt(config_b)
     own = make_order(tenant)
     api = api_client_for(tenant)
     with CaptureQueriesContext(connection) as ctx:
