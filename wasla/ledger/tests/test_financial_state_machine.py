@@ -428,6 +428,9 @@ def test_random_money_histories_keep_every_invariant(sandbox):
             max_examples=40,
             stateful_step_count=20,
             deadline=None,
+            # The same histories every run: CI is reproducible, and the coverage check below
+            # cannot pass one day and fail the next. A failure prints the shortest history.
+            derandomize=True,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
