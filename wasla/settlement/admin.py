@@ -24,19 +24,7 @@ from .services import fee_plan_version_next
 class FeePlanForm(forms.ModelForm):
     class Meta:
         model = FeePlan
-        fields = [
-            "code",
-            "name",
-            "version",
-            "currency",
-            "fixed_fee",
-            "percentage",
-            "vat_rate",
-            "minimum_fee",
-            "maximum_fee",
-            "refund_policy",
-            "effective_from",
-        ]
+        fields = ["code", "version", *FeePlan.TERMS, "effective_from"]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

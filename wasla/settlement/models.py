@@ -36,6 +36,18 @@ DEFAULT_PLAN_CODE = "standard"
 class FeePlan(models.Model):
     """One version of a platform-wide fee plan, in one currency (its amounts are in it)."""
 
+    # What a version says; the next version starts as a copy of these.
+    TERMS = (
+        "name",
+        "currency",
+        "fixed_fee",
+        "percentage",
+        "vat_rate",
+        "minimum_fee",
+        "maximum_fee",
+        "refund_policy",
+    )
+
     code = models.SlugField(max_length=40)
     name = models.CharField(max_length=100)
     version = models.PositiveIntegerField()

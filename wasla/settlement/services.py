@@ -23,19 +23,7 @@ def fee_plan_version_next(*, plan: FeePlan, effective_from: datetime) -> FeePlan
     latest version, in force from `effective_from` (staff edit it before then). Past versions,
     and the settlements that used them, stay as they were."""
     latest = FeePlan.objects.filter(code=plan.code).aggregate(v=Max("version"))["v"] or 0
-    terms = {
-        name: getattr(plan, name)
-        for name in (
-            "name",
-            "currency",
-            "fixed_fee",
-            "percentage",
-            "vat_rate",
-            "minimum_fee",
-            "maximum_fee",
-            "refund_policy",
-        )
-    }
+    terms = {name: getattr(plan, name) for name in FeePlan.TERMS}
     return FeePlan.objects.create(
         code=plan.code, version=latest + 1, effective_from=effective_from, **terms
     )

@@ -15,6 +15,8 @@ from django.apps import AppConfig
 from django.apps import apps as global_apps
 from django.db import DEFAULT_DB_ALIAS, router
 
+from .models import DEFAULT_PLAN_CODE
+
 DEFAULT_PLAN_TERMS: dict[str, Any] = {
     "name": "Standard",
     "currency": "SAR",
@@ -39,5 +41,5 @@ def fee_plan_ensure_default(
     if not router.allow_migrate_model(using, FeePlan):
         return
     FeePlan.objects.using(using).get_or_create(
-        code="standard", version=1, defaults=DEFAULT_PLAN_TERMS
+        code=DEFAULT_PLAN_CODE, version=1, defaults=DEFAULT_PLAN_TERMS
     )
