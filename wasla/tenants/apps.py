@@ -7,7 +7,13 @@ class TenantsConfig(AppConfig):
     label = "tenants"
 
     def ready(self) -> None:
+        from wasla.common.db.scope import database_scope_source_set
+
+        from .context import current_scope
         from .rls import apply_after_migrate
+
+        # The database backend applies the scope this app keeps (row-level security).
+        database_scope_source_set(current_scope)
 
         # Once per migrate (this app's signal), after every app's tables exist.
         post_migrate.connect(apply_after_migrate, sender=self, dispatch_uid="wasla_rls_apply")

@@ -15,6 +15,9 @@ tables look empty. Server-side cursors (`.iterator()`) need nothing more: in aut
 Django declares them WITH HOLD, so their rows are taken, filtered, at that COMMIT. The extra
 statements are written to `connection.queries` like Django's own
 BEGIN/COMMIT, so statement counts (CaptureQueriesContext) see every round trip.
+
+The scope comes from the source the tenants app registers (`wasla.common.db.scope`), so this
+backend imports nothing of the apps above it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.db.backends.postgresql import base
 
-from wasla.tenants.context import current_scope
+from wasla.common.db.scope import database_scope_current
 
 SYNC_SQL = "SELECT set_config('wasla.tenant_id', %s, true), set_config('role', %s, true)"
 
@@ -38,7 +41,7 @@ _UNKNOWN = ("?", "?")
 
 
 def _wanted() -> tuple[str, str]:
-    scope = current_scope()
+    scope = database_scope_current()
     if scope is None:
         return _DEFAULTS
     if scope.is_platform:
