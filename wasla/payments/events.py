@@ -41,7 +41,8 @@ class PaymentCheckoutRequested(PaymentEvent):
     """An order is about to get a payment attempt (nothing is created yet, nothing sent).
 
     Subscribers may refuse the checkout by raising a `wasla.common.problems.Problem` (payments
-    defines the ones it answers with, e.g. `services.NoFeePlan`); no attempt is then created.
+    defines the ones it answers with in `problems.py`, e.g. `NoFeePlan`); no attempt is then
+    created.
     """
 
     order_id: uuid.UUID

@@ -18,7 +18,7 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from wasla.common.problems import Conflict, NotFound, Problem, ProviderUnavailable, Unprocessable
+from wasla.common.problems import NotFound, Problem, ProviderUnavailable, Unprocessable
 from wasla.orders.models import Order
 from wasla.orders.services import order_mark_paid
 from wasla.tenants.models import Tenant
@@ -26,6 +26,12 @@ from wasla.tenants.models import Tenant
 from .events import PaymentCheckoutRequested, PaymentConfirmed, emit
 from .models import OPEN_STATUSES, PaymentAttempt, PaymentGatewayConfig
 from .orchestrator import PaymentOrchestrator
+from .problems import (
+    GatewayNotConfigured,
+    OrderNotPayable,
+    PaymentInProgress,
+    PaymentNotCancellable,
+)
 from .providers.base import PaymentResult, PaymentStatus, ProviderError, ProviderUnreachable
 from .providers.registry import UnknownProvider, provider_class
 from .resilience import CircuitOpen, ProviderCircuitOpen
@@ -36,29 +42,6 @@ logger = logging.getLogger(__name__)
 class EventNotReady(Exception):
     """A verified event about something we do not know yet (an out-of-order delivery, e.g. a
     refund before its payment): park it and try again later; it changes nothing now."""
-
-
-class PaymentInProgress(Conflict):
-    slug, title = "payment-in-progress", "A payment for this order is already in progress"
-
-
-class OrderNotPayable(Conflict):
-    slug, title = "order-not-payable", "The order cannot be paid"
-
-
-class PaymentNotCancellable(Conflict):
-    slug, title = "payment-not-cancellable", "The payment can no longer be cancelled"
-
-
-class GatewayNotConfigured(Unprocessable):
-    slug, title = "gateway-not-configured", "No active gateway for this provider"
-
-
-class NoFeePlan(Unprocessable):
-    """Raised by the settlement app (a `PaymentCheckoutRequested` subscriber) to refuse a
-    checkout in a currency no fee plan covers."""
-
-    slug, title = "no-fee-plan", "Payments in this currency have no fee plan"
 
 
 def order_lock(*, order_id: uuid.UUID) -> Order:

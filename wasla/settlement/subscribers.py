@@ -7,7 +7,7 @@ back with it (a checkout is refused, a confirmation or refund is retried later).
 from __future__ import annotations
 
 from wasla.payments.events import PaymentCheckoutRequested, PaymentConfirmed, RefundSucceeded
-from wasla.payments.services import NoFeePlan
+from wasla.payments.problems import NoFeePlan
 
 from .selectors import FeePlanNotFound, fee_plan_resolve
 from .services import settlement_apply_refund, settlement_create_for_payment
