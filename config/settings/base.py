@@ -254,6 +254,6 @@ WASLA_CIRCUIT_BREAKER = {
 # Attempts still created/pending after this many minutes are re-fetched from their provider by
 # the `payments.reconcile` task (schedule it in Celery beat) and `manage.py reconcile`.
 WASLA_RECONCILE_PENDING_AFTER_MINUTES = env.int("WASLA_RECONCILE_PENDING_AFTER_MINUTES", default=15)
-# Workers register the reconcile task, which lives outside tasks.py.
-CELERY_IMPORTS = ["wasla.payments.reconciliation"]
+# Workers register the reconcile tasks, which live outside tasks.py.
+CELERY_IMPORTS = ["wasla.payments.reconciliation", "wasla.settlement.reconciliation"]
 # --- end of provider call resilience and reconciliation

@@ -1,8 +1,12 @@
-"""The posting engine and the business postings of SPEC §3.
+"""The posting engine: balanced lines in, one immutable, hash-chained transaction out.
 
-`ledger_post` is the only writer of ledger rows. It runs inside the caller's transaction (the
-payment confirmation, the refund), so a posting commits or rolls back with the business fact it
-records. Locks, always in this order, so concurrent postings cannot deadlock:
+The ledger knows accounts, `PostingLine`s and `ledger_post` (and `ledger_reverse`), nothing of
+payments, settlements or invoices: each app above writes its own postings through it (the fee
+postings are in `wasla/settlement/postings.py`). `ledger_post` is the only writer of ledger rows.
+It runs inside the caller's transaction (the payment confirmation, the refund), so a posting
+commits or rolls back with the business fact it records.
+
+Locks, always in this order, so concurrent postings cannot deadlock:
 1. the tenant's hash chain (a transaction-scoped advisory lock keyed by the tenant): postings of
    one tenant are serialised, postings of different tenants never wait for each other;
 2. the accounts touched, `SELECT … FOR UPDATE` ordered by id, so `balance_after` is computed from
@@ -18,19 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from wasla.common.money import MoneyError, format_amount, is_exact
-from wasla.tenants.models import Tenant
 
 from .accounts import AccountRole
 from .models import FinancialLedgerEntry, LedgerAccount, LedgerTransaction
-
-if TYPE_CHECKING:
-    from wasla.settlement.models import SettlementAdjustment, SettlementRecord
 
 # First key of the two-key advisory lock form: "LEDG", so it never meets another lock class.
 CHAIN_LOCK_CLASS = 0x4C454447
@@ -311,126 +310,4 @@ def ledger_reverse(*, original: LedgerTransaction) -> LedgerTransaction:
         idempotency_key=f"reversal:{original.pk}",
         lines=lines,
         reverses=original,
-    )
-
-
-def _slug(tenant_id: int) -> str:
-    return Tenant.objects.values_list("slug", flat=True).get(pk=tenant_id)
-
-
-def _settlement_reference(settlement_id: int) -> str:
-    return f"settlement:{settlement_id}"
-
-
-def ledger_post_fee(*, settlement: SettlementRecord) -> LedgerTransaction | None:
-    """Payment confirmed: Dr Unbilled / Cr Income for Wasla's fee (nothing for a zero fee)."""
-    fee, currency = settlement.wasla_fee, settlement.currency
-    if fee == 0:
-        return None
-    slug = _slug(settlement.tenant_id)
-    return ledger_post(
-        tenant_id=settlement.tenant_id,
-        entry_type=LedgerTransaction.EntryType.FEE,
-        reference_id=_settlement_reference(settlement.pk),
-        idempotency_key=f"fee:{settlement.pk}",
-        lines=[
-            PostingLine.dr(AccountRole.UNBILLED, slug, fee, currency),
-            PostingLine.cr(AccountRole.FEE_INCOME, slug, fee, currency),
-        ],
-    )
-
-
-def ledger_post_fee_reduction(*, adjustment: SettlementAdjustment) -> LedgerTransaction | None:
-    """Partial refund before invoicing: Dr Income / Cr Unbilled by the fee given back."""
-    amount = -adjustment.fee_delta
-    if amount == 0:
-        return None
-    settlement = adjustment.settlement
-    slug = _slug(settlement.tenant_id)
-    return ledger_post(
-        tenant_id=settlement.tenant_id,
-        entry_type=LedgerTransaction.EntryType.ADJUSTMENT,
-        reference_id=_settlement_reference(settlement.pk),
-        idempotency_key=f"fee-reduction:{adjustment.pk}",
-        lines=[
-            PostingLine.dr(AccountRole.FEE_INCOME, slug, amount, settlement.currency),
-            PostingLine.cr(AccountRole.UNBILLED, slug, amount, settlement.currency),
-        ],
-    )
-
-
-def ledger_post_fee_reversal(*, settlement: SettlementRecord) -> list[LedgerTransaction]:
-    """Full refund before invoicing: the exact reversal of the settlement's fee posting, and of
-    each fee reduction posted since, so the settlement's income and unbilled fee end at zero.
-
-    Runs under the caller's lock on the settlement; a replay finds nothing left to reverse.
-    """
-    originals = LedgerTransaction.objects.filter(
-        tenant_id=settlement.tenant_id,
-        reference_id=_settlement_reference(settlement.pk),
-        entry_type__in=[LedgerTransaction.EntryType.FEE, LedgerTransaction.EntryType.ADJUSTMENT],
-        reversed_by__isnull=True,
-    ).order_by("sequence")
-    return [ledger_reverse(original=original) for original in originals]
-
-
-def ledger_post_invoice_issue(
-    *, tenant_id: int, invoice_id: int | str, currency: str, fees: Decimal, vat: Decimal
-) -> LedgerTransaction:
-    """Invoice issued: Dr Receivable (fees + VAT) / Cr Unbilled (fees) / Cr VAT Output (VAT)."""
-    slug = _slug(tenant_id)
-    lines = [
-        PostingLine.dr(AccountRole.RECEIVABLE, slug, fees + vat, currency),
-        PostingLine.cr(AccountRole.UNBILLED, slug, fees, currency),
-    ]
-    if vat:
-        lines.append(PostingLine.cr(AccountRole.VAT_OUTPUT, slug, vat, currency))
-    return ledger_post(
-        tenant_id=tenant_id,
-        entry_type=LedgerTransaction.EntryType.INVOICE,
-        reference_id=f"invoice:{invoice_id}",
-        idempotency_key=f"invoice-issue:{invoice_id}",
-        lines=lines,
-    )
-
-
-def ledger_post_invoice_payment(
-    *,
-    tenant_id: int,
-    invoice_id: int | str,
-    currency: str,
-    amount: Decimal,
-    method: Literal["manual", "stripe"],
-) -> LedgerTransaction:
-    """Invoice paid: Dr Bank (manual transfer) or StripeClearing (Stripe) / Cr Receivable."""
-    slug = _slug(tenant_id)
-    into = {"manual": AccountRole.BANK, "stripe": AccountRole.STRIPE_CLEARING}[method]
-    return ledger_post(
-        tenant_id=tenant_id,
-        entry_type=LedgerTransaction.EntryType.PAYMENT,
-        reference_id=f"invoice:{invoice_id}",
-        idempotency_key=f"invoice-payment:{invoice_id}",
-        lines=[
-            PostingLine.dr(into, slug, amount, currency),
-            PostingLine.cr(AccountRole.RECEIVABLE, slug, amount, currency),
-        ],
-    )
-
-
-def ledger_post_credit_note(
-    *, tenant_id: int, credit_note_id: int | str, currency: str, fees: Decimal, vat: Decimal
-) -> LedgerTransaction:
-    """Refund after invoicing (credit note): Dr Income (fees) + Dr VAT Output (VAT) /
-    Cr Receivable (fees + VAT)."""
-    slug = _slug(tenant_id)
-    lines = [PostingLine.dr(AccountRole.FEE_INCOME, slug, fees, currency)]
-    if vat:
-        lines.append(PostingLine.dr(AccountRole.VAT_OUTPUT, slug, vat, currency))
-    lines.append(PostingLine.cr(AccountRole.RECEIVABLE, slug, fees + vat, currency))
-    return ledger_post(
-        tenant_id=tenant_id,
-        entry_type=LedgerTransaction.EntryType.REFUND,
-        reference_id=f"credit-note:{credit_note_id}",
-        idempotency_key=f"credit-note:{credit_note_id}",
-        lines=lines,
     )

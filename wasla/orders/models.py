@@ -1,7 +1,8 @@
 """Minimal store orders: what a payment is for.
 
 An order is paid at most once (the payment layer's partial unique indexes guarantee it); its
-status only follows its payment attempts, through the payment services.
+status only follows its payment attempts, through the transitions in `services.py`
+(`order_mark_paid`, `order_mark_refunded`), which the payment services call.
 """
 
 from __future__ import annotations

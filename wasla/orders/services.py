@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -40,3 +42,34 @@ def order_create(
             )
     except IntegrityError:
         raise Conflict(f"An order with reference {reference!r} already exists.") from None
+
+
+class OrderTransitionRefused(IntegrityError):
+    """An order was not in the status a transition starts from: the caller's money step and
+    the order disagree, so the caller's transaction must not commit."""
+
+
+def order_mark_paid(*, order_id: uuid.UUID, paid_at: datetime) -> None:
+    """`pending → paid`, compare-and-set in SQL (one UPDATE). The caller holds the order's row
+    lock and runs this in the transaction that confirms the payment."""
+    updated = Order.objects.filter(pk=order_id, status=Order.Status.PENDING).update(
+        status=Order.Status.PAID, paid_at=paid_at
+    )
+    if updated != 1:
+        current = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
+        raise OrderTransitionRefused(f"order {order_id} was {current}, not pending, when paid")
+
+
+REFUNDABLE_STATUSES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
+
+
+def order_mark_refunded(*, order_id: uuid.UUID, full: bool) -> None:
+    """`paid | partially_refunded → refunded` (`full`) or `→ partially_refunded`,
+    compare-and-set in SQL (one UPDATE). The caller holds the order's row lock."""
+    status = Order.Status.REFUNDED if full else Order.Status.PARTIALLY_REFUNDED
+    updated = Order.objects.filter(pk=order_id, status__in=REFUNDABLE_STATUSES).update(
+        status=status
+    )
+    if updated != 1:
+        current = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
+        raise OrderTransitionRefused(f"order {order_id} was {current} when {status}")

@@ -6,7 +6,8 @@ is called, so concurrent requests can never together refund more than was paid: 
 ones already count. The provider is called with no lock held, with an idempotency key derived
 from the refund id. Its answer (or webhook) is applied under the locks again: the refund
 succeeds once, the attempt's `refunded_amount` grows (CHECK ≤ amount), attempt and order move to
-`partially_refunded` / `refunded`, and the settlement records the fee consequence.
+`partially_refunded` / `refunded`, and `RefundSucceeded` is emitted in that transaction (the
+settlement app records the fee consequence).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from django.db.models import Q, Sum
 
 from wasla.common.money import MoneyError, round_money
 from wasla.common.problems import NotFound, Unprocessable
-from wasla.orders.models import Order
-from wasla.settlement.services import settlement_apply_refund
+from wasla.orders.services import order_mark_refunded
 from wasla.tenants.models import Tenant
 
-from .models import PAID_STATUSES, PaymentAttempt, PaymentGatewayConfig, RefundRecord
+from .events import RefundSucceeded, emit
+from .models import PAID_STATUSES, PaymentAttempt, PaymentGatewayConfig, RefundRecord, WebhookEvent
 from .orchestrator import PaymentOrchestrator
 from .providers.base import (
     ProviderError,
@@ -226,23 +227,34 @@ def _attempt_refunded(*, attempt: PaymentAttempt, refund: RefundRecord) -> None:
     else:
         attempt.mark_partially_refunded()
     attempt.save()
-    Order.objects.filter(pk=attempt.order_id).update(
-        status=Order.Status.REFUNDED if full else Order.Status.PARTIALLY_REFUNDED
+    order_mark_refunded(order_id=attempt.order_id, full=full)
+    emit(
+        RefundSucceeded(
+            tenant_id=attempt.tenant_id,
+            refund_id=refund.id,
+            attempt_id=attempt.id,
+            order_id=attempt.order_id,
+            amount=refund.amount,
+            currency=refund.currency,
+            refunded_total=attempt.refunded_amount,
+            full=full,
+        )
     )
-    settlement_apply_refund(refund=refund, full=full)
 
 
-def refund_apply_event(*, config: PaymentGatewayConfig, event: ProviderEvent) -> str:
+def refund_apply_event(
+    *, config: PaymentGatewayConfig, event: ProviderEvent
+) -> WebhookEvent.Status:
     """A verified refund webhook: confirm our refund, or record one made in the dashboard.
 
     Returns the inbox status. Raises EventNotReady when the payment it refunds is not (yet)
     known as paid here, e.g. when the refund's webhook overtook the payment's.
     """
     if not event.refunds:
-        return "ignored"
+        return WebhookEvent.Status.IGNORED
     for result in event.refunds:
         _refund_apply_one(config=config, result=result)
-    return "processed"
+    return WebhookEvent.Status.PROCESSED
 
 
 def _refund_apply_one(*, config: PaymentGatewayConfig, result: RefundResult) -> None:

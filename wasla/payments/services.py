@@ -4,6 +4,10 @@ Locks are always taken in the order: webhook event → order → attempt, throug
 below, and never held across a provider call: a provider is called between two transactions.
 Every money state change goes through `payment_apply_result`, whatever brought the news (a
 verified webhook, a server-side fetch, the provider's answer to our own request).
+
+What other apps do about a payment (the settlement and its fee posting, the fee-plan check
+before a checkout) they do as subscribers of the events in `events.py`, called inside the same
+transaction; payments imports none of them.
 """
 
 from __future__ import annotations
@@ -14,14 +18,20 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from wasla.common.problems import Conflict, NotFound, Problem, ProviderUnavailable, Unprocessable
+from wasla.common.problems import NotFound, Problem, ProviderUnavailable, Unprocessable
 from wasla.orders.models import Order
-from wasla.settlement.selectors import FeePlanNotFound, fee_plan_resolve
-from wasla.settlement.services import settlement_create_for_payment
+from wasla.orders.services import order_mark_paid
 from wasla.tenants.models import Tenant
 
+from .events import PaymentCheckoutRequested, PaymentConfirmed, emit
 from .models import OPEN_STATUSES, PaymentAttempt, PaymentGatewayConfig
 from .orchestrator import PaymentOrchestrator
+from .problems import (
+    GatewayNotConfigured,
+    OrderNotPayable,
+    PaymentInProgress,
+    PaymentNotCancellable,
+)
 from .providers.base import PaymentResult, PaymentStatus, ProviderError, ProviderUnreachable
 from .providers.registry import UnknownProvider, provider_class
 from .resilience import CircuitOpen, ProviderCircuitOpen
@@ -32,26 +42,6 @@ logger = logging.getLogger(__name__)
 class EventNotReady(Exception):
     """A verified event about something we do not know yet (an out-of-order delivery, e.g. a
     refund before its payment): park it and try again later; it changes nothing now."""
-
-
-class PaymentInProgress(Conflict):
-    slug, title = "payment-in-progress", "A payment for this order is already in progress"
-
-
-class OrderNotPayable(Conflict):
-    slug, title = "order-not-payable", "The order cannot be paid"
-
-
-class PaymentNotCancellable(Conflict):
-    slug, title = "payment-not-cancellable", "The payment can no longer be cancelled"
-
-
-class GatewayNotConfigured(Unprocessable):
-    slug, title = "gateway-not-configured", "No active gateway for this provider"
-
-
-class NoFeePlan(Unprocessable):
-    slug, title = "no-fee-plan", "Payments in this currency have no fee plan"
 
 
 def order_lock(*, order_id: uuid.UUID) -> Order:
@@ -133,11 +123,18 @@ def _attempt_create(
         raise PaymentInProgress("Finish or cancel the pending payment first.")
     if method == PaymentAttempt.Method.STCPAY and not order.customer_phone:
         raise Unprocessable("STC Pay needs the customer's mobile number on the order.")
-    try:
-        # A payment that could not be settled must not be taken: its confirmation would fail.
-        fee_plan_resolve(tenant_id=tenant.pk, currency=order.currency, at=timezone.now())
-    except FeePlanNotFound:
-        raise NoFeePlan(f"No fee plan covers {order.currency} payments yet.") from None
+    # Subscribers may refuse the checkout (e.g. NoFeePlan) before any attempt exists.
+    emit(
+        PaymentCheckoutRequested(
+            tenant_id=tenant.pk,
+            order_id=order.pk,
+            provider=config.provider,
+            method=method,
+            amount=order.amount,
+            currency=order.currency,
+            requested_at=timezone.now(),
+        )
+    )
     try:
         with transaction.atomic():
             return PaymentAttempt.objects.create(
@@ -194,8 +191,10 @@ def _attempt_record_failure(*, attempt: PaymentAttempt, code: str, message: str)
 def payment_apply_result(*, attempt_id: uuid.UUID, result: PaymentResult) -> PaymentAttempt:
     """Apply what the provider says about an attempt, exactly once.
 
-    Confirmation is one transaction: attempt status + order status + settlement. A result that
-    would move the attempt backwards (e.g. "pending" for a paid attempt) changes nothing.
+    Confirmation is one transaction: attempt status + order status + the `PaymentConfirmed`
+    subscribers (the settlement and its fee posting); if any of them raises, nothing of it
+    stays. A result that would move the attempt backwards (e.g. "pending" for a paid attempt)
+    changes nothing.
     """
     order_id = PaymentAttempt.objects.values_list("order_id", flat=True).get(pk=attempt_id)
     with transaction.atomic():
@@ -238,8 +237,18 @@ def payment_apply_result(*, attempt_id: uuid.UUID, result: PaymentResult) -> Pay
                 attempt.paid_at = now
                 attempt.provider_payment_reference = result.payment_reference
                 attempt.save()
-                _order_mark_paid(order=order, now=now)
-                settlement_create_for_payment(attempt=attempt)
+                order_mark_paid(order_id=order.pk, paid_at=now)
+                emit(
+                    PaymentConfirmed(
+                        tenant_id=attempt.tenant_id,
+                        attempt_id=attempt.id,
+                        order_id=attempt.order_id,
+                        provider=attempt.provider,
+                        amount=attempt.amount,
+                        currency=attempt.currency,
+                        paid_at=now,
+                    )
+                )
                 return attempt
         elif result.status == PaymentStatus.FAILED:
             attempt.mark_failed()
@@ -255,14 +264,6 @@ def payment_apply_result(*, attempt_id: uuid.UUID, result: PaymentResult) -> Pay
             )
         attempt.save()
         return attempt
-
-
-def _order_mark_paid(*, order: Order, now: object) -> None:
-    updated = Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(
-        status=Order.Status.PAID, paid_at=now
-    )
-    if updated != 1:
-        raise IntegrityError(f"order {order.pk} was {order.status}, not pending, when paid")
 
 
 def payment_cancel(*, tenant: Tenant, attempt_id: uuid.UUID) -> PaymentAttempt:
@@ -298,8 +299,8 @@ def payment_return_visited(*, attempt_id: uuid.UUID) -> None:
 
 
 def payment_refresh(*, attempt_id: uuid.UUID) -> PaymentAttempt | None:
-    """Ask the provider for an open attempt's real state and apply it (a server-side fetch,
-    SPEC §1.3)."""
+    """Ask the provider for an open attempt's real state and apply it: a server-side fetch is,
+    with a verified webhook, the only news that may move money state."""
     attempt = PaymentAttempt.objects.select_related("gateway_config").filter(pk=attempt_id).first()
     if attempt is None or not attempt.is_open or not attempt.provider_reference:
         return attempt

@@ -1,20 +1,23 @@
+"""Settlement services: fee plan versions, the settlement of a paid payment and the fee
+consequence of a refund. The last two run as subscribers of the payment events (see `apps.py`),
+inside the payment's own transaction, from the facts the event carries."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Max, Sum
-from django.utils import timezone
 
-from wasla.ledger.services import (
-    ledger_post_fee,
-    ledger_post_fee_reduction,
-    ledger_post_fee_reversal,
-)
-from wasla.payments.models import PaymentAttempt, RefundRecord
+from wasla.payments.events import PaymentConfirmed, RefundSucceeded
 
 from .fees import RefundPolicy, fee_compute, refund_fee_delta
 from .models import FeePlan, SettlementAdjustment, SettlementRecord
+from .postings import (
+    settlement_post_fee,
+    settlement_post_fee_reduction,
+    settlement_post_fee_reversal,
+)
 from .selectors import fee_plan_resolve
 
 
@@ -29,34 +32,35 @@ def fee_plan_version_next(*, plan: FeePlan, effective_from: datetime) -> FeePlan
     )
 
 
-def settlement_create_for_payment(*, attempt: PaymentAttempt) -> SettlementRecord:
+def settlement_create_for_payment(*, payment: PaymentConfirmed) -> SettlementRecord:
     """Record Wasla's fee for a just-paid attempt. Runs inside the confirmation transaction.
 
     The plan is the one in force at the payment's `paid_at` (two SELECTs, whatever the history);
     its breakdown is snapshotted on the settlement, so no later plan change can alter it. The
     insert marks the plan version and assignment `in_use` (trigger), freezing them.
     """
-    paid_at = attempt.paid_at or timezone.now()
-    plan = fee_plan_resolve(tenant_id=attempt.tenant_id, currency=attempt.currency, at=paid_at)
-    breakdown = fee_compute(plan=plan, gross=attempt.amount, currency=attempt.currency)
+    plan = fee_plan_resolve(
+        tenant_id=payment.tenant_id, currency=payment.currency, at=payment.paid_at
+    )
+    breakdown = fee_compute(plan=plan, gross=payment.amount, currency=payment.currency)
     settlement = SettlementRecord.objects.create(
-        tenant_id=attempt.tenant_id,
-        order_id=attempt.order_id,
-        payment_attempt=attempt,
-        currency=attempt.currency,
-        gross_amount=attempt.amount,
+        tenant_id=payment.tenant_id,
+        order_id=payment.order_id,
+        payment_attempt_id=payment.attempt_id,
+        currency=payment.currency,
+        gross_amount=payment.amount,
         wasla_fee=breakdown.fee,
-        net_amount=attempt.amount - breakdown.fee,
+        net_amount=payment.amount - breakdown.fee,
         fee_breakdown=breakdown.as_snapshot(),
         fee_plan_id=plan.plan_id,
         fee_plan_assignment_id=plan.assignment_id,
-        payment_paid_at=paid_at,
+        payment_paid_at=payment.paid_at,
     )
-    ledger_post_fee(settlement=settlement)  # same transaction: the fee is booked or nothing is
+    settlement_post_fee(settlement=settlement)  # same transaction: booked, or nothing is
     return settlement
 
 
-def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAdjustment | None:
+def settlement_apply_refund(*, refund: RefundSucceeded) -> SettlementAdjustment | None:
     """Record what a succeeded refund does to Wasla's fee. Runs inside the refund's transaction.
 
     The refund policy is the one snapshotted on the settlement (see `fees.RefundPolicy` and
@@ -67,7 +71,7 @@ def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAd
     """
     settlement = (
         SettlementRecord.objects.select_for_update()
-        .filter(payment_attempt_id=refund.payment_attempt_id)
+        .filter(payment_attempt_id=refund.attempt_id)
         .first()
     )
     if settlement is None:
@@ -80,7 +84,7 @@ def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAd
         gross=settlement.gross_amount,
         remaining_fee=remaining_fee,
         refund_amount=refund.amount,
-        full=full,
+        full=refund.full,
         currency=settlement.currency,
     )
     invoiced = settlement.status in (
@@ -91,7 +95,7 @@ def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAd
         kind = SettlementAdjustment.Kind.FEE_KEPT
     elif invoiced:
         kind = SettlementAdjustment.Kind.CREDIT_NOTE_DUE
-    elif full:
+    elif refund.full:
         kind = SettlementAdjustment.Kind.REVERSAL
         SettlementRecord.objects.filter(pk=settlement.pk).update(
             status=SettlementRecord.Status.REVERSED
@@ -101,14 +105,14 @@ def settlement_apply_refund(*, refund: RefundRecord, full: bool) -> SettlementAd
     adjustment = SettlementAdjustment.objects.create(
         tenant_id=settlement.tenant_id,
         settlement=settlement,
-        refund=refund,
+        refund_id=refund.refund_id,
         kind=kind,
         refund_amount=refund.amount,
         fee_delta=delta,
     )
     # Credit notes (refunds after invoicing) are booked by invoicing, on the next invoice.
     if kind == SettlementAdjustment.Kind.REVERSAL:
-        ledger_post_fee_reversal(settlement=settlement)
+        settlement_post_fee_reversal(settlement=settlement)
     elif kind == SettlementAdjustment.Kind.FEE_REDUCTION and delta < 0:
-        ledger_post_fee_reduction(adjustment=adjustment)
+        settlement_post_fee_reduction(adjustment=adjustment)
     return adjustment

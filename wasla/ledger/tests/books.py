@@ -7,7 +7,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from conftest import make_tenant
-from wasla.ledger.services import ledger_post_invoice_issue, ledger_post_invoice_payment
+from wasla.ledger.accounts import AccountRole
+from wasla.ledger.models import LedgerTransaction
+from wasla.ledger.services import PostingLine, ledger_post
 from wasla.settlement.models import FeePlanAssignment, SettlementRecord
 from wasla.tenants.models import Tenant
 
@@ -41,11 +43,27 @@ def populate() -> list[Tenant]:
     refunded(reduced_then_refunded, "10.00")  # a 0.13 reduction (0.125, half up)
     refunded(reduced_then_refunded, "90.00")  # the rest: reverses the fee and the reduction
     refunded(paid_payment(odd), "40.00")  # partial refund of a fixed fee: nothing to book
-    ledger_post_invoice_issue(
-        tenant_id=odd.pk, invoice_id=1, currency="SAR", fees=Decimal("2.00"), vat=Decimal("0.30")
+    # An invoice issued and paid by bank transfer (the lines invoicing posts).
+    ledger_post(
+        tenant_id=odd.pk,
+        entry_type=LedgerTransaction.EntryType.INVOICE,
+        reference_id="invoice:1",
+        idempotency_key="invoice-issue:1",
+        lines=[
+            PostingLine.dr(AccountRole.RECEIVABLE, odd.slug, Decimal("2.30"), "SAR"),
+            PostingLine.cr(AccountRole.UNBILLED, odd.slug, Decimal("2.00"), "SAR"),
+            PostingLine.cr(AccountRole.VAT_OUTPUT, odd.slug, Decimal("0.30"), "SAR"),
+        ],
     )
-    ledger_post_invoice_payment(
-        tenant_id=odd.pk, invoice_id=1, currency="SAR", amount=Decimal("2.30"), method="manual"
+    ledger_post(
+        tenant_id=odd.pk,
+        entry_type=LedgerTransaction.EntryType.PAYMENT,
+        reference_id="invoice:1",
+        idempotency_key="invoice-payment:1",
+        lines=[
+            PostingLine.dr(AccountRole.BANK, odd.slug, Decimal("2.30"), "SAR"),
+            PostingLine.cr(AccountRole.RECEIVABLE, odd.slug, Decimal("2.30"), "SAR"),
+        ],
     )
     return [acme, souq, odd]
 

@@ -1,8 +1,9 @@
-"""The posting engine and the business postings of SPEC §3."""
+"""The posting engine: balanced lines, idempotency keys, running balances, the hash chain, and
+the fixed number of statements a posting takes. (The fee postings are tested with the
+settlement app that makes them: wasla/settlement/tests/test_postings.py.)"""
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -17,17 +18,12 @@ from wasla.ledger.services import (
     LedgerError,
     PostingLine,
     ledger_post,
-    ledger_post_credit_note,
-    ledger_post_fee,
-    ledger_post_fee_reduction,
-    ledger_post_fee_reversal,
-    ledger_post_invoice_issue,
-    ledger_post_invoice_payment,
 )
 from wasla.ledger.verify import ledger_faults
-from wasla.settlement.models import SettlementAdjustment, SettlementRecord
+from wasla.settlement.models import SettlementRecord
+from wasla.settlement.postings import settlement_post_fee
 
-from .factories import balance, paid_payment, refunded
+from .factories import balance, paid_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -157,143 +153,82 @@ def test_balance_after_is_normal_side_running_balance(tenant):
     assert list(ledger_faults()) == []
 
 
-def test_a_paid_payment_books_its_fee_once(tenant):
-    attempt = paid_payment(tenant)
-    tx = LedgerTransaction.objects.get(tenant=tenant)
-    assert (tx.entry_type, tx.reference_id) == ("fee", f"settlement:{attempt.settlement.pk}")
-    entries = {(e.account.code, e.debit, e.credit) for e in tx.entries.select_related("account")}
-    slug = tenant.slug
-    assert entries == {
-        (AccountRole.UNBILLED.code_for(slug), Decimal("1.00"), Decimal(0)),
-        (AccountRole.FEE_INCOME.code_for(slug), Decimal(0), Decimal("1.00")),
-    }
-    assert ledger_post_fee(settlement=attempt.settlement) == tx  # replay: the same posting
-    assert LedgerTransaction.objects.filter(tenant=tenant).count() == 1
-
-
-def test_a_zero_fee_books_nothing(tenant):
-    from datetime import UTC, datetime
-
-    from wasla.settlement.models import FeePlanAssignment
-
-    FeePlanAssignment.objects.create(
-        tenant=tenant,
-        plan_code="standard",
-        effective_from=datetime(2000, 1, 1, tzinfo=UTC),
-        fixed_fee_override=Decimal(0),
-    )
-    attempt = paid_payment(tenant)
-    assert attempt.settlement.wasla_fee == 0
-    assert not LedgerTransaction.objects.exists()
-
-
-def test_a_full_refund_before_invoicing_reverses_the_fee(tenant):
-    attempt = paid_payment(tenant)
-    refunded(attempt, "100.00")
-    fee = LedgerTransaction.objects.get(tenant=tenant, entry_type="fee")
-    reversal = LedgerTransaction.objects.get(tenant=tenant, entry_type="reversal")
-    assert reversal.reverses == fee
-    original = {(e.account_id, e.debit, e.credit) for e in fee.entries.all()}
-    mirrored = {(e.account_id, e.credit, e.debit) for e in reversal.entries.all()}
-    assert original == mirrored
-    assert balance(tenant, AccountRole.FEE_INCOME) == 0
-    assert balance(tenant, AccountRole.UNBILLED) == 0
-    assert ledger_post_fee_reversal(settlement=attempt.settlement) == []  # nothing left
-    assert list(ledger_faults()) == []
-
-
-def test_a_partial_refund_of_a_fixed_fee_books_nothing(tenant):
-    attempt = paid_payment(tenant)
-    refunded(attempt, "30.00")
-    assert SettlementAdjustment.objects.get().fee_delta == 0
-    assert LedgerTransaction.objects.filter(tenant=tenant).count() == 1
-
-
-def _percentage_adjustment(tenant, refund_amount: str, fee_delta: str) -> SettlementAdjustment:
-    """A fee reduction as a percentage plan records it (fee plans live in the settlement app)."""
-    attempt = paid_payment(tenant)
-    refund = refunded(attempt, refund_amount)
-    adjustment = SettlementAdjustment.objects.get(refund=refund)
-    return SettlementAdjustment.objects.create(
-        tenant=tenant,
-        settlement=adjustment.settlement,
-        refund=_another_refund(attempt, refund_amount),
-        kind=SettlementAdjustment.Kind.FEE_REDUCTION,
-        refund_amount=Decimal(refund_amount),
-        fee_delta=Decimal(fee_delta),
+def _invoice_issue(tenant, invoice_id: int, fees: str, vat: str) -> LedgerTransaction:
+    """What issuing an invoice posts: Dr Receivable (fees + VAT) / Cr Unbilled / Cr VAT."""
+    fees_, vat_, slug = Decimal(fees), Decimal(vat), tenant.slug
+    return ledger_post(
+        tenant_id=tenant.pk,
+        entry_type=LedgerTransaction.EntryType.INVOICE,
+        reference_id=f"invoice:{invoice_id}",
+        idempotency_key=f"invoice-issue:{invoice_id}",
+        lines=[
+            PostingLine.dr(AccountRole.RECEIVABLE, slug, fees_ + vat_, "SAR"),
+            PostingLine.cr(AccountRole.UNBILLED, slug, fees_, "SAR"),
+            PostingLine.cr(AccountRole.VAT_OUTPUT, slug, vat_, "SAR"),
+        ],
     )
 
 
-def _another_refund(attempt, amount: str):
-    from wasla.payments.models import RefundRecord
-
-    return RefundRecord.objects.create(
-        tenant_id=attempt.tenant_id,
-        payment_attempt=attempt,
-        provider="tap",
-        amount=Decimal(amount),
-        currency="SAR",
-        idempotency_key=uuid.uuid4().hex,
-        status="succeeded",
+def _credit_note(tenant, credit_note_id: int, fees: str, vat: str) -> LedgerTransaction:
+    """What a credit note posts: Dr Income (fees) + Dr VAT / Cr Receivable (fees + VAT)."""
+    fees_, vat_, slug = Decimal(fees), Decimal(vat), tenant.slug
+    return ledger_post(
+        tenant_id=tenant.pk,
+        entry_type=LedgerTransaction.EntryType.REFUND,
+        reference_id=f"credit-note:{credit_note_id}",
+        idempotency_key=f"credit-note:{credit_note_id}",
+        lines=[
+            PostingLine.dr(AccountRole.FEE_INCOME, slug, fees_, "SAR"),
+            PostingLine.dr(AccountRole.VAT_OUTPUT, slug, vat_, "SAR"),
+            PostingLine.cr(AccountRole.RECEIVABLE, slug, fees_ + vat_, "SAR"),
+        ],
     )
 
 
-def test_a_fee_reduction_moves_income_back_to_unbilled(tenant):
-    adjustment = _percentage_adjustment(tenant, "20.00", "-0.50")  # 2.5 % of 20.00
-    tx = ledger_post_fee_reduction(adjustment=adjustment)
-    assert tx is not None and tx.entry_type == "adjustment"
-    assert tx.reference_id == f"settlement:{adjustment.settlement_id}"
-    assert balance(tenant, AccountRole.FEE_INCOME) == Decimal("0.50")
-    assert balance(tenant, AccountRole.UNBILLED) == Decimal("0.50")
-    assert ledger_post_fee_reduction(adjustment=adjustment) == tx
-    # A full refund afterwards undoes the fee and the reduction: income from it ends at zero.
-    reversals = ledger_post_fee_reversal(settlement=adjustment.settlement)
-    assert [r.reverses.entry_type for r in reversals] == ["fee", "adjustment"]
-    assert balance(tenant, AccountRole.FEE_INCOME) == 0
-    assert balance(tenant, AccountRole.UNBILLED) == 0
-    assert list(ledger_faults()) == []
+def _invoice_payment(tenant, invoice_id: int, amount: str, into: AccountRole) -> LedgerTransaction:
+    """What an invoice payment posts: Dr Bank or StripeClearing / Cr Receivable."""
+    return ledger_post(
+        tenant_id=tenant.pk,
+        entry_type=LedgerTransaction.EntryType.PAYMENT,
+        reference_id=f"invoice:{invoice_id}",
+        idempotency_key=f"invoice-payment:{invoice_id}",
+        lines=[
+            PostingLine.dr(into, tenant.slug, Decimal(amount), "SAR"),
+            PostingLine.cr(AccountRole.RECEIVABLE, tenant.slug, Decimal(amount), "SAR"),
+        ],
+    )
 
 
 def test_invoice_issue_payment_and_credit_note(tenant):
+    """Three-line postings across asset, liability and income accounts (the lines invoicing
+    posts), each account on its normal side."""
     for _ in range(3):
         paid_payment(tenant)
-    issued = ledger_post_invoice_issue(
-        tenant_id=tenant.pk, invoice_id=7, currency="SAR", fees=Decimal("3.00"), vat=Decimal("0.45")
-    )
+    issued = _invoice_issue(tenant, 7, fees="3.00", vat="0.45")
     assert issued.entry_type == "invoice"
     assert balance(tenant, AccountRole.UNBILLED) == 0
     assert balance(tenant, AccountRole.RECEIVABLE) == Decimal("3.45")
     assert balance(tenant, AccountRole.VAT_OUTPUT) == Decimal("0.45")
 
-    credit = ledger_post_credit_note(
-        tenant_id=tenant.pk,
-        credit_note_id=1,
-        currency="SAR",
-        fees=Decimal("1.00"),
-        vat=Decimal("0.15"),
-    )
+    credit = _credit_note(tenant, 1, fees="1.00", vat="0.15")
     assert credit.entry_type == "refund"
     assert balance(tenant, AccountRole.FEE_INCOME) == Decimal("2.00")
     assert balance(tenant, AccountRole.VAT_OUTPUT) == Decimal("0.30")
     assert balance(tenant, AccountRole.RECEIVABLE) == Decimal("2.30")
 
-    paid = ledger_post_invoice_payment(
-        tenant_id=tenant.pk, invoice_id=7, currency="SAR", amount=Decimal("2.30"), method="stripe"
-    )
+    paid = _invoice_payment(tenant, 7, "2.30", AccountRole.STRIPE_CLEARING)
     assert paid.entry_type == "payment"
     assert balance(tenant, AccountRole.RECEIVABLE) == 0
     assert balance(tenant, AccountRole.STRIPE_CLEARING) == Decimal("2.30")
     assert balance(tenant, AccountRole.BANK) == 0
     other = make_tenant()
-    ledger_post_invoice_payment(
-        tenant_id=other.pk, invoice_id=8, currency="SAR", amount=Decimal("5.00"), method="manual"
-    )
+    _invoice_payment(other, 8, "5.00", AccountRole.BANK)
     assert balance(other, AccountRole.BANK) == Decimal("5.00")
     assert list(ledger_faults()) == []
 
 
-# ledger_post_fee for one settlement, inside the confirmation's transaction (a savepoint-free
-# join of the caller's atomic block):
+# settlement_post_fee (the settlement app's fee posting, through ledger_post) for one settlement,
+# inside the confirmation's transaction (a savepoint-free join of the caller's atomic block):
 #   1  SELECT the tenant's slug (account codes are named after it)
 #   2  SELECT pg_advisory_xact_lock(LEDG, tenant): the tenant's hash-chain lock
 #   3  SELECT the transaction with this idempotency key (none)
@@ -316,7 +251,7 @@ def test_posting_one_fee_takes_a_fixed_number_of_statements(tenant, past):
         pk=10**9, tenant_id=tenant.pk, currency="SAR", wasla_fee=Decimal("1.00")
     )
     with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
-        ledger_post_fee(settlement=settlement)
+        settlement_post_fee(settlement=settlement)
     statements = "\n".join(q["sql"][:140] for q in ctx.captured_queries)
     assert len(ctx) == FEE_POSTING_STATEMENTS, statements
     assert LedgerTransaction.objects.filter(tenant=tenant).count() == past + 1

@@ -24,14 +24,10 @@ from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.base import PaymentResult, PaymentStatus
-from wasla.payments.reconciliation import (
-    RECONCILE_LOCK,
-    reconcile_pending,
-    reconcile_settlements,
-    reconcile_task,
-)
+from wasla.payments.reconciliation import RECONCILE_LOCK, reconcile_pending, reconcile_task
 from wasla.payments.services import payment_apply_result, payment_checkout
 from wasla.settlement.models import SettlementRecord
+from wasla.settlement.reconciliation import reconcile_settlements
 
 from .hosted import pay_on_hosted_page
 from .test_resilience import StatusServer

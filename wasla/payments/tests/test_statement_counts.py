@@ -54,7 +54,7 @@ from .hosted import pay_on_hosted_page
 #  19  SELECT the tenant's fee plan assignment in force (latest by effective_from, indexed)
 #  20  SELECT the fee plan version in force (latest by effective_from, indexed)
 #  21  INSERT the settlement (its trigger marks the plan version used: no extra statement)
-#      -- ledger_post_fee (wasla/ledger/tests/test_posting.py lists the same nine) --
+#      -- settlement_post_fee (wasla/ledger/tests/test_posting.py lists the same nine) --
 #  22  SELECT the tenant's slug (account codes are named after it)
 #  23  SELECT pg_advisory_xact_lock: the tenant's ledger hash-chain lock
 #  24  SELECT the ledger transaction with this idempotency key (none)

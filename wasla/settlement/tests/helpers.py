@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from conftest import make_attempt, make_order
+from wasla.payments.events import PaymentConfirmed
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
 from wasla.payments.services import payment_checkout, payment_collect
 from wasla.settlement.models import SettlementRecord
@@ -45,4 +46,14 @@ def settled_at(
         status=PaymentAttempt.Status.PAID,
         paid_at=paid_at,
     )
-    return settlement_create_for_payment(attempt=attempt)
+    return settlement_create_for_payment(
+        payment=PaymentConfirmed(
+            tenant_id=attempt.tenant_id,
+            attempt_id=attempt.id,
+            order_id=attempt.order_id,
+            provider=attempt.provider,
+            amount=attempt.amount,
+            currency=attempt.currency,
+            paid_at=paid_at,
+        )
+    )

@@ -3,6 +3,9 @@
 Exit status: 0 when the run went through, whatever it resolved (provider errors for single
 attempts are in the report and are retried by the next run); 1 when settlement differences
 exist, because those need a person.
+
+It lives in the settlement app because it reports on settlements, which payments knows nothing
+of; the pending attempts it resolves first are the payment app's business.
 """
 
 import json
@@ -12,12 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from wasla.payments.reconciliation import (
-    ReconcileReport,
-    SettlementDifference,
-    reconcile_pending,
-    reconcile_settlements,
-)
+from wasla.payments.reconciliation import ReconcileReport, reconcile_pending
+from wasla.settlement.reconciliation import SettlementDifference, reconcile_settlements
 
 
 class Command(BaseCommand):
