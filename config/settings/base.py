@@ -126,6 +126,13 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Wasla Payments merchant API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models name their choices "Status": each gets its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "wasla.orders.models.Order.Status",
+        "PaymentStatusEnum": "wasla.payments.models.PaymentAttempt.Status",
+        "RefundStatusEnum": "wasla.payments.models.RefundRecord.Status",
+        "SettlementStatusEnum": "wasla.settlement.models.SettlementRecord.Status",
+    },
 }
 
 # Fernet keys for provider secrets, newest first, comma-separated. Never SECRET_KEY.
