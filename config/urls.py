@@ -15,5 +15,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
 ]
 
+handler404 = "wasla.common.problems.page_not_found"
+handler500 = "wasla.common.outage.server_error"
+
 if settings.WASLA_SANDBOX:
     urlpatterns.append(path("sandbox/", include("sandbox.urls")))

@@ -37,6 +37,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything looks a URL up: PostgreSQL cannot compare text with a NUL in it.
+    "wasla.common.middleware.NulInUrlMiddleware",
+    # Database unreachable in a view: 503 with Retry-After (see wasla/common/outage.py).
+    "wasla.common.outage.DatabaseUnavailableMiddleware",
     "wasla.common.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,10 +112,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["wasla.tenants.auth.TenantTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["wasla.tenants.auth.IsTenant"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["wasla.api.parsers.StrictJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "wasla.api.schema.ApiSchema",
+    "DEFAULT_METADATA_CLASS": "wasla.api.metadata.ApiMetadata",
     "EXCEPTION_HANDLER": "wasla.common.problems.drf_exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "wasla.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
@@ -121,6 +126,13 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Wasla Payments merchant API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models name their choices "Status": each gets its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "wasla.orders.models.Order.Status",
+        "PaymentStatusEnum": "wasla.payments.models.PaymentAttempt.Status",
+        "RefundStatusEnum": "wasla.payments.models.RefundRecord.Status",
+        "SettlementStatusEnum": "wasla.settlement.models.SettlementRecord.Status",
+    },
 }
 
 # Fernet keys for provider secrets, newest first, comma-separated. Never SECRET_KEY.

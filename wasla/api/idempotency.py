@@ -1,8 +1,11 @@
-"""Idempotency-Key for mutating API calls (SPEC §6).
+"""Idempotency-Key for mutating API calls.
 
 missing → 400; same key + other request → 422; same key while the first runs → 409;
-same key afterwards → the stored response, replayed. A 5xx is not stored, so the client may
-retry with the same key.
+same key afterwards → the stored response, replayed. Not stored, so the client may send the
+request again under the same key: a 5xx (nothing was decided), and a request refused for its
+own input before anything happened (400 malformed or invalid, 413, 415), which changes nothing
+and may be corrected. The body is read through the API's parser, the strict JSON reader
+(`wasla.api.parsers`), so the fingerprint never walks what that reader refuses.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from wasla.tenants.auth import request_tenant
 from .models import IdempotencyRecord
 
 _KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+# Refused for its input, before the view did anything: not kept (see the module docstring).
+INPUT_REFUSED = frozenset({400, 413, 415})
 
 
 class IdempotencyKeyMissing(Problem):
@@ -76,7 +83,7 @@ def idempotent(view_method: ViewMethod) -> ViewMethod:
         except BaseException:
             record.delete()
             raise
-        if response.status_code >= 500:
+        if response.status_code >= 500 or response.status_code in INPUT_REFUSED:
             record.delete()
             return response
         IdempotencyRecord.objects.filter(pk=record.pk).update(

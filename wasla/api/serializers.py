@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from wasla.common.money import CURRENCY_EXPONENTS, MoneyError, format_amount, is_exact
@@ -17,7 +18,8 @@ MAX_AMOUNT = Decimal("9999999999.999")
 
 
 class MoneyField(serializers.DecimalField):
-    """Amounts travel as JSON strings ("100.00"); numbers are accepted on input."""
+    """Amounts travel as JSON strings ("100.00"); numbers are accepted on input (the API's
+    parser reads a number with a fraction as a Decimal, never through a float)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", 14)
@@ -25,7 +27,7 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> Decimal:
-        if isinstance(data, bool) or not isinstance(data, str | int | float):
+        if isinstance(data, bool) or not isinstance(data, str | int | float | Decimal):
             self.fail("invalid")
         return super().to_internal_value(data)  # type: ignore[return-value]
 
@@ -41,6 +43,7 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "example": "100.00"})
 class AmountField(serializers.Field):
     """An amount rendered with exactly its currency's decimals: "100.00" SAR, "1.500" KWD."""
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -26,6 +26,7 @@ from wasla.settlement.selectors import generate_monthly_report, settlement_list
 from wasla.tenants.auth import request_tenant
 
 from . import serializers as s
+from .base import ApiView
 from .idempotency import idempotent
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -33,13 +34,16 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=True,
+    pattern=r"^[\x21-\x7e]{1,255}$",
     description="Unique per request; a retry with the same key replays the first response.",
 )
 
 
-class OrderListCreateApi(GenericAPIView):
+class OrderListCreateApi(ApiView):
     serializer_class = s.OrderOutput
+    paginated = True
 
+    @extend_schema(responses=s.OrderOutput(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(order_list(tenant=request_tenant(request)))
         return self.get_paginated_response(s.OrderOutput(page, many=True).data)
@@ -54,7 +58,7 @@ class OrderListCreateApi(GenericAPIView):
         return Response(s.OrderOutput(order).data, status=status.HTTP_201_CREATED)
 
 
-class OrderDetailApi(GenericAPIView):
+class OrderDetailApi(ApiView):
     serializer_class = s.OrderOutput
 
     def get(self, request: Request, order_id: uuid.UUID) -> Response:
@@ -62,9 +66,11 @@ class OrderDetailApi(GenericAPIView):
         return Response(s.OrderOutput(order).data)
 
 
-class PaymentListCreateApi(GenericAPIView):
+class PaymentListCreateApi(ApiView):
     serializer_class = s.PaymentOutput
+    paginated = True
 
+    @extend_schema(responses=s.PaymentOutput(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(payment_list(tenant=request_tenant(request)))
         return self.get_paginated_response(s.PaymentOutput(page, many=True).data)
@@ -86,7 +92,7 @@ class PaymentListCreateApi(GenericAPIView):
         return Response(s.PaymentOutput(attempt).data, status=status.HTTP_201_CREATED)
 
 
-class PaymentDetailApi(GenericAPIView):
+class PaymentDetailApi(ApiView):
     serializer_class = s.PaymentOutput
 
     def get(self, request: Request, payment_id: uuid.UUID) -> Response:
@@ -94,17 +100,18 @@ class PaymentDetailApi(GenericAPIView):
         return Response(s.PaymentOutput(attempt).data)
 
 
-class PaymentCancelApi(GenericAPIView):
+class PaymentCancelApi(ApiView):
     serializer_class = s.PaymentOutput
 
     @extend_schema(request=None, responses={200: s.PaymentOutput}, parameters=[IDEMPOTENCY_HEADER])
     @idempotent
     def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        _no_body(request)
         attempt = payment_cancel(tenant=request_tenant(request), attempt_id=payment_id)
         return Response(s.PaymentOutput(attempt).data)
 
 
-class PaymentCollectApi(GenericAPIView):
+class PaymentCollectApi(ApiView):
     """Cash on delivery collected (staff or the merchant's courier integration)."""
 
     serializer_class = s.PaymentOutput
@@ -112,13 +119,16 @@ class PaymentCollectApi(GenericAPIView):
     @extend_schema(request=None, responses={200: s.PaymentOutput}, parameters=[IDEMPOTENCY_HEADER])
     @idempotent
     def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        _no_body(request)
         attempt = payment_collect(tenant=request_tenant(request), attempt_id=payment_id)
         return Response(s.PaymentOutput(attempt).data)
 
 
-class PaymentRefundsApi(GenericAPIView):
+class PaymentRefundsApi(ApiView):
     serializer_class = s.RefundOutput
+    pagination_class = None  # a payment has a handful of refunds: all of them, as a list
 
+    @extend_schema(responses=s.RefundOutput(many=True))
     def get(self, request: Request, payment_id: uuid.UUID) -> Response:
         tenant = request_tenant(request)
         payment_get(tenant=tenant, payment_id=payment_id)  # 404 for another tenant's payment
@@ -144,11 +154,13 @@ class PaymentRefundsApi(GenericAPIView):
         return Response(s.RefundOutput(refund).data, status=202 if pending else 201)
 
 
-class GatewayApi(GenericAPIView):
+class GatewayApi(ApiView):
     """The tenant's own provider account; connecting registers our webhook with the provider."""
 
     serializer_class = s.GatewayOutput
+    pagination_class = None  # one config per mode at most: all of them, as a list
 
+    @extend_schema(responses=s.GatewayOutput(many=True))
     def get(self, request: Request, provider: str) -> Response:
         configs = gateway_list(tenant=request_tenant(request), provider=provider)
         return Response(s.GatewayOutput(configs, many=True).data)
@@ -163,20 +175,23 @@ class GatewayApi(GenericAPIView):
         return Response(s.GatewayOutput(config).data)
 
 
-class SettlementListApi(GenericAPIView):
+class SettlementListApi(ApiView):
     serializer_class = s.SettlementOutput
+    filter_serializer = s.SettlementFilter
+    paginated = True
 
-    @extend_schema(parameters=[s.SettlementFilter])
+    @extend_schema(parameters=[s.SettlementFilter], responses=s.SettlementOutput(many=True))
     def get(self, request: Request) -> Response:
         filters = _valid(s.SettlementFilter, request.query_params)
         page = self.paginate_queryset(settlement_list(tenant=request_tenant(request), **filters))
         return self.get_paginated_response(s.SettlementOutput(page, many=True).data)
 
 
-class MonthlyReportApi(GenericAPIView):
+class MonthlyReportApi(ApiView):
     """The tenant's settlements of one calendar month (Asia/Riyadh) and their totals."""
 
     serializer_class = s.MonthlyReportOutput
+    filter_serializer = s.MonthlyReportFilter
 
     @extend_schema(parameters=[s.MonthlyReportFilter], responses={200: s.MonthlyReportOutput})
     def get(self, request: Request) -> Response:
@@ -185,14 +200,22 @@ class MonthlyReportApi(GenericAPIView):
         return Response(s.MonthlyReportOutput(report).data)
 
 
-class LedgerEntryListApi(GenericAPIView):
+class LedgerEntryListApi(ApiView):
     serializer_class = s.LedgerEntryOutput
+    filter_serializer = s.LedgerEntryFilter
+    paginated = True
 
-    @extend_schema(parameters=[s.LedgerEntryFilter])
+    @extend_schema(parameters=[s.LedgerEntryFilter], responses=s.LedgerEntryOutput(many=True))
     def get(self, request: Request) -> Response:
         filters = _valid(s.LedgerEntryFilter, request.query_params)
         page = self.paginate_queryset(ledger_entry_list(tenant=request_tenant(request), **filters))
         return self.get_paginated_response(s.LedgerEntryOutput(page, many=True).data)
+
+
+def _no_body(request: Request) -> None:
+    """An action that takes no input refuses one (an empty body or `{}` is no input)."""
+    if request.data not in ({}, None):
+        raise ValidationError({"non_field_errors": ["This endpoint takes no request body."]})
 
 
 def _valid(serializer_class: type[s.serializers.Serializer], data: Any) -> dict[str, Any]:

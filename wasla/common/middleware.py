@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -21,5 +22,30 @@ class BodySizeLimitMiddleware:
         if length > limit:
             return problem_response(
                 413, "body-too-large", "Request body too large", f"The limit is {limit} bytes."
+            )
+        return self.get_response(request)
+
+
+class NulInUrlMiddleware:
+    """Refuse a URL with a NUL character (in the path or, percent-decoded, the query string).
+
+    PostgreSQL cannot hold NUL in text, so a path segment or filter carrying one fails in the
+    database (a DataError, answered 500) wherever it is looked up; no URL of ours has one.
+    The provider simulators (demo and tests only) are left alone: they answer such ids as the
+    real providers do, with their own 404.
+    """
+
+    exempt_prefix = "/sandbox/"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(self.exempt_prefix):
+            return self.get_response(request)
+        query = unquote_to_bytes(request.META.get("QUERY_STRING", ""))
+        if "\x00" in request.path or b"\x00" in query:
+            return problem_response(
+                400, "nul-in-url", "NUL character in URL", "URLs must not contain NUL (%00)."
             )
         return self.get_response(request)

@@ -6,7 +6,9 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
@@ -54,6 +56,17 @@ def problem_response(
     )
 
 
+# URLs whose clients are programs: their errors, 404 included, are problem+json, not HTML pages.
+PROBLEM_PATH_PREFIXES = ("/api/", "/webhooks/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: an unknown API or webhook URL answers like the rest of the API."""
+    if request.path.startswith(PROBLEM_PATH_PREFIXES):
+        return problem_response(404, "not-found", "Not found", "No such resource.")
+    return defaults.page_not_found(request, exception)
+
+
 class NotFound(Problem):
     status, slug, title = 404, "not-found", "Not found"
 
@@ -68,6 +81,10 @@ class Unprocessable(Problem):
 
 class ProviderUnavailable(Problem):
     status, slug, title = 502, "provider-unavailable", "Payment provider unavailable"
+
+
+class ServiceUnavailable(Problem):
+    status, slug, title = 503, "service-unavailable", "Service temporarily unavailable"
 
 
 _DRF_SLUGS: dict[type[drf_exceptions.APIException], tuple[str, str]] = {
@@ -86,6 +103,10 @@ _DRF_SLUGS: dict[type[drf_exceptions.APIException], tuple[str, str]] = {
 
 def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF EXCEPTION_HANDLER: every error leaves as application/problem+json."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        from .outage import database_unavailable  # outage builds on this module
+
+        exc = database_unavailable()
     if isinstance(exc, Problem):
         response = _problem(exc.body())
         for name, value in exc.headers.items():

@@ -268,14 +268,23 @@ def test_keys_are_per_tenant(api, other_tenant):
 
 
 def test_errors_are_replayed_too_but_not_server_errors(api):
+    post(api, "/api/v1/orders/", {"reference": "A", "amount": "1.00"})
+    taken = post(api, "/api/v1/orders/", {"reference": "A", "amount": "2.00"}, key="taken")
+    assert taken.status_code == 409
+    again = post(api, "/api/v1/orders/", {"reference": "A", "amount": "2.00"}, key="taken")
+    assert again.status_code == 409
+    assert again["Idempotent-Replayed"] == "true"
+
+
+def test_input_refused_with_400_is_not_kept_and_the_key_can_be_used_again(api):
     bad = post(api, "/api/v1/orders/", {"reference": "A", "amount": "-1"}, key="bad")
     assert bad.status_code == 400
-    assert (
-        post(api, "/api/v1/orders/", {"reference": "A", "amount": "-1"}, key="bad")[
-            "Idempotent-Replayed"
-        ]
-        == "true"
-    )
+    assert not IdempotencyRecord.objects.filter(key="bad").exists()
+    again = post(api, "/api/v1/orders/", {"reference": "A", "amount": "-1"}, key="bad")
+    assert again.status_code == 400
+    assert "Idempotent-Replayed" not in again
+    fixed = post(api, "/api/v1/orders/", {"reference": "A", "amount": "1.00"}, key="bad")
+    assert fixed.status_code == 201
 
 
 # --- tenant isolation --------------------------------------------------------------------------
