@@ -75,7 +75,9 @@ from sandbox.paypal_sim.validation import (
 logger = logging.getLogger(__name__)
 
 # The hosted pages' templates live with the simulator, outside the project's template dirs.
-TEMPLATES: Final = Engine(dirs=[str(Path(__file__).resolve().parent / "templates")])
+TEMPLATES: Final = Engine(
+    dirs=[str(Path(__file__).resolve().parent / "templates" / "sandbox_paypal")]
+)
 MAX_CLIENT_ID_LENGTH: Final = 255
 MAX_SECRET_LENGTH: Final = 1024
 STATUS_STYLES: Final[dict[str, str]] = {

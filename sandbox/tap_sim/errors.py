@@ -10,7 +10,7 @@ from typing import Final
 
 from django.http import HttpResponse
 
-from sandbox.tap.jsonfmt import dumps
+from sandbox.tap_sim.jsonfmt import dumps
 
 UNAUTHORIZED: Final = "1111"
 INVALID_JSON: Final = "1100"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.faults import SINGLETON_ID, ApiFault, api_fault_take, fault_knobs_as_dict, fault_values
-from sandbox.models import TapHeldWebhook, TapSandboxKnobs
+from sandbox.tap_sim.models import TapHeldWebhook, TapSandboxKnobs
 
 
 def knobs_get() -> TapSandboxKnobs:

@@ -20,15 +20,15 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from sandbox.faults import api_fault_wait, dashboard_params, flush_params
-from sandbox.models import TapCharge
-from sandbox.tap import errors
-from sandbox.tap.currencies import amount_format
-from sandbox.tap.errors import TapApiError, error_response
-from sandbox.tap.jsonfmt import dumps
-from sandbox.tap.keys import key_is_acceptable
-from sandbox.tap.knobs import api_fault, knobs_as_dict, knobs_get, knobs_reset, knobs_set
-from sandbox.tap.serializers import charge_to_dict, refund_to_dict
-from sandbox.tap.services import (
+from sandbox.tap_sim import errors
+from sandbox.tap_sim.currencies import amount_format
+from sandbox.tap_sim.errors import TapApiError, error_response
+from sandbox.tap_sim.jsonfmt import dumps
+from sandbox.tap_sim.keys import key_is_acceptable
+from sandbox.tap_sim.knobs import api_fault, knobs_as_dict, knobs_get, knobs_reset, knobs_set
+from sandbox.tap_sim.models import TapCharge
+from sandbox.tap_sim.serializers import charge_to_dict, refund_to_dict
+from sandbox.tap_sim.services import (
     charge_create,
     charge_get_for_key,
     charge_settle,
@@ -41,7 +41,7 @@ from sandbox.tap.services import (
     stcpay_status_for_otp,
     webhook_deliver,
 )
-from sandbox.tap.validation import (
+from sandbox.tap_sim.validation import (
     charge_request_parse,
     otp_request_parse,
     otp_validate,
@@ -52,7 +52,7 @@ from sandbox.tap.validation import (
 logger = logging.getLogger(__name__)
 
 # The hosted pages' templates live with the simulator, outside the project's template dirs.
-TEMPLATES: Final = Engine(dirs=[str(Path(__file__).resolve().parent / "templates")])
+TEMPLATES: Final = Engine(dirs=[str(Path(__file__).resolve().parent / "templates" / "sandbox_tap")])
 TEST_PHONE: Final = "+966 557877988"
 STATUS_STYLES: Final[dict[str, str]] = {
     TapCharge.Status.CAPTURED: "ok",

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from sandbox.tap import views
+from sandbox.tap_sim import views
 
 app_name = "sandbox_tap"
 

@@ -22,16 +22,16 @@ from django.db.models import F
 from django.utils import timezone
 
 from sandbox.faults import flush_order_check, run_later
-from sandbox.models import TapCharge, TapHeldWebhook, TapRefund, TapSandboxKnobs
-from sandbox.tap import errors
-from sandbox.tap.currencies import amount_quantum
-from sandbox.tap.errors import TapApiError
-from sandbox.tap.jsonfmt import dumps
-from sandbox.tap.keys import key_decrypt, key_digest, key_encrypt
-from sandbox.tap.knobs import knobs_get
-from sandbox.tap.serializers import CARD_PAYMENT_METHOD, charge_to_dict, refund_to_dict
-from sandbox.tap.signing import tap_hashstring
-from sandbox.tap.validation import ChargeRequest, RefundRequest
+from sandbox.tap_sim import errors
+from sandbox.tap_sim.currencies import amount_quantum
+from sandbox.tap_sim.errors import TapApiError
+from sandbox.tap_sim.jsonfmt import dumps
+from sandbox.tap_sim.keys import key_decrypt, key_digest, key_encrypt
+from sandbox.tap_sim.knobs import knobs_get
+from sandbox.tap_sim.models import TapCharge, TapHeldWebhook, TapRefund, TapSandboxKnobs
+from sandbox.tap_sim.serializers import CARD_PAYMENT_METHOD, charge_to_dict, refund_to_dict
+from sandbox.tap_sim.signing import tap_hashstring
+from sandbox.tap_sim.validation import ChargeRequest, RefundRequest
 
 logger = logging.getLogger(__name__)
 
