@@ -42,6 +42,10 @@ def bad_request(code: str, description: str) -> TapApiError:
     return TapApiError(400, code, description)
 
 
+def method_not_allowed() -> TapApiError:
+    return TapApiError(405, METHOD_NOT_ALLOWED, "Method not allowed")
+
+
 def error_response(error: TapApiError) -> HttpResponse:
     body = {"errors": [{"code": error.code, "description": error.description}]}
     return HttpResponse(dumps(body), status=error.status, content_type="application/json")

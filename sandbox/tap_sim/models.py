@@ -26,7 +26,8 @@ from django.db import models
 from django.db.models import F, Q
 
 from sandbox.faults import FaultKnobs
-from sandbox.tap_sim.jsonfmt import DecimalJSONDecoder, DecimalJSONEncoder
+from sandbox.jsonfmt import DecimalJSONDecoder
+from sandbox.tap_sim.jsonfmt import DecimalJSONEncoder
 
 
 def _json_field(*, null: bool = False) -> models.JSONField:
@@ -220,15 +221,7 @@ class TapSandboxKnobs(FaultKnobs):
         BAD_SIGNATURE = "bad_signature"  # sign with a key that is not the merchant's
         HOLD = "hold"  # keep every webhook back until a flush
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     webhook = models.CharField(max_length=16, choices=Webhook.choices, default=Webhook.SEND)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(FaultKnobs.Meta):
         verbose_name_plural = "tap sandbox knobs"
-        constraints = [
-            models.CheckConstraint(condition=Q(id=1), name="sandbox_tap_knobs_singleton")
-        ]
-
-    def __str__(self) -> str:
-        return f"webhook={self.webhook} api={self.api}"

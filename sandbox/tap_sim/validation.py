@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
+from sandbox.jsonfmt import loads
 from sandbox.tap_sim import errors
 from sandbox.tap_sim.currencies import CURRENCY_EXPONENTS, amount_quantum
-from sandbox.tap_sim.jsonfmt import loads
 from sandbox.tap_sim.models import TapCharge, TapRefund
 
 MAX_AMOUNT: Final = Decimal("9999999999.999")  # what TapCharge.amount can hold

@@ -5,6 +5,7 @@ from decimal import Decimal
 import django.db.models.deletion
 from django.db import migrations, models
 
+import sandbox.jsonfmt
 import sandbox.tap_sim.jsonfmt
 
 # Before the Tap simulator became the `sandbox_tap` app, its tables belonged to the app labelled
@@ -100,7 +101,7 @@ class Migration(migrations.Migration):
                     "metadata",
                     models.JSONField(
                         blank=True,
-                        decoder=sandbox.tap_sim.jsonfmt.DecimalJSONDecoder,
+                        decoder=sandbox.jsonfmt.DecimalJSONDecoder,
                         default=dict,
                         encoder=sandbox.tap_sim.jsonfmt.DecimalJSONEncoder,
                     ),
@@ -109,7 +110,7 @@ class Migration(migrations.Migration):
                     "customer",
                     models.JSONField(
                         blank=True,
-                        decoder=sandbox.tap_sim.jsonfmt.DecimalJSONDecoder,
+                        decoder=sandbox.jsonfmt.DecimalJSONDecoder,
                         default=dict,
                         encoder=sandbox.tap_sim.jsonfmt.DecimalJSONEncoder,
                     ),
@@ -118,7 +119,7 @@ class Migration(migrations.Migration):
                     "receipt",
                     models.JSONField(
                         blank=True,
-                        decoder=sandbox.tap_sim.jsonfmt.DecimalJSONDecoder,
+                        decoder=sandbox.jsonfmt.DecimalJSONDecoder,
                         default=dict,
                         encoder=sandbox.tap_sim.jsonfmt.DecimalJSONEncoder,
                     ),
@@ -127,7 +128,7 @@ class Migration(migrations.Migration):
                     "merchant",
                     models.JSONField(
                         blank=True,
-                        decoder=sandbox.tap_sim.jsonfmt.DecimalJSONDecoder,
+                        decoder=sandbox.jsonfmt.DecimalJSONDecoder,
                         default=dict,
                         encoder=sandbox.tap_sim.jsonfmt.DecimalJSONEncoder,
                     ),
@@ -136,7 +137,7 @@ class Migration(migrations.Migration):
                     "source_phone",
                     models.JSONField(
                         blank=True,
-                        decoder=sandbox.tap_sim.jsonfmt.DecimalJSONDecoder,
+                        decoder=sandbox.jsonfmt.DecimalJSONDecoder,
                         encoder=sandbox.tap_sim.jsonfmt.DecimalJSONEncoder,
                         null=True,
                     ),
@@ -253,7 +254,7 @@ class Migration(migrations.Migration):
                     "metadata",
                     models.JSONField(
                         blank=True,
-                        decoder=sandbox.tap_sim.jsonfmt.DecimalJSONDecoder,
+                        decoder=sandbox.jsonfmt.DecimalJSONDecoder,
                         default=dict,
                         encoder=sandbox.tap_sim.jsonfmt.DecimalJSONEncoder,
                     ),
