@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("tap/", include("sandbox.tap.urls")),
+    path("tap/", include("sandbox.tap_sim.urls")),
     path("stripe/", include("sandbox.stripe_sim.urls")),
     path("paypal/", include("sandbox.paypal_sim.urls")),
 ]

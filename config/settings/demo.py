@@ -31,7 +31,7 @@ os.environ.setdefault("WASLA_PAYPAL_CERT_HOSTS", "*.paypal.com,127.0.0.1,localho
 from .base import *  # noqa: E402,F403
 from .base import INSTALLED_APPS  # noqa: E402
 
-INSTALLED_APPS = [*INSTALLED_APPS, "sandbox", "sandbox.stripe_sim", "sandbox.paypal_sim"]
+INSTALLED_APPS = [*INSTALLED_APPS, "sandbox.tap_sim", "sandbox.stripe_sim", "sandbox.paypal_sim"]
 WASLA_DEMO_STAFF_PASSWORD = Env().str("WASLA_DEMO_STAFF_PASSWORD", default="wasla-demo-staff")
 del Env
 

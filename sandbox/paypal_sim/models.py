@@ -325,15 +325,7 @@ class PaypalSandboxKnobs(FaultKnobs):
         FOREIGN_CERT = "foreign_cert"  # sign with another key, cert URL on a foreign host
         HOLD = "hold"  # store the event, deliver it only on a flush
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     webhook = models.CharField(max_length=16, choices=Webhook.choices, default=Webhook.SEND)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(FaultKnobs.Meta):
         verbose_name_plural = "paypal sandbox knobs"
-        constraints = [
-            models.CheckConstraint(condition=Q(id=1), name="sandbox_paypal_knobs_singleton")
-        ]
-
-    def __str__(self) -> str:
-        return f"webhook={self.webhook} api={self.api}"

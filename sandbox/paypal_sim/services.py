@@ -27,13 +27,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from sandbox.faults import flush_order_check, run_later
+from sandbox.faults import run_later
+from sandbox.jsonfmt import loads
 from sandbox.paypal_sim import errors
 from sandbox.paypal_sim.currencies import amount_format, amount_is_exact
 from sandbox.paypal_sim.errors import PayPalApiError
-from sandbox.paypal_sim.jsonfmt import dumps, dumps_bytes, loads
+from sandbox.paypal_sim.jsonfmt import dumps, dumps_bytes
 from sandbox.paypal_sim.keys import digest, digest_matches
-from sandbox.paypal_sim.knobs import knobs_get
+from sandbox.paypal_sim.knobs import KNOBS, knobs_get
 from sandbox.paypal_sim.links import Urls
 from sandbox.paypal_sim.models import (
     PaypalAccessToken,
@@ -706,15 +707,10 @@ def flush(order: str = "forward", duplicate: bool = False) -> int:
     """Deliver every event the "hold" knob kept back, in the order they happened ("forward") or
     reversed, each twice when `duplicate`, signed now; returns how many POSTs were made.
 
-    The held rows are claimed (deleted) in one transaction first, so concurrent flushes never
-    deliver one twice; the POSTs happen after that commit.
+    The held rows are claimed first (`KnobStore.held_claim`), so concurrent flushes never
+    deliver one twice.
     """
-    flush_order_check(order)
-    with transaction.atomic():
-        held = list(PaypalHeldEvent.objects.select_for_update().order_by("id"))
-        PaypalHeldEvent.objects.filter(pk__in=[row.pk for row in held]).delete()
-    if order == "reverse":
-        held.reverse()
+    held = KNOBS.held_claim(order)
     mode = Webhook.DUPLICATE if duplicate else Webhook.SEND
     attempted = 0
     for row in held:

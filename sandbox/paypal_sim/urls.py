@@ -44,11 +44,5 @@ urlpatterns = [
     re_path(r"^v2/payments/refunds/(?P<refund_id>[^/]+)/?$", views.refund_api, name="refund"),
     path("checkoutnow/<str:order_id>/", views.checkout_page, name="checkout"),
     re_path(r"^certs/(?P<cert_id>[A-Za-z0-9-]+)\.pem$", views.certificate_view, name="certificate"),
-    path("_control/", views.control_api, name="control"),
-    re_path(r"^_control/flush/?$", views.control_flush_api, name="control-flush"),
-    re_path(
-        r"^_control/dashboard_refund/?$",
-        views.control_dashboard_refund_api,
-        name="control-dashboard-refund",
-    ),
+    *views.control.urlpatterns(),
 ]

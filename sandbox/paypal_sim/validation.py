@@ -13,9 +13,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from sandbox.jsonfmt import loads
 from sandbox.paypal_sim import errors
 from sandbox.paypal_sim.currencies import amount_is_exact, currency_supported
-from sandbox.paypal_sim.jsonfmt import loads
 
 MAX_DEPTH: Final = 16
 MAX_DECIMAL_MAGNITUDE: Final = 30

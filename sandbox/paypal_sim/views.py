@@ -14,6 +14,7 @@ import binascii
 import functools
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl, quote
@@ -23,12 +24,12 @@ from django.template import Context, Engine
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox.faults import api_fault_wait, dashboard_params, flush_params
+from sandbox.faults import Control, ControlDialect
 from sandbox.paypal_sim import errors
 from sandbox.paypal_sim.currencies import amount_format
 from sandbox.paypal_sim.errors import OAuthError, PayPalApiError, error_response
 from sandbox.paypal_sim.jsonfmt import dumps
-from sandbox.paypal_sim.knobs import api_fault, knobs_as_dict, knobs_get, knobs_reset, knobs_set
+from sandbox.paypal_sim.knobs import KNOBS
 from sandbox.paypal_sim.links import Urls, urls_for
 from sandbox.paypal_sim.models import PaypalAccount, PaypalCapture, PaypalOrder
 from sandbox.paypal_sim.serializers import (
@@ -75,7 +76,9 @@ from sandbox.paypal_sim.validation import (
 logger = logging.getLogger(__name__)
 
 # The hosted pages' templates live with the simulator, outside the project's template dirs.
-TEMPLATES: Final = Engine(dirs=[str(Path(__file__).resolve().parent / "templates")])
+TEMPLATES: Final = Engine(
+    dirs=[str(Path(__file__).resolve().parent / "templates" / "sandbox_paypal")]
+)
 MAX_CLIENT_ID_LENGTH: Final = 255
 MAX_SECRET_LENGTH: Final = 1024
 STATUS_STYLES: Final[dict[str, str]] = {
@@ -85,7 +88,6 @@ STATUS_STYLES: Final[dict[str, str]] = {
 }
 
 ApiView = Callable[..., HttpResponse]
-KNOBS: Final = ("webhook", "delay_seconds", "api", "timeout_seconds", "api_fail_count")
 
 
 def _json(data: Any, status: int = 200) -> HttpResponse:
@@ -110,12 +112,8 @@ def _bearer_account(request: HttpRequest) -> PaypalAccount:
 def _api_fault(api: str) -> HttpResponse | None:
     """Apply the `api` knob: a 500 answer before anything happens, or a long wait before the
     work (None: go ahead)."""
-    fault = api_fault()
-    if fault is None:
-        return None
-    if fault.is_error:
+    if KNOBS.api_fault_fails():
         return errors.internal_error_response(api=api)
-    api_fault_wait(fault)
     return None
 
 
@@ -423,70 +421,25 @@ def certificate_view(request: HttpRequest, cert_id: str) -> HttpResponse:
     return HttpResponse(row.certificate_pem, content_type="application/x-pem-file")
 
 
-def control_view(*methods: str) -> Callable[[ApiView], ApiView]:
-    """A `_control/` view: no token, no API faults, PayPal's error body for anything wrong."""
-
-    def decorate(view: ApiView) -> ApiView:
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            try:
-                if request.method not in methods:
-                    raise errors.method_not_supported()
-                return view(request, *args, **kwargs)
-            except PayPalApiError as exc:
-                response = error_response(exc, api="sandbox")
-                if exc.status == 405:
-                    response["Allow"] = ", ".join(methods)
-                return response
-
-        return wrapper
-
-    return decorate
+def _dashboard_refund(request: HttpRequest, payment: str, amount: Decimal | None) -> dict[str, Any]:
+    return dashboard_refund(payment, amount, urls=urls_for(request))
 
 
-@control_view("GET", "POST", "DELETE")
-def control_api(request: HttpRequest) -> HttpResponse:
-    """GET shows the fault knobs and token counts, POST sets some knobs, DELETE resets them all."""
-    if request.method == "POST":
-        _control_set(parse_json_object(request.body))
-    elif request.method == "DELETE":
-        knobs_reset()
-    return _json(knobs_as_dict(knobs_get()))
-
-
-def _control_set(data: dict[str, Any]) -> None:
-    unknown = set(data) - set(KNOBS)
-    if unknown:
-        raise errors.invalid_request(
-            errors.INVALID_PARAMETER_VALUE, f"Unknown knobs: {', '.join(sorted(unknown))}"
-        )
-    try:
-        knobs_set(**{name: data[name] for name in KNOBS if data.get(name) is not None})
-    except (ValueError, TypeError) as exc:
-        raise errors.invalid_request(errors.INVALID_PARAMETER_VALUE, str(exc)) from None
-
-
-@control_view("POST")
-def control_flush_api(request: HttpRequest) -> HttpResponse:
-    """POST _control/flush {"order": "forward"|"reverse", "duplicate": false}: deliver what the
-    "hold" knob kept back; answers how many deliveries were made."""
-    try:
-        order, duplicate = flush_params(parse_json_object(request.body, allow_empty=True))
-    except ValueError as exc:
-        raise errors.invalid_request(errors.INVALID_PARAMETER_VALUE, str(exc)) from None
-    return _json({"sent": flush(order=order, duplicate=duplicate)})
-
-
-@control_view("POST")
-def control_dashboard_refund_api(request: HttpRequest) -> HttpResponse:
-    """POST _control/dashboard_refund {"payment": "<capture or order id>", "amount": "12.50"}: a
-    refund made in PayPal's dashboard; it sends PAYMENT.CAPTURE.REFUNDED and answers the refund."""
-    try:
-        payment, amount = dashboard_params(parse_json_object(request.body))
-    except ValueError as exc:
-        raise errors.invalid_request(errors.INVALID_PARAMETER_VALUE, str(exc)) from None
-    return _json(dashboard_refund(payment, amount, urls=urls_for(request)))
+control: Final = Control(
+    knobs=KNOBS,
+    dialect=ControlDialect(
+        error=PayPalApiError,
+        error_response=functools.partial(error_response, api="sandbox"),
+        invalid=lambda message, _field: errors.invalid_request(
+            errors.INVALID_PARAMETER_VALUE, message
+        ),
+        method_not_allowed=errors.method_not_supported,
+        parse_object=parse_json_object,
+        respond=_json,
+    ),
+    flush=flush,
+    dashboard_refund=_dashboard_refund,
+)
 
 
 # Hosted approval page --------------------------------------------------------------------------

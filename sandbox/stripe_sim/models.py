@@ -325,15 +325,7 @@ class StripeSandboxKnobs(FaultKnobs):
         STALE_TIMESTAMP = "stale_timestamp"  # sign correctly, but 10 minutes in the past
         HOLD = "hold"  # record events but deliver them only on a flush
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     webhook = models.CharField(max_length=16, choices=Webhook.choices, default=Webhook.SEND)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(FaultKnobs.Meta):
         verbose_name_plural = "stripe sandbox knobs"
-        constraints = [
-            models.CheckConstraint(condition=Q(id=1), name="sandbox_stripe_knobs_singleton")
-        ]
-
-    def __str__(self) -> str:
-        return f"webhook={self.webhook} api={self.api}"

@@ -32,11 +32,5 @@ urlpatterns = [
     re_path(r"^v1/", views.unrecognized_api, name="unrecognized"),
     path("pay/<str:session_id>/", pages.pay_page, name="pay"),
     path("pay/<str:session_id>/3ds/", pages.threeds_page, name="3ds"),
-    path("_control/", views.control_api, name="control"),
-    re_path(r"^_control/flush/?$", views.control_flush_api, name="control-flush"),
-    re_path(
-        r"^_control/dashboard_refund/?$",
-        views.control_dashboard_refund_api,
-        name="control-dashboard-refund",
-    ),
+    *views.control.urlpatterns(),
 ]

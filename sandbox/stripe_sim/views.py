@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 import logging
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox.faults import api_fault_wait, dashboard_params, flush_params
+from sandbox.faults import Control, ControlDialect
 from sandbox.stripe_sim import errors, selectors
 from sandbox.stripe_sim.errors import StripeApiError, error_response
 from sandbox.stripe_sim.expand import expand_apply, expand_paths_parse
@@ -35,7 +34,7 @@ from sandbox.stripe_sim.idempotency import (
     params_digest,
 )
 from sandbox.stripe_sim.keys import key_is_acceptable
-from sandbox.stripe_sim.knobs import api_fault, knobs_as_dict, knobs_get, knobs_reset, knobs_set
+from sandbox.stripe_sim.knobs import KNOBS
 from sandbox.stripe_sim.models import StripeAccount
 from sandbox.stripe_sim.serializers import (
     API_VERSION,
@@ -83,7 +82,6 @@ NO_KEY_MESSAGE: Final = (
     "https://stripe.com/docs/api#authentication for details, or we can help at "
     "https://support.stripe.com/."
 )
-KNOBS: Final = ("webhook", "delay_seconds", "api", "timeout_seconds", "api_fail_count")
 
 
 @dataclass(frozen=True)
@@ -224,16 +222,10 @@ def _dispatch(
     return _json_response(200, body, request_id)
 
 
-def _api_fault(request_id: str) -> None:
-    """Apply the `api` knob: a 500 before anything happens, or a long wait before the work."""
-    fault = api_fault()
-    if fault is None:
-        return
-    if fault.is_error:
-        raise StripeApiError(
-            500, f"An unexpected error occurred (request {request_id}).", type=errors.API_ERROR
-        )
-    api_fault_wait(fault)
+def _internal_error(request_id: str) -> StripeApiError:
+    return StripeApiError(
+        500, f"An unexpected error occurred (request {request_id}).", type=errors.API_ERROR
+    )
 
 
 def stripe_api(**handlers: Handler) -> Callable[..., HttpResponse]:
@@ -246,16 +238,15 @@ def stripe_api(**handlers: Handler) -> Callable[..., HttpResponse]:
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
         request_id = new_id("req_", 14)
         try:
-            _api_fault(request_id)
+            if KNOBS.api_fault_fails():
+                raise _internal_error(request_id)
             return _dispatch(request, handlers, kwargs, request_id)
         except StripeApiError as exc:
             error = exc
         except Exception:
             # Stripe answers even its own failures in JSON; the traceback goes to the log.
             logger.exception("stripe sandbox request %s failed", request_id)
-            error = StripeApiError(
-                500, f"An unexpected error occurred (request {request_id}).", type=errors.API_ERROR
-            )
+            error = _internal_error(request_id)
         response = error_response(error)
         response["Request-Id"] = request_id
         response["Stripe-Version"] = API_VERSION
@@ -407,9 +398,9 @@ unrecognized_api = stripe_api()
 # Test controls ---------------------------------------------------------------------------------
 
 
-def _control_json(body: bytes) -> dict[str, Any]:
+def _control_object(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body.decode("utf-8") or "{}")
+        data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise errors.invalid("The request body is not valid JSON") from None
     if not isinstance(data, dict):
@@ -417,68 +408,20 @@ def _control_json(body: bytes) -> dict[str, Any]:
     return data
 
 
-def _control_set(data: dict[str, Any]) -> None:
-    unknown = sorted(set(data) - set(KNOBS))
-    if unknown:
-        raise errors.invalid(f"Unknown knobs: {', '.join(unknown)}", param=unknown[0])
-    try:
-        knobs_set(**{name: data[name] for name in KNOBS if data.get(name) is not None})
-    except (ValueError, TypeError) as exc:
-        raise errors.invalid(str(exc)) from None
-
-
-def control_view(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
-    """A `_control/` view: no key, no API faults, Stripe's error body for anything wrong."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest) -> HttpResponse:
-            if request.method not in methods:
-                response = error_response(errors.StripeApiError(405, "Method not allowed"))
-                response["Allow"] = ", ".join(methods)
-                return response
-            try:
-                return view(request)
-            except StripeApiError as exc:
-                return error_response(exc)
-
-        return wrapper
-
-    return decorate
-
-
-def _control_response(body: dict[str, Any]) -> HttpResponse:
+def _control_response(body: Any) -> HttpResponse:
     return HttpResponse(json.dumps(body, indent=2), content_type="application/json")
 
 
-@control_view("GET", "POST", "DELETE")
-def control_api(request: HttpRequest) -> HttpResponse:
-    """GET shows the fault knobs, POST sets some of them, DELETE resets them all."""
-    if request.method == "POST":
-        _control_set(_control_json(request.body))
-    elif request.method == "DELETE":
-        knobs_reset()
-    return HttpResponse(json.dumps(knobs_as_dict(knobs_get())), content_type="application/json")
-
-
-@control_view("POST")
-def control_flush_api(request: HttpRequest) -> HttpResponse:
-    """POST _control/flush {"order": "forward"|"reverse", "duplicate": false}: deliver what the
-    "hold" knob kept back; answers how many deliveries were made."""
-    try:
-        order, duplicate = flush_params(_control_json(request.body))
-    except ValueError as exc:
-        raise errors.invalid(str(exc)) from None
-    return _control_response({"sent": flush(order=order, duplicate=duplicate)})
-
-
-@control_view("POST")
-def control_dashboard_refund_api(request: HttpRequest) -> HttpResponse:
-    """POST _control/dashboard_refund {"payment": "pi_…"|"cs_…", "amount": "12.50"}: a refund
-    made in the Stripe Dashboard; it sends the refund events and answers the refund."""
-    try:
-        payment, amount = dashboard_params(_control_json(request.body))
-    except ValueError as exc:
-        raise errors.invalid(str(exc)) from None
-    return _control_response(dashboard_refund(payment, amount))
+control: Final = Control(
+    knobs=KNOBS,
+    dialect=ControlDialect(
+        error=StripeApiError,
+        error_response=error_response,
+        invalid=lambda message, field: errors.invalid(message, param=field),
+        method_not_allowed=lambda: StripeApiError(405, "Method not allowed"),
+        parse_object=_control_object,
+        respond=_control_response,
+    ),
+    flush=flush,
+    dashboard_refund=lambda _request, payment, amount: dashboard_refund(payment, amount),
+)

@@ -15,12 +15,11 @@ import time
 from typing import Final
 
 import httpx
-from django.db import transaction
 from django.db.models import F
 
-from sandbox.faults import flush_order_check, run_later
+from sandbox.faults import run_later
 from sandbox.stripe_sim.keys import secret_decrypt
-from sandbox.stripe_sim.knobs import knobs_get
+from sandbox.stripe_sim.knobs import KNOBS, knobs_get
 from sandbox.stripe_sim.models import (
     StripeEvent,
     StripeHeldEvent,
@@ -142,14 +141,8 @@ def flush(order: str = "forward", duplicate: bool = False) -> int:
     """Deliver every event the "hold" knob kept back, in the order they happened ("forward") or
     reversed, each twice when `duplicate`, signed now; returns how many POSTs were made.
 
-    The held rows are claimed (deleted) in one transaction first, so concurrent flushes never
-    deliver one twice; the POSTs happen after that commit.
+    The held rows are claimed first (`KnobStore.held_claim`), so concurrent flushes never
+    deliver one twice.
     """
-    flush_order_check(order)
-    with transaction.atomic():
-        held = list(StripeHeldEvent.objects.select_for_update().order_by("id"))
-        StripeHeldEvent.objects.filter(pk__in=[row.pk for row in held]).delete()
-    event_ids = [row.event_id for row in held]
-    if order == "reverse":
-        event_ids.reverse()
+    event_ids = [row.event_id for row in KNOBS.held_claim(order)]
     return _events_send(event_ids=event_ids, mode=Knob.DUPLICATE if duplicate else Knob.SEND)

@@ -12,7 +12,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from conftest import make_order
-from sandbox.models import TapCharge
+from sandbox.tap_sim.models import TapCharge
 from wasla.payments.models import PaymentAttempt
 from wasla.payments.orchestrator import provider_idempotency_key
 from wasla.payments.services import _attempt_start

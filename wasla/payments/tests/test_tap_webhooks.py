@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from conftest import make_order
-from sandbox.tap.signing import tap_hashstring
+from sandbox.tap_sim.signing import tap_hashstring
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator

@@ -32,7 +32,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from conftest import make_order
 from sandbox.stripe_sim.signing import stripe_signature_header
-from sandbox.tap.signing import tap_hashstring
+from sandbox.tap_sim.signing import tap_hashstring
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, RefundRecord, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator

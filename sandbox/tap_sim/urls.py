@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from sandbox.tap import views
+from sandbox.tap_sim import views
 
 app_name = "sandbox_tap"
 
@@ -12,11 +12,5 @@ urlpatterns = [
     re_path(r"^v2/refunds/(?P<refund_id>[^/]+)/?$", views.refund_api, name="refund"),
     path("pay/<str:charge_id>/", views.pay_page, name="pay"),
     path("pay/<str:charge_id>/3ds/", views.threeds_page, name="3ds"),
-    path("_control/", views.control_api, name="control"),
-    re_path(r"^_control/flush/?$", views.control_flush_api, name="control-flush"),
-    re_path(
-        r"^_control/dashboard_refund/?$",
-        views.control_dashboard_refund_api,
-        name="control-dashboard-refund",
-    ),
+    *views.control.urlpatterns(),
 ]

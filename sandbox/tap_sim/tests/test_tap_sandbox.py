@@ -23,11 +23,11 @@ import httpx
 import pytest
 from django.db import connection
 
-from sandbox.models import TapCharge, TapHeldWebhook, TapRefund
-from sandbox.tap.errors import TapApiError
-from sandbox.tap.knobs import knobs_get, knobs_reset, knobs_set
-from sandbox.tap.services import dashboard_refund, flush
-from sandbox.tap.signing import tap_hashstring
+from sandbox.tap_sim.errors import TapApiError
+from sandbox.tap_sim.knobs import knobs_get, knobs_reset, knobs_set
+from sandbox.tap_sim.models import TapCharge, TapHeldWebhook, TapRefund
+from sandbox.tap_sim.services import dashboard_refund, flush
+from sandbox.tap_sim.signing import tap_hashstring
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -365,7 +365,7 @@ def test_secret_key_is_never_stored_in_plaintext(api: httpx.Client) -> None:
     create(api)
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM sandbox_tapcharge")
+        cursor.execute(f"SELECT * FROM {connection.ops.quote_name(TapCharge._meta.db_table)}")
         dump = repr(cursor.fetchall())
     assert "sk_test" not in dump
     assert hashlib.sha256(SECRET.encode()).hexdigest() in dump

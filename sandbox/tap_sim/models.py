@@ -1,4 +1,4 @@
-"""State of the provider simulators. Here: the Tap Payments v2 charges and refunds API.
+"""State of the Tap simulator: the Tap Payments v2 charges and refunds API.
 
 `TapCharge` simulates a charge at Tap (`POST/GET/PUT /v2/charges`), paid through the sandbox's
 hosted page or, for STC Pay, an OTP update. `TapRefund` simulates a refund of a captured charge
@@ -26,7 +26,8 @@ from django.db import models
 from django.db.models import F, Q
 
 from sandbox.faults import FaultKnobs
-from sandbox.tap.jsonfmt import DecimalJSONDecoder, DecimalJSONEncoder
+from sandbox.jsonfmt import DecimalJSONDecoder
+from sandbox.tap_sim.jsonfmt import DecimalJSONEncoder
 
 
 def _json_field(*, null: bool = False) -> models.JSONField:
@@ -105,12 +106,14 @@ class TapCharge(models.Model):
             models.UniqueConstraint(
                 fields=["key_digest", "ref_idempotent"],
                 condition=~Q(ref_idempotent=""),
-                name="sandbox_tapcharge_idempotent_per_key",
+                name="sandbox_tap_charge_idempotent_per_key",
             ),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="sandbox_tapcharge_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="sandbox_tap_charge_amount_gt_0"
+            ),
             models.CheckConstraint(
                 condition=Q(amount_refunded__gte=0) & Q(amount_refunded__lte=F("amount")),
-                name="sandbox_tapcharge_refunds_within_amount",
+                name="sandbox_tap_charge_refunds_within_amount",
             ),
         ]
 
@@ -173,9 +176,11 @@ class TapRefund(models.Model):
             models.UniqueConstraint(
                 fields=["key_digest", "ref_merchant"],
                 condition=~Q(ref_merchant=""),
-                name="sandbox_taprefund_merchant_reference_per_key",
+                name="sandbox_tap_refund_merchant_reference_per_key",
             ),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="sandbox_taprefund_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="sandbox_tap_refund_amount_gt_0"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -216,13 +221,7 @@ class TapSandboxKnobs(FaultKnobs):
         BAD_SIGNATURE = "bad_signature"  # sign with a key that is not the merchant's
         HOLD = "hold"  # keep every webhook back until a flush
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     webhook = models.CharField(max_length=16, choices=Webhook.choices, default=Webhook.SEND)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(FaultKnobs.Meta):
         verbose_name_plural = "tap sandbox knobs"
-        constraints = [models.CheckConstraint(condition=Q(id=1), name="sandbox_tapknobs_singleton")]
-
-    def __str__(self) -> str:
-        return f"webhook={self.webhook} api={self.api}"

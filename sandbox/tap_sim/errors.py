@@ -10,7 +10,7 @@ from typing import Final
 
 from django.http import HttpResponse
 
-from sandbox.tap.jsonfmt import dumps
+from sandbox.tap_sim.jsonfmt import dumps
 
 UNAUTHORIZED: Final = "1111"
 INVALID_JSON: Final = "1100"
@@ -40,6 +40,10 @@ class TapApiError(Exception):
 
 def bad_request(code: str, description: str) -> TapApiError:
     return TapApiError(400, code, description)
+
+
+def method_not_allowed() -> TapApiError:
+    return TapApiError(405, METHOD_NOT_ALLOWED, "Method not allowed")
 
 
 def error_response(error: TapApiError) -> HttpResponse:

@@ -19,16 +19,16 @@ from django.template import Context, Engine
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox.faults import api_fault_wait, dashboard_params, flush_params
-from sandbox.models import TapCharge
-from sandbox.tap import errors
-from sandbox.tap.currencies import amount_format
-from sandbox.tap.errors import TapApiError, error_response
-from sandbox.tap.jsonfmt import dumps
-from sandbox.tap.keys import key_is_acceptable
-from sandbox.tap.knobs import api_fault, knobs_as_dict, knobs_get, knobs_reset, knobs_set
-from sandbox.tap.serializers import charge_to_dict, refund_to_dict
-from sandbox.tap.services import (
+from sandbox.faults import Control, ControlDialect
+from sandbox.tap_sim import errors
+from sandbox.tap_sim.currencies import amount_format
+from sandbox.tap_sim.errors import TapApiError, error_response
+from sandbox.tap_sim.jsonfmt import dumps
+from sandbox.tap_sim.keys import key_is_acceptable
+from sandbox.tap_sim.knobs import KNOBS
+from sandbox.tap_sim.models import TapCharge
+from sandbox.tap_sim.serializers import charge_to_dict, refund_to_dict
+from sandbox.tap_sim.services import (
     charge_create,
     charge_get_for_key,
     charge_settle,
@@ -41,7 +41,7 @@ from sandbox.tap.services import (
     stcpay_status_for_otp,
     webhook_deliver,
 )
-from sandbox.tap.validation import (
+from sandbox.tap_sim.validation import (
     charge_request_parse,
     otp_request_parse,
     otp_validate,
@@ -52,7 +52,7 @@ from sandbox.tap.validation import (
 logger = logging.getLogger(__name__)
 
 # The hosted pages' templates live with the simulator, outside the project's template dirs.
-TEMPLATES: Final = Engine(dirs=[str(Path(__file__).resolve().parent / "templates")])
+TEMPLATES: Final = Engine(dirs=[str(Path(__file__).resolve().parent / "templates" / "sandbox_tap")])
 TEST_PHONE: Final = "+966 557877988"
 STATUS_STYLES: Final[dict[str, str]] = {
     TapCharge.Status.CAPTURED: "ok",
@@ -61,7 +61,6 @@ STATUS_STYLES: Final[dict[str, str]] = {
 }
 
 ApiView = Callable[..., HttpResponse]
-KNOBS: Final = ("webhook", "delay_seconds", "api", "timeout_seconds", "api_fail_count")
 
 
 def _json(data: Any, status: int = 200) -> HttpResponse:
@@ -76,16 +75,6 @@ def _secret_key(request: HttpRequest) -> str:
     return key
 
 
-def _api_fault() -> None:
-    """Apply the `api` knob: a 500 before anything happens, or a long wait before the work."""
-    fault = api_fault()
-    if fault is None:
-        return
-    if fault.is_error:
-        raise TapApiError(500, errors.INTERNAL_ERROR, "Internal server error")
-    api_fault_wait(fault)
-
-
 def tap_api(*methods: str) -> Callable[[ApiView], ApiView]:
     """Allow `methods`, authenticate the secret key, and turn TapApiError into Tap's error body.
 
@@ -97,9 +86,10 @@ def tap_api(*methods: str) -> Callable[[ApiView], ApiView]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
-                _api_fault()
+                if KNOBS.api_fault_fails():
+                    raise TapApiError(500, errors.INTERNAL_ERROR, "Internal server error")
                 if request.method not in methods:
-                    raise TapApiError(405, errors.METHOD_NOT_ALLOWED, "Method not allowed")
+                    raise errors.method_not_allowed()
                 return view(request, _secret_key(request), *args, **kwargs)
             except TapApiError as exc:
                 response = error_response(exc)
@@ -205,70 +195,19 @@ def refund_api(request: HttpRequest, secret_key: str, refund_id: str) -> HttpRes
 # Test controls ----------------------------------------------------------------------------------
 
 
-def control_view(*methods: str) -> Callable[[ApiView], ApiView]:
-    """A `_control/` view: no key, no API faults, Tap's error body for anything wrong."""
-
-    def decorate(view: ApiView) -> ApiView:
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            try:
-                if request.method not in methods:
-                    raise TapApiError(405, errors.METHOD_NOT_ALLOWED, "Method not allowed")
-                return view(request, *args, **kwargs)
-            except TapApiError as exc:
-                response = error_response(exc)
-                if exc.status == 405:
-                    response["Allow"] = ", ".join(methods)
-                return response
-
-        return wrapper
-
-    return decorate
-
-
-@control_view("GET", "POST", "DELETE")
-def control_api(request: HttpRequest) -> HttpResponse:
-    """GET shows the fault knobs, POST sets some of them, DELETE resets them all."""
-    if request.method == "POST":
-        _control_set(parse_json_object(request.body))
-    elif request.method == "DELETE":
-        knobs_reset()
-    return _json(knobs_as_dict(knobs_get()))
-
-
-def _control_set(data: dict[str, Any]) -> None:
-    unknown = set(data) - set(KNOBS)
-    if unknown:
-        raise errors.bad_request(
-            errors.INVALID_FIELD, f"Unknown knobs: {', '.join(sorted(unknown))}"
-        )
-    try:
-        knobs_set(**{name: data[name] for name in KNOBS if data.get(name) is not None})
-    except (ValueError, TypeError) as exc:
-        raise errors.bad_request(errors.INVALID_FIELD, str(exc)) from None
-
-
-@control_view("POST")
-def control_flush_api(request: HttpRequest) -> HttpResponse:
-    """POST _control/flush {"order": "forward"|"reverse", "duplicate": false}: send what the
-    "hold" knob kept back; answers how many deliveries were made."""
-    try:
-        order, duplicate = flush_params(parse_json_object(request.body or b"{}"))
-    except ValueError as exc:
-        raise errors.bad_request(errors.INVALID_FIELD, str(exc)) from None
-    return _json({"sent": flush(order=order, duplicate=duplicate)})
-
-
-@control_view("POST")
-def control_dashboard_refund_api(request: HttpRequest) -> HttpResponse:
-    """POST _control/dashboard_refund {"payment": "chg_…", "amount": "12.50"}: a refund made in
-    Tap's dashboard; it sends the refund webhook and answers the refund object."""
-    try:
-        payment, amount = dashboard_params(parse_json_object(request.body))
-    except ValueError as exc:
-        raise errors.bad_request(errors.INVALID_FIELD, str(exc)) from None
-    return _json(dashboard_refund(payment, amount))
+control: Final = Control(
+    knobs=KNOBS,
+    dialect=ControlDialect(
+        error=TapApiError,
+        error_response=error_response,
+        invalid=lambda message, _field: errors.bad_request(errors.INVALID_FIELD, message),
+        method_not_allowed=errors.method_not_allowed,
+        parse_object=parse_json_object,
+        respond=_json,
+    ),
+    flush=flush,
+    dashboard_refund=lambda _request, payment, amount: dashboard_refund(payment, amount),
+)
 
 
 # Hosted pages -----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sandbox.models import TapCharge, TapRefund
+from sandbox.tap_sim.models import TapCharge, TapRefund
 
 TIMEZONE: Final = "UTC+03:00"
 # Tap's documented Mastercard test card; the hosted page "enters" it for every card payment.

@@ -12,10 +12,10 @@ from decimal import Decimal
 from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
-from sandbox.models import TapCharge, TapRefund
-from sandbox.tap import errors
-from sandbox.tap.currencies import CURRENCY_EXPONENTS, amount_quantum
-from sandbox.tap.jsonfmt import loads
+from sandbox.jsonfmt import loads
+from sandbox.tap_sim import errors
+from sandbox.tap_sim.currencies import CURRENCY_EXPONENTS, amount_quantum
+from sandbox.tap_sim.models import TapCharge, TapRefund
 
 MAX_AMOUNT: Final = Decimal("9999999999.999")  # what TapCharge.amount can hold
 MAX_DEPTH: Final = 16

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sandbox.tap.currencies import amount_format
+from sandbox.tap_sim.currencies import amount_format
 
 
 def _as_decimal(amount: Any) -> Decimal:

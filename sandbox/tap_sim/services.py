@@ -21,17 +21,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from sandbox.faults import flush_order_check, run_later
-from sandbox.models import TapCharge, TapHeldWebhook, TapRefund, TapSandboxKnobs
-from sandbox.tap import errors
-from sandbox.tap.currencies import amount_quantum
-from sandbox.tap.errors import TapApiError
-from sandbox.tap.jsonfmt import dumps
-from sandbox.tap.keys import key_decrypt, key_digest, key_encrypt
-from sandbox.tap.knobs import knobs_get
-from sandbox.tap.serializers import CARD_PAYMENT_METHOD, charge_to_dict, refund_to_dict
-from sandbox.tap.signing import tap_hashstring
-from sandbox.tap.validation import ChargeRequest, RefundRequest
+from sandbox.faults import run_later
+from sandbox.tap_sim import errors
+from sandbox.tap_sim.currencies import amount_quantum
+from sandbox.tap_sim.errors import TapApiError
+from sandbox.tap_sim.jsonfmt import dumps
+from sandbox.tap_sim.keys import key_decrypt, key_digest, key_encrypt
+from sandbox.tap_sim.knobs import KNOBS, knobs_get
+from sandbox.tap_sim.models import TapCharge, TapHeldWebhook, TapRefund, TapSandboxKnobs
+from sandbox.tap_sim.serializers import CARD_PAYMENT_METHOD, charge_to_dict, refund_to_dict
+from sandbox.tap_sim.signing import tap_hashstring
+from sandbox.tap_sim.validation import ChargeRequest, RefundRequest
 
 logger = logging.getLogger(__name__)
 
@@ -396,15 +396,10 @@ def flush(order: str = "forward", duplicate: bool = False) -> int:
     """Send every webhook the "hold" knob kept back, in the order they happened ("forward") or
     reversed, each twice when `duplicate`; returns how many POSTs were made.
 
-    The held rows are claimed (deleted) in one transaction first, so concurrent flushes never
-    send one twice; the POSTs happen after that commit.
+    The held rows are claimed first (`KnobStore.held_claim`), so concurrent flushes never send
+    one twice.
     """
-    flush_order_check(order)
-    with transaction.atomic():
-        held = list(TapHeldWebhook.objects.select_for_update().order_by("id"))
-        TapHeldWebhook.objects.filter(pk__in=[row.pk for row in held]).delete()
-    if order == "reverse":
-        held.reverse()
+    held = KNOBS.held_claim(order)
     repeats = 2 if duplicate else 1
     return sum(
         _webhook_send(

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TapSimConfig(AppConfig):
+    name = "sandbox.tap_sim"
+    label = "sandbox_tap"
