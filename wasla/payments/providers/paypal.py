@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from wasla.common import strictjson
 from wasla.common.money import MoneyError, format_amount, parse_amount
 from wasla.common.scrub import scrub
 
@@ -48,12 +49,16 @@ from .base import (
     RefundRequest,
     RefundResult,
     RefundStatus,
-    WebhookPayloadError,
+    WebhookPayloadUnreadable,
     WebhookRequest,
 )
 from .http import ssl_context as _ssl_context
 
 logger = logging.getLogger(__name__)
+
+# What reading a PayPal object can raise when it is not one: missing keys, wrong types, invalid
+# JSON (strictjson.MalformedJSON and MoneyError are ValueErrors), absurd numbers.
+_UNREADABLE = (KeyError, IndexError, TypeError, ValueError, ArithmeticError, AttributeError)
 
 CAPTURE_STATUSES = {
     "COMPLETED": PaymentStatus.PAID,
@@ -296,7 +301,11 @@ class PayPalProvider(BasePaymentProvider):
             },
         )
         refund.setdefault("custom_id", request.refund_id)
-        return _refund_result(refund, capture_id=request.payment_reference)
+        try:
+            return _refund_result(refund, capture_id=request.payment_reference)
+        except _UNREADABLE as exc:
+            # An answer we cannot read is no usable answer: the outcome stays unknown.
+            raise ProviderUnreachable(f"unreadable PayPal refund: {exc}") from None
 
     # --- webhooks ---------------------------------------------------------------------------
 
@@ -348,8 +357,11 @@ class PayPalProvider(BasePaymentProvider):
         return True
 
     def _cert_host_allowed(self, url: str) -> bool:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+        except ValueError:  # not a URL at all (an unclosed "[", a bad port)
+            return False
         if parts.scheme not in ("https", "http") or not host:
             return False
         for allowed in self.credentials.options.get("cert_hosts", []):
@@ -380,7 +392,7 @@ class PayPalProvider(BasePaymentProvider):
     def _verify_by_api(self, request: WebhookRequest, webhook_id: str) -> bool:
         h = request.headers
         try:
-            event = json.loads(request.body)
+            event = strictjson.loads(request.body)
             answer = self._api(
                 "POST",
                 "v1/notifications/verify-webhook-signature",
@@ -400,15 +412,27 @@ class PayPalProvider(BasePaymentProvider):
             return False
         return answer.get("verification_status") == "SUCCESS"
 
-    def handle_webhook(self, request: WebhookRequest) -> ProviderEvent:
+    def parse_webhook(self, request: WebhookRequest) -> ProviderEvent:
         try:
-            event = json.loads(request.body, parse_float=Decimal)
+            event = strictjson.loads(request.body, parse_float=Decimal)
             event_id, event_type = str(event["id"]), str(event["event_type"])
             resource = event.get("resource") or {}
             if not isinstance(resource, dict):
                 raise TypeError("resource is not an object")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise WebhookPayloadError(f"unreadable PayPal event: {exc}") from None
+        except _UNREADABLE as exc:
+            raise WebhookPayloadUnreadable(f"unreadable PayPal event: {exc}") from None
+        try:
+            return self._event(event, event_id, event_type, resource)
+        except _UNREADABLE as exc:
+            raise WebhookPayloadUnreadable(f"unreadable PayPal {event_type}: {exc}") from None
+
+    def _event(
+        self,
+        event: Mapping[str, Any],
+        event_id: str,
+        event_type: str,
+        resource: Mapping[str, Any],
+    ) -> ProviderEvent:
         common: dict[str, Any] = {
             "event_id": event_id,
             "event_type": event_type,
@@ -428,10 +452,7 @@ class PayPalProvider(BasePaymentProvider):
                 **common,
             )
         if event_type == "PAYMENT.CAPTURE.REFUNDED":
-            try:
-                refund = _refund_result(resource, capture_id=_up_link_id(resource))
-            except ProviderUnreachable as exc:
-                raise WebhookPayloadError(str(exc)) from None
+            refund = _refund_result(resource, capture_id=_up_link_id(resource))
             return ProviderEvent(
                 kind=EventKind.REFUND,
                 provider_reference=refund.provider_reference,
@@ -487,12 +508,10 @@ REFUND_STATUSES = {
 
 
 def _refund_result(refund: Mapping[str, Any], *, capture_id: str) -> RefundResult:
-    try:
-        currency = str(refund["amount"]["currency_code"])
-        amount = parse_amount(refund["amount"]["value"], currency)
-        reference = str(refund["id"])
-    except (KeyError, TypeError, MoneyError) as exc:
-        raise ProviderUnreachable(f"unreadable PayPal refund: {exc}") from None
+    """A PayPal refund, from an API answer or a webhook; raises one of `_UNREADABLE`."""
+    currency = str(refund["amount"]["currency_code"])
+    amount = parse_amount(refund["amount"]["value"], currency)
+    reference = str(refund["id"])
     status = str(refund.get("status", ""))
     return RefundResult(
         status=REFUND_STATUSES.get(status, RefundStatus.PENDING),
@@ -524,5 +543,5 @@ def _resource_amount(resource: Mapping[str, Any]) -> tuple[Decimal | None, str]:
     currency = str(amount.get("currency_code") or amount.get("currency") or "")
     try:
         return parse_amount(amount.get("value", amount.get("total")), currency), currency
-    except MoneyError:
+    except (MoneyError, ArithmeticError):
         return None, currency
