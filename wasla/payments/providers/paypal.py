@@ -541,7 +541,7 @@ def _resource_amount(resource: Mapping[str, Any]) -> tuple[Decimal | None, str]:
     if not isinstance(amount, dict):
         return None, ""
     currency = str(amount.get("currency_code") or amount.get("currency") or "")
-    try:
-        return parse_amount(amount.get("value", amount.get("total")), currency), currency
-    except (MoneyError, ArithmeticError):
-        return None, currency
+    # An amount that is there but is no amount makes the event unreadable (MoneyError is a
+    # ValueError; ArithmeticError for the absurd ones): the caller turns it into
+    # WebhookPayloadUnreadable.
+    return parse_amount(amount.get("value", amount.get("total")), currency), currency

@@ -14,16 +14,19 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from wasla.payments.models import PaymentGatewayConfig, WebhookEvent
+from conftest import make_attempt
+from wasla.payments.models import PaymentAttempt, PaymentDispute, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.base import (
     EventKind,
+    PaymentResult,
     PaymentStatus,
     ProviderEvent,
     WebhookPayloadUnreadable,
     WebhookRequest,
 )
 from wasla.payments.providers.stripe import WEBHOOK_EVENTS
+from wasla.payments.services import payment_apply_result
 
 from .fixtures import FIXTURES, stripe_object
 
@@ -161,8 +164,6 @@ def test_samples_through_the_webhook_view(
 
 @pytest.mark.django_db
 def test_dispute_is_recorded_for_staff(stripe_config, django_capture_on_commit_callbacks):
-    from wasla.payments.models import PaymentDispute
-
     body = envelope("charge.dispute.created", stripe_object("dispute"), "evt_dispute")
     url = reverse("webhook", kwargs={"provider": "stripe", "token": stripe_config.webhook_token})
     with django_capture_on_commit_callbacks(execute=True):
@@ -171,6 +172,62 @@ def test_dispute_is_recorded_for_staff(stripe_config, django_capture_on_commit_c
     assert (dispute.tenant_id, dispute.status) == (
         stripe_config.tenant_id,
         "warning_needs_response",
+    )
+
+
+def _paid_stripe_attempt(config: PaymentGatewayConfig, intent: str) -> PaymentAttempt:
+    """A Stripe attempt paid through the real transition code, its PaymentIntent recorded."""
+    attempt = make_attempt(config)
+    return payment_apply_result(
+        attempt_id=attempt.id,
+        result=PaymentResult(
+            status=PaymentStatus.PAID,
+            provider_reference=f"cs_test_{attempt.id.hex}",
+            amount=attempt.amount,
+            currency=attempt.currency,
+            payment_reference=intent,
+        ),
+    )
+
+
+@pytest.mark.django_db
+def test_a_dispute_is_linked_to_the_attempt_whose_payment_it_disputes(
+    stripe_config, django_capture_on_commit_callbacks
+):
+    other = _paid_stripe_attempt(stripe_config, "pi_3OtherPayment000000001")
+    attempt = _paid_stripe_attempt(stripe_config, "pi_3DisputedPayment00001")
+    assert attempt.status == PaymentAttempt.Status.PAID
+    obj = {**stripe_object("dispute"), "payment_intent": attempt.provider_payment_reference}
+    body = envelope("charge.dispute.created", obj, "evt_dispute_linked")
+    url = reverse("webhook", kwargs={"provider": "stripe", "token": stripe_config.webhook_token})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            url, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body)
+        )
+    assert response.status_code == 200, response.content
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
+    dispute = PaymentDispute.objects.get()
+    assert dispute.payment_attempt_id == attempt.id != other.id
+    assert dispute.payment_reference == attempt.provider_payment_reference
+    # A dispute records news; it does not move the payment.
+    attempt.refresh_from_db()
+    assert attempt.status == PaymentAttempt.Status.PAID
+
+
+@pytest.mark.django_db
+def test_a_dispute_about_a_payment_we_do_not_know_is_recorded_unlinked(
+    stripe_config, django_capture_on_commit_callbacks
+):
+    _paid_stripe_attempt(stripe_config, "pi_3SomeOtherPayment00001")
+    obj = {**stripe_object("dispute"), "payment_intent": "pi_3NotOursAtAll000000001"}
+    body = envelope("charge.dispute.created", obj, "evt_dispute_unlinked")
+    url = reverse("webhook", kwargs={"provider": "stripe", "token": stripe_config.webhook_token})
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(url, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body))
+    dispute = PaymentDispute.objects.get()
+    assert (dispute.payment_attempt_id, dispute.payment_reference) == (
+        None,
+        "pi_3NotOursAtAll000000001",
     )
 
 
