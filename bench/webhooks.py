@@ -14,9 +14,10 @@ security"):
 4. Python: posts one signed `charge.captured` webhook per attempt to the real webhook view
    (Django test client: middleware, request scope, webhook-URL tenant lookup, hashstring check,
    inbox insert) and lets it be processed the way the demo and tests do (Celery eager, on
-   commit): the task `process_webhook_event` runs `webhook_event_process` in the event's tenant
-   scope, as a worker does: the charge re-fetch, then attempt + order + settlement + ledger
-   posting in one transaction. The re-fetch is answered by an in-process fake of Tap's
+   commit): the task `process_webhook_event` (wasla/payments/webhooks/tasks.py) runs
+   `webhook_event_process` (webhooks/processing.py) in the event's tenant scope, as a worker
+   does: the charge re-fetch, then attempt + order + settlement + ledger posting in one
+   transaction. The re-fetch is answered by an in-process fake of Tap's
    `GET /v2/charges/{id}` over real TCP, so the number is about our code, not the simulator's;
 5. captures the SQL of one confirmation, the row-level security statements (`set_config`, the
    BEGIN/COMMIT around a statement run in autocommit mode in a scope) included, writes a

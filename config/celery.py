@@ -29,11 +29,11 @@ def _register_periodic_tasks(sender: Celery, **kwargs: Any) -> None:
     periodic = {
         "webhooks-sweep": (
             "payments.webhooks_sweep",
-            float(getattr(settings, "WASLA_WEBHOOK_SWEEP_INTERVAL_SECONDS", 30)),
+            float(settings.WASLA_WEBHOOK_SWEEP_INTERVAL_SECONDS),
         ),
         "payments-reconcile": (
             "payments.reconcile",
-            float(getattr(settings, "WASLA_RECONCILE_INTERVAL_SECONDS", 300)),
+            float(settings.WASLA_RECONCILE_INTERVAL_SECONDS),
         ),
     }
     for name, (task, every) in periodic.items():

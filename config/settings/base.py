@@ -212,7 +212,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600),
 }
 
-# --- Webhook pipeline (wasla/payments/webhooks.py): retries scheduled in the inbox table.
+# --- Webhook pipeline (wasla/payments/webhooks/): retries scheduled in the inbox table. These
+# are the only defaults: wasla/payments/webhooks/retry.py reads the settings as they are.
 # A try that cannot finish (provider unreachable, the object not there yet, an unexpected error)
 # is retried after RETRY_BASE_SECONDS * 2**(n-1), capped at RETRY_MAX_SECONDS, +/- JITTER of it;
 # after MAX_ATTEMPTS tries (MAX_UNEXPECTED_ATTEMPTS for unexpected errors) it ends `failed`, or

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from .models import PaymentAttempt, PaymentDispute, PaymentGatewayConfig, WebhookEvent
-from .webhooks import webhook_event_replay
+from .webhooks.sweep import webhook_event_replay
 
 
 class GatewayConfigForm(forms.ModelForm):

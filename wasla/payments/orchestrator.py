@@ -110,7 +110,9 @@ class PaymentOrchestrator:
             customer_email=order.customer_email,
             customer_phone=order.customer_phone,
             return_url=return_page_url(attempt),
-            cancel_url=public_url(reverse("payment-abandon", kwargs={"attempt_id": attempt.id})),
+            cancel_url=public_url(
+                reverse("payment-cancel-link", kwargs={"attempt_id": attempt.id})
+            ),
             webhook_url=webhook_url(attempt.gateway_config),
         )
         # One request object for every try: the idempotency key cannot drift between retries.
@@ -129,10 +131,8 @@ class PaymentOrchestrator:
     def validate_webhook(self, config: PaymentGatewayConfig, request: WebhookRequest) -> bool:
         return self.provider(config).validate_webhook(request)
 
-    def handle_webhook(
-        self, config: PaymentGatewayConfig, request: WebhookRequest
-    ) -> ProviderEvent:
-        return self.provider(config).handle_webhook(request)
+    def parse_webhook(self, config: PaymentGatewayConfig, request: WebhookRequest) -> ProviderEvent:
+        return self.provider(config).parse_webhook(request)
 
     def register_webhook(self, config: PaymentGatewayConfig) -> str:
         url = webhook_url(config)

@@ -2,8 +2,9 @@
 
 Query parameters the provider appends (`tap_id`, `token`, `session_id`, …) are never trusted.
 For providers that confirm on return (PayPal) their presence prompts one server-side fetch
-(SPEC §1.3), which captures an approved order whose webhook is late; for the others the page
-shows "processing…" until the verified webhook arrives.
+(the browser's return is a cue, never a proof of payment), which captures an approved order
+whose webhook is late; for the others the page shows "processing…" until the verified webhook
+arrives.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def payment_return(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
-def payment_abandoned(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
-    """The provider's cancel link: cancel if the provider confirms nothing was paid."""
+def payment_cancel_link_followed(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+    """The customer came back through the provider's cancel link: cancel the attempt if the
+    provider confirms it was not paid, then show the return page."""
     _enter_attempt_tenant(attempt_id)
     if payment_abandon(attempt_id=attempt_id) is None:
         raise Http404("No such payment.")

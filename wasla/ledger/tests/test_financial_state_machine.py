@@ -43,7 +43,7 @@ from sandbox.stripe_sim.signing import stripe_signature_header
 from wasla.common.money import to_minor_units
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, RefundRecord, WebhookEvent
 from wasla.payments.services import gateway_config_connect, payment_checkout
-from wasla.payments.webhooks import webhook_events_sweep
+from wasla.payments.webhooks.sweep import webhook_events_sweep
 from wasla.settlement.models import FeePlanAssignment, SettlementAdjustment, SettlementRecord
 
 from .money_invariants import (

@@ -148,12 +148,15 @@ class ProviderTimeout(ProviderUnreachable):
     the request is not retried; reconciliation finds out what happened."""
 
 
-class WebhookPayloadError(Exception):
-    """A correctly signed body that we cannot read."""
+class WebhookPayloadUnreadable(Exception):
+    """A webhook body we cannot use: it does not parse, or its values are not ones a payment
+    has. Raised by `parse_webhook`; the message says why. Nothing to do with reaching the
+    provider: sending the same body again will not help."""
 
 
 class BasePaymentProvider:
-    """What every provider implements; see SPEC §5."""
+    """What every provider implements. Each method takes and returns the plain dataclasses
+    above; the orchestrator adds retries, the circuit breaker and the gateway's credentials."""
 
     name: ClassVar[str]
     methods: ClassVar[frozenset[str]]
@@ -186,5 +189,7 @@ class BasePaymentProvider:
         endpoint secret or webhook id), or "" when the provider needs no registration."""
         return ""
 
-    def handle_webhook(self, request: WebhookRequest) -> ProviderEvent:
+    def parse_webhook(self, request: WebhookRequest) -> ProviderEvent:
+        """Read a webhook body (already verified by `validate_webhook`) into the normalised
+        event; raises WebhookPayloadUnreadable for a body that cannot be used."""
         raise NotImplementedError

@@ -17,7 +17,7 @@ from .base import (
     ProviderEvent,
     RefundRequest,
     RefundResult,
-    WebhookPayloadError,
+    WebhookPayloadUnreadable,
     WebhookRequest,
 )
 
@@ -46,5 +46,5 @@ class CashOnDeliveryProvider(BasePaymentProvider):
     def validate_webhook(self, request: WebhookRequest) -> bool:
         return False
 
-    def handle_webhook(self, request: WebhookRequest) -> ProviderEvent:
-        raise WebhookPayloadError("cash on delivery has no webhooks")
+    def parse_webhook(self, request: WebhookRequest) -> ProviderEvent:
+        raise WebhookPayloadUnreadable("cash on delivery has no webhooks")

@@ -9,13 +9,13 @@ idempotency key goes in Stripe's `Idempotency-Key`; webhooks are verified by the
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import stripe
 
-from wasla.common.money import MoneyError, from_minor_units, to_minor_units
+from wasla.common import strictjson
+from wasla.common.money import from_minor_units, to_minor_units
 from wasla.common.scrub import scrub
 
 from .base import (
@@ -31,7 +31,7 @@ from .base import (
     RefundRequest,
     RefundResult,
     RefundStatus,
-    WebhookPayloadError,
+    WebhookPayloadUnreadable,
     WebhookRequest,
 )
 
@@ -57,6 +57,13 @@ REFUND_STATUSES = {
     "canceled": RefundStatus.FAILED,
 }
 DISPUTE_EVENTS = {"charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed"}
+# What reading a Stripe object can raise when it is not one: missing keys, wrong types, invalid
+# JSON (strictjson.MalformedJSON and MoneyError are ValueErrors), absurd amounts
+# (decimal.InvalidOperation and OverflowError are ArithmeticErrors).
+_UNREADABLE = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
+
+T = TypeVar("T")
+
 WEBHOOK_EVENTS = {
     *SESSION_EVENTS,
     *INTENT_EVENTS,
@@ -108,13 +115,13 @@ class StripeProvider(BasePaymentProvider):
                 options={"idempotency_key": request.idempotency_key},
             )
         )
-        return self._session_result(session)
+        return _answer_read("session", _session_result, session)
 
     def verify_payment(self, provider_reference: str) -> PaymentResult:
         if not provider_reference.startswith("cs_"):
             raise ProviderError("invalid_reference", "not a Checkout Session id")
         session = self._call(lambda c: c.v1.checkout.sessions.retrieve(provider_reference))
-        result = self._session_result(session)
+        result = _answer_read("session", _session_result, session)
         intent_id = session.get("payment_intent")
         if result.status == PaymentStatus.PENDING and session.get("status") == "open" and intent_id:
             intent = self._call(lambda c: c.v1.payment_intents.retrieve(str(intent_id)))
@@ -144,7 +151,7 @@ class StripeProvider(BasePaymentProvider):
                 options={"idempotency_key": request.idempotency_key},
             )
         )
-        return _refund_result(refund)
+        return _answer_read("refund", _refund_result, refund)
 
     def register_webhook(self, url: str) -> str:
         endpoint = self._call(
@@ -167,25 +174,25 @@ class StripeProvider(BasePaymentProvider):
             return False
         return True
 
-    def handle_webhook(self, request: WebhookRequest) -> ProviderEvent:
+    def parse_webhook(self, request: WebhookRequest) -> ProviderEvent:
         try:
-            event = json.loads(request.body)
+            event = strictjson.loads(request.body)
             event_id = str(event["id"])
             event_type = str(event["type"])
             obj = event["data"]["object"]
             if not isinstance(obj, dict):
                 raise TypeError("data.object is not an object")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise WebhookPayloadError(f"unreadable Stripe event: {exc}") from None
+        except _UNREADABLE as exc:
+            raise WebhookPayloadUnreadable(f"unreadable Stripe event: {exc}") from None
         try:
             return self._event(event_id, event_type, obj)
-        except (KeyError, TypeError, ValueError, MoneyError, ProviderUnreachable) as exc:
-            raise WebhookPayloadError(f"unreadable Stripe {event_type}: {exc}") from None
+        except _UNREADABLE as exc:
+            raise WebhookPayloadUnreadable(f"unreadable Stripe {event_type}: {exc}") from None
 
     def _event(self, event_id: str, event_type: str, obj: Mapping[str, Any]) -> ProviderEvent:
         common: dict[str, Any] = {"event_id": event_id, "event_type": event_type, "raw": scrub(obj)}
         if event_type in SESSION_EVENTS:
-            result = self._session_result(obj)
+            result = _session_result(obj)
             status = SESSION_EVENTS[event_type] or result.status
             return ProviderEvent(
                 kind=EventKind.PAYMENT,
@@ -242,34 +249,6 @@ class StripeProvider(BasePaymentProvider):
             **common,
         )
 
-    def _session_result(self, session: Mapping[str, Any]) -> PaymentResult:
-        try:
-            reference = str(session["id"])
-            currency = str(session.get("currency") or "").upper()
-            total = session.get("amount_total")
-            amount = from_minor_units(int(total), currency) if total is not None else None
-        except (KeyError, TypeError, ValueError, MoneyError) as exc:
-            raise ProviderUnreachable(f"unreadable Stripe session: {exc}") from None
-        state, paid = session.get("status"), session.get("payment_status")
-        if state == "complete" and paid in ("paid", "no_payment_required"):
-            status = PaymentStatus.PAID
-        elif state == "expired":
-            status = PaymentStatus.CANCELLED
-        else:
-            status = PaymentStatus.PENDING
-        return PaymentResult(
-            status=status,
-            provider_reference=reference,
-            amount=amount,
-            currency=currency,
-            redirect_url=str(session.get("url") or ""),
-            failure_code="stripe:expired" if status == PaymentStatus.CANCELLED else "",
-            failure_message="Checkout session expired" if status == PaymentStatus.CANCELLED else "",
-            merchant_reference=str(session.get("client_reference_id") or ""),
-            payment_reference=str(session.get("payment_intent") or ""),
-            raw=scrub(dict(session)),
-        )
-
     def _call(self, call: Any) -> dict[str, Any]:
         """Run one API call; plain dicts out, our two error kinds for failures."""
         try:
@@ -290,13 +269,47 @@ class StripeProvider(BasePaymentProvider):
             ) from None
 
 
-def _refund_result(refund: Mapping[str, Any]) -> RefundResult:
+def _answer_read(what: str, read: Callable[[Mapping[str, Any]], T], answer: Mapping[str, Any]) -> T:
+    """An API answer read into our dataclass: one we cannot read is no usable answer, so the
+    outcome stays unknown (and the call is safe to retry with the same idempotency key)."""
     try:
-        currency = str(refund["currency"]).upper()
-        amount = from_minor_units(int(refund["amount"]), currency)
-        reference = str(refund["id"])
-    except (KeyError, TypeError, ValueError, MoneyError) as exc:
-        raise ProviderUnreachable(f"unreadable Stripe refund: {exc}") from None
+        return read(answer)
+    except _UNREADABLE as exc:
+        raise ProviderUnreachable(f"unreadable Stripe {what}: {exc}") from None
+
+
+def _session_result(session: Mapping[str, Any]) -> PaymentResult:
+    """A Checkout Session, from an API answer or a webhook; raises one of `_UNREADABLE`."""
+    reference = str(session["id"])
+    currency = str(session.get("currency") or "").upper()
+    total = session.get("amount_total")
+    amount = from_minor_units(int(total), currency) if total is not None else None
+    state, paid = session.get("status"), session.get("payment_status")
+    if state == "complete" and paid in ("paid", "no_payment_required"):
+        status = PaymentStatus.PAID
+    elif state == "expired":
+        status = PaymentStatus.CANCELLED
+    else:
+        status = PaymentStatus.PENDING
+    return PaymentResult(
+        status=status,
+        provider_reference=reference,
+        amount=amount,
+        currency=currency,
+        redirect_url=str(session.get("url") or ""),
+        failure_code="stripe:expired" if status == PaymentStatus.CANCELLED else "",
+        failure_message="Checkout session expired" if status == PaymentStatus.CANCELLED else "",
+        merchant_reference=str(session.get("client_reference_id") or ""),
+        payment_reference=str(session.get("payment_intent") or ""),
+        raw=scrub(dict(session)),
+    )
+
+
+def _refund_result(refund: Mapping[str, Any]) -> RefundResult:
+    """A Stripe refund, from an API answer or a webhook; raises one of `_UNREADABLE`."""
+    currency = str(refund["currency"]).upper()
+    amount = from_minor_units(int(refund["amount"]), currency)
+    reference = str(refund["id"])
     status = str(refund.get("status", ""))
     return RefundResult(
         status=REFUND_STATUSES.get(status, RefundStatus.PENDING),

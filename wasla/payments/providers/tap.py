@@ -18,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from wasla.common.money import MoneyError, format_amount, parse_amount
+from wasla.common import strictjson
+from wasla.common.money import format_amount, parse_amount
 from wasla.common.scrub import scrub
 
 from .base import (
@@ -34,7 +35,7 @@ from .base import (
     RefundRequest,
     RefundResult,
     RefundStatus,
-    WebhookPayloadError,
+    WebhookPayloadUnreadable,
     WebhookRequest,
 )
 from .http import ssl_context as _ssl_context
@@ -56,6 +57,10 @@ CHARGE_STATUSES = {
     "TIMEDOUT": PaymentStatus.FAILED,
 }
 
+# What reading a Tap object can raise when it is not one: missing keys, wrong types, invalid
+# JSON (strictjson.MalformedJSON and MoneyError are ValueErrors), absurd numbers.
+_UNREADABLE = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
+
 _NUMBER_MARK = "\x00tapnum:"
 _NUMBER_RE = re.compile(r'"\\u0000tapnum:(-?[0-9]+(?:\.[0-9]+)?)"')
 
@@ -72,7 +77,9 @@ def dumps(payload: Mapping[str, Any]) -> bytes:
 
 
 def loads(body: bytes) -> Any:
-    return json.loads(body, parse_float=Decimal, parse_int=Decimal)
+    """Tap's JSON (our strict reader: no NaN, duplicate keys, NUL or deep nesting) with every
+    number as a Decimal; raises strictjson.MalformedJSON, a ValueError."""
+    return strictjson.loads(body, parse_float=Decimal, parse_int=Decimal)
 
 
 def signed_message(obj: Mapping[str, Any]) -> str:
@@ -185,7 +192,11 @@ class TapProvider(BasePaymentProvider):
             "reference": {"merchant": request.refund_id, "idempotent": request.idempotency_key},
             "metadata": {"udf1": request.refund_id},
         }
-        return _refund_result(self._call("POST", "v2/refunds", payload))
+        answer = self._call("POST", "v2/refunds", payload)
+        try:
+            return _refund_result(answer)
+        except _UNREADABLE as exc:
+            raise ProviderUnreachable(f"unreadable Tap refund: {exc}") from None
 
     def verify_payment(self, provider_reference: str) -> PaymentResult:
         if not re.fullmatch(r"chg_[A-Za-z0-9]+", provider_reference):
@@ -199,11 +210,11 @@ class TapProvider(BasePaymentProvider):
         try:
             obj = loads(request.body)
             expected = hashstring(obj, self.credentials.secret_key)
-        except (ValueError, KeyError, TypeError, AttributeError, MoneyError, ArithmeticError):
+        except _UNREADABLE:
             return False
         return hmac.compare_digest(expected, provided.strip().lower())
 
-    def handle_webhook(self, request: WebhookRequest) -> ProviderEvent:
+    def parse_webhook(self, request: WebhookRequest) -> ProviderEvent:
         try:
             obj = loads(request.body)
             kind_name = obj.get("object", "charge")
@@ -211,18 +222,16 @@ class TapProvider(BasePaymentProvider):
             reference = str(obj["id"])
             currency = str(obj["currency"])
             amount = parse_amount(obj["amount"], currency)
-        except (ValueError, KeyError, TypeError, AttributeError, MoneyError) as exc:
-            raise WebhookPayloadError(f"unreadable Tap webhook: {exc}") from None
+            refunds = (_refund_result(obj),) if kind_name == "refund" else ()
+            merchant_reference = str((obj.get("reference") or {}).get("transaction") or "")
+        except _UNREADABLE as exc:
+            raise WebhookPayloadUnreadable(f"unreadable Tap webhook: {exc}") from None
         if kind_name == "refund":
             kind, mapped, parent = EventKind.REFUND, None, str(obj.get("charge_id", ""))
         elif kind_name == "charge":
             kind, mapped, parent = EventKind.PAYMENT, CHARGE_STATUSES.get(status), ""
         else:
             kind, mapped, parent = EventKind.OTHER, None, ""
-        try:
-            refunds = (_refund_result(obj),) if kind_name == "refund" else ()
-        except ProviderUnreachable as exc:
-            raise WebhookPayloadError(str(exc)) from None
         return ProviderEvent(
             event_id=f"{kind_name}:{reference}:{status}",
             event_type=f"{kind_name}.{status}".lower(),
@@ -232,7 +241,7 @@ class TapProvider(BasePaymentProvider):
             amount=amount,
             currency=currency,
             payment_reference=parent,
-            merchant_reference=str((obj.get("reference") or {}).get("transaction") or ""),
+            merchant_reference=merchant_reference,
             refunds=refunds,
             raw=scrub(obj),
         )
@@ -243,7 +252,8 @@ class TapProvider(BasePaymentProvider):
             status = str(charge["status"])
             amount = parse_amount(charge["amount"], currency)
             reference = str(charge["id"])
-        except (KeyError, TypeError, MoneyError) as exc:
+        except _UNREADABLE as exc:
+            # An answer we cannot read is no usable answer: the outcome stays unknown.
             raise ProviderUnreachable(f"unreadable Tap charge: {exc}") from None
         mapped = CHARGE_STATUSES.get(status, PaymentStatus.PENDING)
         response = charge.get("response") or {}
@@ -273,12 +283,10 @@ REFUND_STATUSES = {
 
 
 def _refund_result(refund: Mapping[str, Any]) -> RefundResult:
-    try:
-        currency = str(refund["currency"])
-        amount = parse_amount(refund["amount"], currency)
-        reference = str(refund["id"])
-    except (KeyError, TypeError, MoneyError) as exc:
-        raise ProviderUnreachable(f"unreadable Tap refund: {exc}") from None
+    """A Tap refund object, from an API answer or a webhook; raises one of `_UNREADABLE`."""
+    currency = str(refund["currency"])
+    amount = parse_amount(refund["amount"], currency)
+    reference = str(refund["id"])
     status = str(refund.get("status", ""))
     return RefundResult(
         status=REFUND_STATUSES.get(status, RefundStatus.FAILED),

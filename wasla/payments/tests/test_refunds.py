@@ -189,7 +189,7 @@ def _sweep_until_quiet() -> None:
     from django.utils import timezone
 
     from wasla.payments.models import WebhookEvent
-    from wasla.payments.webhooks import webhook_events_sweep
+    from wasla.payments.webhooks.sweep import webhook_events_sweep
 
     for _ in range(5):  # parked events become due at once; re-drive what is left
         WebhookEvent.objects.filter(status="received").update(next_attempt_at=timezone.now())

@@ -22,7 +22,8 @@ from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.base import PaymentResult, PaymentStatus, WebhookRequest
 from wasla.payments.providers.tap import dumps, hashstring
 from wasla.payments.services import payment_apply_result, payment_checkout
-from wasla.payments.webhooks import webhook_event_process, webhook_receive
+from wasla.payments.webhooks.inbox import Receipt, webhook_receive
+from wasla.payments.webhooks.processing import webhook_event_process
 from wasla.settlement.models import SettlementRecord
 from wasla.tenants.context import tenant_context
 
@@ -122,7 +123,7 @@ def test_processing_one_tap_confirmation_takes_a_fixed_number_of_statements(
         f"{sandbox}/sandbox/tap/v2/charges/{attempt.provider_reference}",
         headers={"Authorization": f"Bearer {tap_config.secret_key}"},
     ).content
-    event = PaymentOrchestrator().handle_webhook(tap_config, WebhookRequest(body=body, headers={}))
+    event = PaymentOrchestrator().parse_webhook(tap_config, WebhookRequest(body=body, headers={}))
     stored = WebhookEvent.objects.create(
         tenant=tenant,
         gateway_config=tap_config,
@@ -182,8 +183,8 @@ def test_ingesting_one_tap_webhook_takes_a_fixed_number_of_statements(tenant, ta
 
     # As the webhook view runs it: in the tenant scope its URL named.
     with CaptureQueriesContext(connection) as ctx, tenant_context(tenant.pk):
-        status, outcome = webhook_receive(config=tap_config, body=body, headers=headers)
+        delivery = webhook_receive(config=tap_config, body=body, headers=headers)
 
-    assert (status, outcome) == (200, "accepted")
+    assert (delivery.receipt, delivery.detail) == (Receipt.ACCEPTED, "")
     assert len(ctx) == INGEST_STATEMENTS, _statements(ctx)
     assert WebhookEvent.objects.filter(status="received", signature_valid=True).count() == 1

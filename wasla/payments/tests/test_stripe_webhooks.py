@@ -14,16 +14,19 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from wasla.payments.models import PaymentGatewayConfig, WebhookEvent
+from conftest import make_attempt
+from wasla.payments.models import PaymentAttempt, PaymentDispute, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.base import (
     EventKind,
+    PaymentResult,
     PaymentStatus,
     ProviderEvent,
-    WebhookPayloadError,
+    WebhookPayloadUnreadable,
     WebhookRequest,
 )
 from wasla.payments.providers.stripe import WEBHOOK_EVENTS
+from wasla.payments.services import payment_apply_result
 
 from .fixtures import FIXTURES, stripe_object
 
@@ -97,14 +100,14 @@ def test_every_stripe_sample_object_is_mapped(provider):
     }
     for name, (event_type, kind) in cases.items():
         obj = stripe_object(name)
-        event = provider.handle_webhook(_req(envelope(event_type, obj), None))
+        event = provider.parse_webhook(_req(envelope(event_type, obj), None))
         assert (event.event_type, event.kind) == (event_type, kind), name
-    session = provider.handle_webhook(
+    session = provider.parse_webhook(
         _req(envelope("checkout.session.completed", stripe_object("checkout_session")), None)
     )
     assert session.provider_reference.startswith("cs_test_")
     assert session.status == PaymentStatus.PENDING  # open / unpaid
-    intent = provider.handle_webhook(
+    intent = provider.parse_webhook(
         _req(envelope("payment_intent.payment_failed", stripe_object("payment_intent")), None)
     )
     assert (intent.status, intent.amount, intent.currency) == (
@@ -112,14 +115,14 @@ def test_every_stripe_sample_object_is_mapped(provider):
         Decimal("10.99"),
         "USD",
     )
-    dispute = provider.handle_webhook(
+    dispute = provider.parse_webhook(
         _req(envelope("charge.dispute.created", stripe_object("dispute")), None)
     )
     assert (dispute.provider_reference, dispute.amount) == (
         "dp_1Pgc71B7WZ01zgkWMevJiAUx",
         Decimal("10.00"),
     )
-    plan = provider.handle_webhook(_req(json.dumps(stripe_object("event")).encode(), None))
+    plan = provider.parse_webhook(_req(json.dumps(stripe_object("event")).encode(), None))
     assert (plan.kind, plan.event_type) == (EventKind.OTHER, "plan.created")
 
 
@@ -161,8 +164,6 @@ def test_samples_through_the_webhook_view(
 
 @pytest.mark.django_db
 def test_dispute_is_recorded_for_staff(stripe_config, django_capture_on_commit_callbacks):
-    from wasla.payments.models import PaymentDispute
-
     body = envelope("charge.dispute.created", stripe_object("dispute"), "evt_dispute")
     url = reverse("webhook", kwargs={"provider": "stripe", "token": stripe_config.webhook_token})
     with django_capture_on_commit_callbacks(execute=True):
@@ -171,6 +172,62 @@ def test_dispute_is_recorded_for_staff(stripe_config, django_capture_on_commit_c
     assert (dispute.tenant_id, dispute.status) == (
         stripe_config.tenant_id,
         "warning_needs_response",
+    )
+
+
+def _paid_stripe_attempt(config: PaymentGatewayConfig, intent: str) -> PaymentAttempt:
+    """A Stripe attempt paid through the real transition code, its PaymentIntent recorded."""
+    attempt = make_attempt(config)
+    return payment_apply_result(
+        attempt_id=attempt.id,
+        result=PaymentResult(
+            status=PaymentStatus.PAID,
+            provider_reference=f"cs_test_{attempt.id.hex}",
+            amount=attempt.amount,
+            currency=attempt.currency,
+            payment_reference=intent,
+        ),
+    )
+
+
+@pytest.mark.django_db
+def test_a_dispute_is_linked_to_the_attempt_whose_payment_it_disputes(
+    stripe_config, django_capture_on_commit_callbacks
+):
+    other = _paid_stripe_attempt(stripe_config, "pi_3OtherPayment000000001")
+    attempt = _paid_stripe_attempt(stripe_config, "pi_3DisputedPayment00001")
+    assert attempt.status == PaymentAttempt.Status.PAID
+    obj = {**stripe_object("dispute"), "payment_intent": attempt.provider_payment_reference}
+    body = envelope("charge.dispute.created", obj, "evt_dispute_linked")
+    url = reverse("webhook", kwargs={"provider": "stripe", "token": stripe_config.webhook_token})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            url, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body)
+        )
+    assert response.status_code == 200, response.content
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
+    dispute = PaymentDispute.objects.get()
+    assert dispute.payment_attempt_id == attempt.id != other.id
+    assert dispute.payment_reference == attempt.provider_payment_reference
+    # A dispute records news; it does not move the payment.
+    attempt.refresh_from_db()
+    assert attempt.status == PaymentAttempt.Status.PAID
+
+
+@pytest.mark.django_db
+def test_a_dispute_about_a_payment_we_do_not_know_is_recorded_unlinked(
+    stripe_config, django_capture_on_commit_callbacks
+):
+    _paid_stripe_attempt(stripe_config, "pi_3SomeOtherPayment00001")
+    obj = {**stripe_object("dispute"), "payment_intent": "pi_3NotOursAtAll000000001"}
+    body = envelope("charge.dispute.created", obj, "evt_dispute_unlinked")
+    url = reverse("webhook", kwargs={"provider": "stripe", "token": stripe_config.webhook_token})
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(url, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body))
+    dispute = PaymentDispute.objects.get()
+    assert (dispute.payment_attempt_id, dispute.payment_reference) == (
+        None,
+        "pi_3NotOursAtAll000000001",
     )
 
 
@@ -209,8 +266,8 @@ def test_every_stripe_resource_under_every_handled_type_maps_or_is_refused_clean
         for event_type in sorted(WEBHOOK_EVENTS):
             body = envelope(event_type, obj, f"evt_{name}")
             try:
-                event = provider.handle_webhook(_req(body, None))
-            except WebhookPayloadError:
+                event = provider.parse_webhook(_req(body, None))
+            except WebhookPayloadUnreadable:
                 continue
             assert isinstance(event, ProviderEvent), (name, event_type)
             mapped += 1

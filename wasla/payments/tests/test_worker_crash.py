@@ -35,13 +35,8 @@ from wasla.orders.models import Order
 from wasla.payments.models import WebhookEvent
 from wasla.settlement.models import SettlementRecord
 
-from .test_webhook_pipeline import (
-    celery_publishing,
-    own_queue,
-    post_tap,
-    sandbox_charge,
-    tap_paid_at_sandbox,
-)
+from .celery_broker import celery_publishing, own_queue
+from .webhook_deliveries import post_tap, sandbox_charge, tap_paid_at_sandbox
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from wasla.payments.webhooks import webhook_events_sweep
+from wasla.payments.webhooks.sweep import webhook_events_sweep
 
 
 class Command(BaseCommand):

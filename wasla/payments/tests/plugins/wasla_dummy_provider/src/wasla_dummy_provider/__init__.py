@@ -18,7 +18,7 @@ from wasla.payments.providers.base import (
     PaymentResult,
     PaymentStatus,
     ProviderEvent,
-    WebhookPayloadError,
+    WebhookPayloadUnreadable,
     WebhookRequest,
 )
 
@@ -53,7 +53,7 @@ class DummyProvider(BasePaymentProvider):
         secret = self.credentials.webhook_secret
         return bool(given and secret) and hmac.compare_digest(sign(request.body, secret), given)
 
-    def handle_webhook(self, request: WebhookRequest) -> ProviderEvent:
+    def parse_webhook(self, request: WebhookRequest) -> ProviderEvent:
         try:
             data = json.loads(request.body)
             return ProviderEvent(
@@ -66,4 +66,4 @@ class DummyProvider(BasePaymentProvider):
                 currency=str(data["currency"]),
             )
         except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
-            raise WebhookPayloadError(f"unreadable dummy event: {exc}") from None
+            raise WebhookPayloadUnreadable(f"unreadable dummy event: {exc}") from None

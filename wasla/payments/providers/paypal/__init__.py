@@ -9,6 +9,7 @@
   webhook id, signed SHA256withRSA by the certificate at PAYPAL-CERT-URL, fetched only from
   allow-listed hosts and cached. When the certificate cannot be fetched, PayPal's
   verify-webhook-signature API decides instead.
+- Webhook bodies are read into events by `events` (PayPal's event names and vocabularies).
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from wasla.common import strictjson
 from wasla.common.money import MoneyError, format_amount, parse_amount
 from wasla.common.scrub import scrub
 
-from .base import (
+from ..base import (
     BasePaymentProvider,
-    EventKind,
     PaymentRequest,
     PaymentResult,
     PaymentStatus,
@@ -47,32 +48,13 @@ from .base import (
     ProviderUnreachable,
     RefundRequest,
     RefundResult,
-    RefundStatus,
-    WebhookPayloadError,
     WebhookRequest,
 )
-from .http import ssl_context as _ssl_context
+from ..http import ssl_context as _ssl_context
+from .events import CAPTURE_STATUSES, UNREADABLE, WEBHOOK_EVENTS, event_parse, refund_result
 
 logger = logging.getLogger(__name__)
 
-CAPTURE_STATUSES = {
-    "COMPLETED": PaymentStatus.PAID,
-    "PARTIALLY_REFUNDED": PaymentStatus.PAID,
-    "REFUNDED": PaymentStatus.PAID,
-    "PENDING": PaymentStatus.PENDING,
-    "DECLINED": PaymentStatus.FAILED,
-    "FAILED": PaymentStatus.FAILED,
-}
-PAYMENT_EVENTS = {
-    "CHECKOUT.ORDER.APPROVED",
-    "CHECKOUT.ORDER.COMPLETED",
-    "PAYMENT.CAPTURE.COMPLETED",
-    "PAYMENT.CAPTURE.PENDING",
-    "PAYMENT.CAPTURE.DENIED",
-    "PAYMENT.CAPTURE.DECLINED",
-}
-REFUND_EVENTS = {"PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED"}
-WEBHOOK_EVENTS = PAYMENT_EVENTS | REFUND_EVENTS
 TOKEN_MARGIN_SECONDS = 60
 CERT_CACHE_SECONDS = 24 * 3600
 
@@ -296,7 +278,11 @@ class PayPalProvider(BasePaymentProvider):
             },
         )
         refund.setdefault("custom_id", request.refund_id)
-        return _refund_result(refund, capture_id=request.payment_reference)
+        try:
+            return refund_result(refund, capture_id=request.payment_reference)
+        except UNREADABLE as exc:
+            # An answer we cannot read is no usable answer: the outcome stays unknown.
+            raise ProviderUnreachable(f"unreadable PayPal refund: {exc}") from None
 
     # --- webhooks ---------------------------------------------------------------------------
 
@@ -348,8 +334,11 @@ class PayPalProvider(BasePaymentProvider):
         return True
 
     def _cert_host_allowed(self, url: str) -> bool:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+        except ValueError:  # not a URL at all (an unclosed "[", a bad port)
+            return False
         if parts.scheme not in ("https", "http") or not host:
             return False
         for allowed in self.credentials.options.get("cert_hosts", []):
@@ -380,7 +369,7 @@ class PayPalProvider(BasePaymentProvider):
     def _verify_by_api(self, request: WebhookRequest, webhook_id: str) -> bool:
         h = request.headers
         try:
-            event = json.loads(request.body)
+            event = strictjson.loads(request.body)
             answer = self._api(
                 "POST",
                 "v1/notifications/verify-webhook-signature",
@@ -400,129 +389,5 @@ class PayPalProvider(BasePaymentProvider):
             return False
         return answer.get("verification_status") == "SUCCESS"
 
-    def handle_webhook(self, request: WebhookRequest) -> ProviderEvent:
-        try:
-            event = json.loads(request.body, parse_float=Decimal)
-            event_id, event_type = str(event["id"]), str(event["event_type"])
-            resource = event.get("resource") or {}
-            if not isinstance(resource, dict):
-                raise TypeError("resource is not an object")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise WebhookPayloadError(f"unreadable PayPal event: {exc}") from None
-        common: dict[str, Any] = {
-            "event_id": event_id,
-            "event_type": event_type,
-            "raw": scrub(event),
-        }
-        amount, currency = _resource_amount(resource)
-        if str(event.get("resource_version") or "") != "2.0":
-            # REST v1 bodies (`amount.total`, `state`, no order): not what Orders v2 sends us;
-            # stored and ignored.
-            logger.info("PayPal %s event %s has the v1 shape: ignored", event_type, event_id)
-            return ProviderEvent(
-                kind=EventKind.OTHER,
-                provider_reference=str(resource.get("id", "")),
-                status=None,
-                amount=amount,
-                currency=currency,
-                **common,
-            )
-        if event_type == "PAYMENT.CAPTURE.REFUNDED":
-            try:
-                refund = _refund_result(resource, capture_id=_up_link_id(resource))
-            except ProviderUnreachable as exc:
-                raise WebhookPayloadError(str(exc)) from None
-            return ProviderEvent(
-                kind=EventKind.REFUND,
-                provider_reference=refund.provider_reference,
-                status=None,
-                amount=refund.amount,
-                currency=refund.currency,
-                payment_reference=refund.payment_reference,
-                refunds=(refund,),
-                **common,
-            )
-        if event_type in PAYMENT_EVENTS:
-            if event_type.startswith("CHECKOUT.ORDER."):
-                order_id = str(resource.get("id", ""))
-                custom_id = str(
-                    ((resource.get("purchase_units") or [{}])[0]).get("custom_id") or ""
-                )
-                status = PaymentStatus.PENDING
-            else:
-                related = (resource.get("supplementary_data") or {}).get("related_ids") or {}
-                # v1 capture bodies (resource_version 1.0) name no order: nothing to match.
-                order_id = str(related.get("order_id") or "")
-                custom_id = str(resource.get("custom_id") or "")
-                status = CAPTURE_STATUSES.get(
-                    str(resource.get("status") or resource.get("state") or "").upper(),
-                    PaymentStatus.PENDING,
-                )
-            return ProviderEvent(
-                kind=EventKind.PAYMENT,
-                provider_reference=order_id,
-                status=status,
-                amount=amount,
-                currency=currency,
-                merchant_reference=custom_id,
-                **common,
-            )
-        kind = EventKind.REFUND if event_type in REFUND_EVENTS else EventKind.OTHER
-        return ProviderEvent(
-            kind=kind,
-            provider_reference=str(resource.get("id", "")),
-            status=None,
-            amount=amount,
-            currency=currency,
-            **common,
-        )
-
-
-REFUND_STATUSES = {
-    "COMPLETED": RefundStatus.SUCCEEDED,
-    "PENDING": RefundStatus.PENDING,
-    "FAILED": RefundStatus.FAILED,
-    "CANCELLED": RefundStatus.FAILED,
-}
-
-
-def _refund_result(refund: Mapping[str, Any], *, capture_id: str) -> RefundResult:
-    try:
-        currency = str(refund["amount"]["currency_code"])
-        amount = parse_amount(refund["amount"]["value"], currency)
-        reference = str(refund["id"])
-    except (KeyError, TypeError, MoneyError) as exc:
-        raise ProviderUnreachable(f"unreadable PayPal refund: {exc}") from None
-    status = str(refund.get("status", ""))
-    return RefundResult(
-        status=REFUND_STATUSES.get(status, RefundStatus.PENDING),
-        provider_reference=reference,
-        amount=amount,
-        currency=currency,
-        payment_reference=capture_id,
-        merchant_reference=str(refund.get("custom_id") or ""),
-        raw=scrub(refund),
-    )
-
-
-def _up_link_id(resource: Mapping[str, Any]) -> str:
-    """The capture a refund belongs to, from its `links[rel=up]`."""
-    for link in resource.get("links") or []:
-        if isinstance(link, dict) and link.get("rel") == "up":
-            return str(link.get("href", "")).rstrip("/").rsplit("/", 1)[-1]
-    return ""
-
-
-def _resource_amount(resource: Mapping[str, Any]) -> tuple[Decimal | None, str]:
-    """Amount of a v2 resource (`amount.value`), a v1 one (`amount.total`), or an order."""
-    amount = resource.get("amount")
-    if not isinstance(amount, dict):
-        units = resource.get("purchase_units") or [{}]
-        amount = units[0].get("amount") if isinstance(units[0], dict) else None
-    if not isinstance(amount, dict):
-        return None, ""
-    currency = str(amount.get("currency_code") or amount.get("currency") or "")
-    try:
-        return parse_amount(amount.get("value", amount.get("total")), currency), currency
-    except MoneyError:
-        return None, currency
+    def parse_webhook(self, request: WebhookRequest) -> ProviderEvent:
+        return event_parse(request.body)
