@@ -32,7 +32,7 @@ from wasla.payments.events import (
     unsubscribe,
 )
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
-from wasla.payments.webhooks import webhook_events_sweep
+from wasla.payments.webhooks.sweep import webhook_events_sweep
 from wasla.settlement.models import FeePlan, SettlementRecord
 from wasla.settlement.subscribers import (
     settlement_on_checkout_requested,
