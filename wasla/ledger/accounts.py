@@ -1,4 +1,4 @@
-"""The per-tenant chart of accounts of SPEC §3, named so each code is a valid Beancount account.
+"""The per-tenant chart of accounts, named so each code is a valid Beancount account.
 
 Beancount account components start with a capital letter or a digit and contain only letters,
 digits and dashes. A tenant slug may start lowercase and contain `_` or capitals, so the slug is

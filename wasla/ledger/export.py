@@ -1,4 +1,4 @@
-"""Plain-text exports of the books for Beancount and hledger (SPEC §7 `export_ledger`).
+"""Plain-text exports of the books for Beancount and hledger (`manage.py export_ledger`).
 
 Amounts are signed the plain-text-accounting way: debits positive, credits negative, so an
 income or liability account's balance is the negative of its credit-normal `balance`. Dates are

@@ -1,6 +1,6 @@
 """Ledger layer: Wasla's immutable, balanced, per-tenant double-entry books.
 
-Invariants (SPEC §1.5, enforced by PostgreSQL, not only here):
+Invariants (invariant 5 of `docs/invariants.md`, enforced by PostgreSQL, not only here):
 - Ledger rows are append-only: triggers reject UPDATE and DELETE on transactions and entries.
   Corrections are new transactions; a reversal points at the one it undoes (`reverses`, unique,
   so nothing is reversed twice).

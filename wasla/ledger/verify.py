@@ -1,4 +1,5 @@
-"""Checks that the books are what the posting engine and the database promise (SPEC §1.5).
+"""Checks that the books are what the posting engine and the database promise (invariant 5,
+`docs/invariants.md`).
 
 Each fault names the first row where a check breaks; `verify_ledger` prints it and fails.
 """

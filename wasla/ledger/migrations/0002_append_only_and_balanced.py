@@ -1,4 +1,4 @@
-"""PostgreSQL enforces SPEC §1.5 itself: ledger rows are append-only, and a transaction whose
+"""PostgreSQL enforces invariant 5 itself: ledger rows are append-only, and a transaction whose
 entries do not balance (or that has fewer than two) cannot commit. TRUNCATE is left alone: it is
 not a row change, and the test runner empties tables with it. SQLite (the demo) has no such
 triggers; the posting engine checks the same rules in Python there."""
