@@ -11,10 +11,12 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from conftest import make_attempt
+from wasla.payments.events import PaymentDisputed, subscribe, unsubscribe
 from wasla.payments.models import PaymentAttempt, PaymentDispute, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.base import (
@@ -290,3 +292,44 @@ def test_every_stripe_resource_as_an_unknown_event_is_stored_and_ignored(
     events = WebhookEvent.objects.filter(signature_valid=True)
     assert events.count() == len(resources)
     assert set(events.values_list("status", flat=True)) == {"ignored"}
+
+
+@pytest.mark.django_db
+def test_a_recorded_dispute_is_announced_to_subscribers_in_its_transaction(
+    stripe_config, django_capture_on_commit_callbacks
+):
+    attempt = _paid_stripe_attempt(stripe_config, "pi_3AnnouncedDispute0001")
+    heard: list[tuple[PaymentDisputed, bool]] = []
+
+    def listener(event: PaymentDisputed) -> None:
+        heard.append((event, transaction.get_connection().in_atomic_block))
+
+    obj = {**stripe_object("dispute"), "payment_intent": attempt.provider_payment_reference}
+    body = envelope("charge.dispute.created", obj, "evt_dispute_announced")
+    url = reverse("webhook", kwargs={"provider": "stripe", "token": stripe_config.webhook_token})
+    subscribe(PaymentDisputed, listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            Client().post(
+                url, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body)
+            )
+    finally:
+        unsubscribe(PaymentDisputed, listener)
+    dispute = PaymentDispute.objects.get()
+    [(event, inside_transaction)] = heard
+    assert inside_transaction
+    assert (event.dispute_id, event.attempt_id, event.order_id) == (
+        dispute.pk,
+        attempt.id,
+        attempt.order_id,
+    )
+    assert (event.tenant_id, event.provider, event.provider_reference) == (
+        stripe_config.tenant_id,
+        "stripe",
+        dispute.provider_reference,
+    )
+    assert (event.amount, event.currency, event.status) == (
+        dispute.amount,
+        dispute.currency,
+        dispute.status,
+    )
