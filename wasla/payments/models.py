@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import TypeAlias
 
 from django.db import models
 from django.db.models import F, Q
@@ -49,19 +50,24 @@ class PaymentGatewayConfig(TenantOwned):
         return f"{self.tenant_id}:{self.provider}:{self.mode}"
 
 
-OPEN_STATUSES = ("created", "pending")
-PAID_STATUSES = ("paid", "partially_refunded", "refunded")
+class AttemptStatus(models.TextChoices):
+    """`PaymentAttempt.Status`; at module level so the constraints below can name members."""
+
+    CREATED = "created"
+    PENDING = "pending"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = (AttemptStatus.CREATED, AttemptStatus.PENDING)
+PAID_STATUSES = (AttemptStatus.PAID, AttemptStatus.PARTIALLY_REFUNDED, AttemptStatus.REFUNDED)
 
 
 class PaymentAttempt(ConcurrentTransitionMixin, TenantOwned):
-    class Status(models.TextChoices):
-        CREATED = "created"
-        PENDING = "pending"
-        PAID = "paid"
-        PARTIALLY_REFUNDED = "partially_refunded"
-        REFUNDED = "refunded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+    Status: TypeAlias = AttemptStatus
 
     class Method(models.TextChoices):
         MADA = "mada"
@@ -120,7 +126,7 @@ class PaymentAttempt(ConcurrentTransitionMixin, TenantOwned):
                 condition=Q(amount__gt=Decimal(0)), name="attempt_amount_positive"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=[*OPEN_STATUSES, *PAID_STATUSES, "failed", "cancelled"]),
+                condition=Q(status__in=AttemptStatus.values),
                 name="attempt_status_known",
             ),
         ]
@@ -209,15 +215,20 @@ class RefundRecord(TenantOwned):
         return f"refund {self.amount} {self.currency} {self.status}"
 
 
+class WebhookEventStatus(models.TextChoices):
+    """`WebhookEvent.Status`; at module level so its index below can name a member."""
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
 class WebhookEvent(TenantOwned):
     """The webhook inbox and audit log: every delivery, verified or not, is a row."""
 
-    class Status(models.TextChoices):
-        RECEIVED = "received"
-        PROCESSED = "processed"
-        IGNORED = "ignored"
-        REJECTED = "rejected"
-        FAILED = "failed"
+    Status: TypeAlias = WebhookEventStatus
 
     gateway_config = models.ForeignKey(PaymentGatewayConfig, on_delete=models.PROTECT)
     provider = models.CharField(max_length=40)
@@ -252,7 +263,7 @@ class WebhookEvent(TenantOwned):
             models.Index(fields=["status", "received_at"], name="webhook_status_age"),
             models.Index(
                 fields=["next_attempt_at"],
-                condition=Q(status="received"),
+                condition=Q(status=WebhookEventStatus.RECEIVED),
                 name="webhook_received_due",
             ),
         ]

@@ -213,7 +213,10 @@ def payment_apply_result(*, attempt_id: uuid.UUID, result: PaymentResult) -> Pay
             attempt.raw_response = dict(result.raw)
 
         if not attempt.is_open:
-            if result.status == PaymentStatus.PAID and attempt.status in ("failed", "cancelled"):
+            if result.status == PaymentStatus.PAID and attempt.status in (
+                PaymentAttempt.Status.FAILED,
+                PaymentAttempt.Status.CANCELLED,
+            ):
                 # Money moved after we gave up on the attempt: staff must refund it.
                 logger.error("payment captured after it ended attempt=%s", attempt.id)
             attempt.save()
