@@ -40,9 +40,7 @@ from wasla.settlement.subscribers import (
     settlement_on_refund_succeeded,
 )
 
-from .test_webhook_pipeline import post_stripe, stripe_config, stripe_paid_delivery
-
-__all__ = ["stripe_config"]  # a fixture, used by name
+from .webhook_deliveries import post_stripe, stripe_paid_delivery
 
 Subscribe = Callable[[type[PaymentEvent], Callable[[Any], None]], None]
 
