@@ -35,7 +35,6 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.db import connection
 from django.utils import timezone
 
-from conftest import database_owner
 from sandbox.paypal_sim.errors import PayPalApiError
 from sandbox.paypal_sim.jsonfmt import dumps_bytes
 from sandbox.paypal_sim.knobs import knobs_get, knobs_reset, knobs_set
@@ -50,6 +49,7 @@ from sandbox.paypal_sim.models import (
 )
 from sandbox.paypal_sim.services import dashboard_refund, flush
 from sandbox.paypal_sim.signing import certificate_path, certificate_pem, sign_headers
+from testsupport.database import database_owner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import api_client_for, make_order, make_tap_config
+from testsupport.factories import api_client_for, make_order, make_tap_config
 from wasla.api.models import IdempotencyRecord
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt

@@ -7,11 +7,10 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from conftest import make_tenant
+from testsupport.factories import make_tenant
+from testsupport.payments import paid_settlement
 from wasla.ledger.models import FinancialLedgerEntry, LedgerAccount, LedgerTransaction
 from wasla.ledger.services import ledger_reverse
-
-from .factories import paid_settlement
 
 
 def _fee_transaction(tenant) -> LedgerTransaction:

@@ -16,7 +16,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from conftest import database_owner
+from testsupport.database import database_owner
 from wasla.common.money import format_amount
 from wasla.ledger.accounts import AccountRole
 from wasla.ledger.models import FinancialLedgerEntry, LedgerAccount, LedgerTransaction

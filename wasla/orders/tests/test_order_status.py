@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import make_order
+from testsupport.factories import make_order
 from wasla.orders.models import Order
 from wasla.orders.services import OrderTransitionRefused, order_mark_paid, order_mark_refunded
 

@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from conftest import make_order
 from sandbox.tap_sim.models import TapCharge
+from testsupport.factories import make_order
 from wasla.payments.models import PaymentAttempt
 from wasla.payments.orchestrator import provider_idempotency_key
 from wasla.payments.services import _attempt_start

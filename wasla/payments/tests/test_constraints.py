@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from conftest import make_order, make_tap_config, make_tenant
+from testsupport.factories import make_order, make_tap_config, make_tenant
 from wasla.payments.models import PaymentAttempt
 from wasla.settlement.models import SettlementRecord
 

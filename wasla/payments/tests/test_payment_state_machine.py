@@ -18,7 +18,7 @@ import pytest
 from django.db import transaction
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
-from conftest import make_attempt, make_tap_config, make_tenant
+from testsupport.factories import make_attempt, make_tap_config, make_tenant
 from wasla.payments.models import PaymentAttempt
 
 S = PaymentAttempt.Status

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from django.test import override_settings
 
-from conftest import api_client_for, make_order
+from testsupport.factories import api_client_for, make_order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator, provider_idempotency_key
 from wasla.payments.providers.base import PaymentStatus, ProviderUnreachable, WebhookRequest

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import api_client_for, make_order
+from testsupport.factories import api_client_for, make_order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.providers import registry
 from wasla.settlement.models import SettlementRecord

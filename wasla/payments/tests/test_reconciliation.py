@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from conftest import api_client_for, make_order, make_tap_config
+from testsupport.factories import api_client_for, make_order, make_tap_config
 from wasla.common.problems import ProviderUnavailable
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent

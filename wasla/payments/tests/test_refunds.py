@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import api_client_for
+from testsupport.factories import api_client_for
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, RefundRecord
 from wasla.settlement.models import SettlementAdjustment, SettlementRecord

@@ -18,7 +18,7 @@ import pytest
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-from conftest import api_client_for, make_order
+from testsupport.factories import api_client_for, make_order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
 from wasla.payments.orchestrator import PaymentOrchestrator, provider_idempotency_key
 from wasla.payments.providers.base import (

@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
-from conftest import database_owner, make_tap_config, make_tenant
+from testsupport.database import database_owner
+from testsupport.factories import make_tap_config, make_tenant
 from wasla.common import crypto
 from wasla.payments.models import PaymentGatewayConfig
 

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_attempt
+from testsupport.factories import make_attempt
 from wasla.payments.models import PaymentAttempt, PaymentDispute, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.base import (

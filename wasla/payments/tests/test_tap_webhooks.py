@@ -15,8 +15,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_order
 from sandbox.tap_sim.signing import tap_hashstring
+from testsupport.factories import make_order
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator

@@ -18,10 +18,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_order
 from sandbox.paypal_sim.signing import certificate_path, sign_headers
 from sandbox.stripe_sim.signing import stripe_signature_header
 from sandbox.tap_sim.signing import tap_hashstring
+from testsupport.factories import make_order
 from wasla.common.problems import PROBLEM_CONTENT_TYPE
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.services import gateway_config_connect

@@ -9,13 +9,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from testsupport.payments import cod_paid, settled_at
 from wasla.payments.refunds import refund_record_cash
 from wasla.settlement.fees import RefundPolicy
 from wasla.settlement.models import FeePlan, FeePlanAssignment, SettlementRecord
 from wasla.settlement.selectors import FeePlanNotFound, fee_plan_resolve
 from wasla.settlement.services import fee_plan_version_next
-
-from .helpers import cod_paid, settled_at
 
 pytestmark = pytest.mark.django_db
 

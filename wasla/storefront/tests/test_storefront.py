@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from conftest import make_tap_config, make_tenant
+from testsupport.factories import make_tap_config, make_tenant
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.tests.hosted import parse_forms, pay_on_hosted_page

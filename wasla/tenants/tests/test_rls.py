@@ -16,7 +16,13 @@ from django.conf import settings
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 
-from conftest import api_client_for, make_attempt, make_order, make_tap_config, make_tenant
+from testsupport.factories import (
+    api_client_for,
+    make_attempt,
+    make_order,
+    make_tap_config,
+    make_tenant,
+)
 from wasla.orders.models import Order
 from wasla.tenants.context import no_scope, platform_access, tenant_context
 from wasla.tenants.models import ApiToken, PlatformAccessLog, Tenant
