@@ -18,7 +18,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from testsupport.factories import api_client_for, make_order, make_tap_config
+from testsupport.factories import (
+    api_client_for,
+    make_attempt,
+    make_cod_config,
+    make_order,
+    make_tap_config,
+)
 from wasla.common.problems import ProviderUnavailable
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
@@ -55,17 +61,7 @@ def checkout(tenant, order: Order | None = None, method: str = "mada") -> Paymen
 
 def attempt_for(config: PaymentGatewayConfig, order: Order | None = None) -> PaymentAttempt:
     """An attempt as checkout's first transaction leaves it: `created`, nothing sent yet."""
-    order = order or make_order(config.tenant)
-    return PaymentAttempt.objects.create(
-        tenant=config.tenant,
-        order=order,
-        gateway_config=config,
-        provider=config.provider,
-        method="cod" if config.provider == "cod" else "mada",
-        amount=order.amount,
-        currency=order.currency,
-        idempotency_key=f"{config.tenant_id}:{uuid.uuid4().hex}",
-    )
+    return make_attempt(config, order)
 
 
 def snapshot() -> dict[str, object]:
@@ -203,8 +199,8 @@ def test_one_failing_provider_is_reported_and_does_not_stop_the_run(
         urls = {p: dict(v) for p, v in settings.WASLA_PROVIDER_BASE_URLS.items()}
         urls["tap"]["live"] = down.url
         settings.WASLA_PROVIDER_BASE_URLS = urls
-        broken = PaymentGatewayConfig.objects.create(
-            tenant=tenant, provider="tap", mode="live", secret_key="sk_live_1", webhook_secret="w"
+        broken = make_tap_config(
+            tenant, mode="live", public_key="", secret_key="sk_live_1", webhook_secret="w"
         )
         stuck = attempt_for(broken)
         payment_apply_result(
@@ -232,7 +228,7 @@ def test_one_failing_provider_is_reported_and_does_not_stop_the_run(
 
 @pytest.mark.django_db(transaction=True)
 def test_cash_on_delivery_is_never_reconciled(sandbox, tenant):
-    cod = PaymentGatewayConfig.objects.create(tenant=tenant, provider="cod", mode="sandbox")
+    cod = make_cod_config(tenant)
     attempt = attempt_for(cod)
     payment_apply_result(
         attempt_id=attempt.id,

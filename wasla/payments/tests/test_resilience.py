@@ -18,8 +18,8 @@ import pytest
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-from testsupport.factories import api_client_for, make_order
-from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
+from testsupport.factories import api_client_for, make_attempt, make_order, make_tap_config
+from wasla.payments.models import PaymentAttempt
 from wasla.payments.orchestrator import PaymentOrchestrator, provider_idempotency_key
 from wasla.payments.providers.base import (
     ProviderError,
@@ -347,16 +347,7 @@ def test_create_is_retried_with_the_same_request_and_idempotency_key(
     settings.WASLA_PROVIDER_RETRY = FAST_RETRIES
     point_tap_at(settings, down.url)
     order = make_order(tenant)
-    attempt = PaymentAttempt.objects.create(
-        tenant=tenant,
-        order=order,
-        gateway_config=tap_config,
-        provider="tap",
-        method="mada",
-        amount=order.amount,
-        currency=order.currency,
-        idempotency_key=f"{tenant.pk}:{uuid.uuid4().hex}",
-    )
+    attempt = make_attempt(tap_config, order)
     with pytest.raises(ProviderUnreachable):
         PaymentOrchestrator().create_payment(attempt)
     assert len(down.requests) == 3
@@ -516,12 +507,10 @@ def test_circuits_are_per_gateway_not_global(sandbox, tenant, other_tenant, sett
     urls = {p: dict(v) for p, v in settings.WASLA_PROVIDER_BASE_URLS.items()}
     urls["tap"]["live"] = down.url
     settings.WASLA_PROVIDER_BASE_URLS = urls
-    broken = PaymentGatewayConfig.objects.create(
-        tenant=tenant, provider="tap", mode="live", secret_key="sk_live_x", webhook_secret="w"
+    broken = make_tap_config(
+        tenant, mode="live", public_key="", secret_key="sk_live_x", webhook_secret="w"
     )
-    fine = PaymentGatewayConfig.objects.create(
-        tenant=other_tenant, provider="tap", mode="sandbox", secret_key="sk_test_fine"
-    )
+    fine = make_tap_config(other_tenant, public_key="", secret_key="sk_test_fine")
     orchestrator = PaymentOrchestrator()
     with pytest.raises(ProviderUnreachable):
         orchestrator.verify_payment(broken, "chg_missing")

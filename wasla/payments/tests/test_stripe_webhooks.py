@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from testsupport.factories import make_attempt
+from testsupport.factories import make_attempt, make_stripe_config
 from wasla.payments.models import PaymentAttempt, PaymentDispute, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.base import (
@@ -57,9 +57,7 @@ def envelope(event_type: str, obj: dict, event_id: str = "evt_test_1") -> bytes:
 
 @pytest.fixture
 def stripe_config(tenant) -> PaymentGatewayConfig:
-    return PaymentGatewayConfig.objects.create(
-        tenant=tenant, provider="stripe", secret_key="sk_test_stripe123", webhook_secret=SECRET
-    )
+    return make_stripe_config(tenant, secret_key="sk_test_stripe123", webhook_secret=SECRET)
 
 
 @pytest.fixture

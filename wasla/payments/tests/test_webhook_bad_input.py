@@ -21,7 +21,7 @@ from django.urls import reverse
 from sandbox.paypal_sim.signing import certificate_path, sign_headers
 from sandbox.stripe_sim.signing import stripe_signature_header
 from sandbox.tap_sim.signing import tap_hashstring
-from testsupport.factories import make_order
+from testsupport.factories import make_attempt, make_cod_config
 from wasla.common.problems import PROBLEM_CONTENT_TYPE
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.services import gateway_config_connect
@@ -111,14 +111,8 @@ def _meta(headers: dict[str, str]) -> dict[str, str]:
 
 
 def _pending_attempt(config: PaymentGatewayConfig, reference: str) -> PaymentAttempt:
-    order = make_order(config.tenant)
-    return PaymentAttempt.objects.create(
-        tenant=config.tenant,
-        order=order,
-        gateway_config=config,
-        provider=config.provider,
-        method={"tap": "mada", "cod": "cod", "paypal": "paypal"}.get(config.provider, "card"),
-        amount=order.amount,
+    return make_attempt(
+        config,
         status=PaymentAttempt.Status.PENDING,
         idempotency_key=uuid.uuid4().hex,
         provider_reference=reference,
@@ -242,7 +236,7 @@ def assert_refused(target: Target, response: Any, label: str) -> None:
 
 @pytest.fixture
 def cod_config(tenant) -> PaymentGatewayConfig:
-    return PaymentGatewayConfig.objects.create(tenant=tenant, provider="cod")
+    return make_cod_config(tenant)
 
 
 @pytest.mark.django_db
