@@ -1,4 +1,5 @@
-"""SPEC §1.5 enforced by PostgreSQL: shown with raw SQL that bypasses the ORM and the engine."""
+"""The ledger is append-only and every transaction balances (docs/invariants.md, invariant 5),
+enforced by PostgreSQL: shown with raw SQL that bypasses the ORM and the engine."""
 
 from __future__ import annotations
 

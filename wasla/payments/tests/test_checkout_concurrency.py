@@ -1,5 +1,6 @@
-"""SPEC §1.1 under load: concurrent checkouts of one order make one attempt and one provider
-charge; retries reuse the provider idempotency key. Real threads, one connection each."""
+"""No double charge under load (docs/invariants.md, invariant 1): concurrent checkouts of one
+order make one attempt and one provider charge; retries reuse the provider idempotency key.
+Real threads, one connection each."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""SPEC §1.7: provider secrets are encrypted at rest with a rotatable key that is not
-SECRET_KEY, and never leave through a dump, the API, the admin or raw_response."""
+"""Secrets stay secret (docs/invariants.md, invariant 7): provider secrets are encrypted at
+rest with a rotatable key that is not SECRET_KEY, and never leave through a dump, the API, the
+admin or raw_response."""
 
 from __future__ import annotations
 
