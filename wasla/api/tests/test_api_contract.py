@@ -66,7 +66,8 @@ def test_order_create_and_read(api):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["amount"] == "100.50"
-    assert body["currency"] == "SAR" and body["status"] == "pending"
+    assert body["currency"] == "SAR"
+    assert body["status"] == "pending"
     assert api.get(f"/api/v1/orders/{body['id']}/").json()["reference"] == "A-1"
     duplicate = post(api, "/api/v1/orders/", {"reference": "A-1", "amount": "1.00"})
     assert duplicate.status_code == 409

@@ -125,7 +125,8 @@ class FinancialMachine(RuleBasedStateMachine):
             return_url="https://shop.example/done",
             client_key=uuid.uuid4().hex,
         )
-        assert attempt.status == "pending" and attempt.provider_reference.startswith("cs_")
+        assert attempt.status == "pending"
+        assert attempt.provider_reference.startswith("cs_")
         payment = Payment(tenant_index, attempt.id, amount, self.plans[tenant_index])
         self.all.append(payment)
         return payment

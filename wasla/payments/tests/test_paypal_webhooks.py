@@ -63,7 +63,8 @@ def test_every_paypal_sample_is_stored_and_handled(sandbox, paypal):
         # REST v1 bodies (resource_version absent): parsed, then ignored — Orders v2 sends 2.0.
         assert event.kind == EventKind.OTHER, name
         assert event.event_type == json.loads(body)["event_type"]
-        assert event.amount is not None and event.currency, name  # v1 `amount.total`
+        assert event.amount is not None, name  # v1 `amount.total`
+        assert event.currency, name
     events = WebhookEvent.objects.filter(signature_valid=True)
     assert events.count() == 5
     assert set(events.values_list("status", flat=True)) == {"ignored"}

@@ -89,7 +89,8 @@ def hosted(request) -> Harness:
 def test_create_is_idempotent_and_verifies_pending(sandbox, tenant, harness):
     config = harness.connect(tenant)
     attempt = checkout(tenant, harness)
-    assert attempt.status == "pending" and attempt.provider_reference
+    assert attempt.status == "pending"
+    assert attempt.provider_reference
     assert bool(attempt.redirect_url) == harness.hosted
     orchestrator = PaymentOrchestrator()
     # The same attempt asks again: the provider idempotency key makes it the same payment.

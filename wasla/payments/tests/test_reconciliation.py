@@ -153,7 +153,8 @@ def test_a_stale_attempt_whose_webhook_was_dropped_is_paid_once_and_a_rerun_chan
     first = reconcile_pending(older_than=AGE, now=timezone.now() + LATER)
     assert [(a.action, a.after) for a in first.attempts] == [("verified", "paid")]
     attempt.refresh_from_db()
-    assert attempt.status == "paid" and attempt.paid_at is not None
+    assert attempt.status == "paid"
+    assert attempt.paid_at is not None
     assert SettlementRecord.objects.filter(order=attempt.order).count() == 1
     assert not WebhookEvent.objects.exists()
 
@@ -171,7 +172,8 @@ def test_an_attempt_that_never_left_is_created_once_with_its_own_key(sandbox, te
 
     first = reconcile_pending(older_than=AGE, now=timezone.now() + LATER)
     attempt.refresh_from_db()
-    assert attempt.status == "pending" and attempt.provider_reference.startswith("chg_")
+    assert attempt.status == "pending"
+    assert attempt.provider_reference.startswith("chg_")
     assert [(a.action, a.after, a.resolved) for a in first.attempts] == [
         ("recreated", "pending", False)
     ]
@@ -219,7 +221,8 @@ def test_one_failing_provider_is_reported_and_does_not_stop_the_run(
             (paid.id, "paid"),
         ]
         [error] = report.errors
-        assert error.attempt_id == stuck.id and "answered 500" in error.error
+        assert error.attempt_id == stuck.id
+        assert "answered 500" in error.error
         assert report.summary()["resolved"] == 1
         assert len(down.requests) == 2  # retried once with the same request, then reported
     finally:

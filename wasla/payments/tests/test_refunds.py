@@ -30,7 +30,8 @@ def paid_attempt(tenant, provider: str) -> PaymentAttempt:
     attempt = checkout(tenant, HARNESSES[provider])
     pay_on_hosted_page(attempt.redirect_url, "succeed")
     attempt.refresh_from_db()
-    assert attempt.status == "paid" and attempt.provider_payment_reference
+    assert attempt.status == "paid"
+    assert attempt.provider_payment_reference
     return attempt
 
 

@@ -33,7 +33,8 @@ def _stored(config: PaymentGatewayConfig) -> tuple[str, str]:
 def test_secrets_are_ciphertext_in_the_database_and_plaintext_in_python():
     config = make_tap_config(make_tenant(), webhook_secret="whsec_plain_value_123")
     secret_column, webhook_column = _stored(config)
-    assert secret_column.startswith("fernet:") and webhook_column.startswith("fernet:")
+    assert secret_column.startswith("fernet:")
+    assert webhook_column.startswith("fernet:")
     assert config.secret_key not in secret_column
     fresh = PaymentGatewayConfig.objects.get(pk=config.pk)
     assert fresh.secret_key == config.secret_key

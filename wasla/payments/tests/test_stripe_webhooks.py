@@ -153,7 +153,8 @@ def test_samples_through_the_webhook_view(
     event = WebhookEvent.objects.get()
     assert (event.signature_valid, event.status) == (True, status), event.error
     if status == "received":
-        assert event.error.startswith("not ready:") and event.next_attempt_at is not None
+        assert event.error.startswith("not ready:")
+        assert event.next_attempt_at is not None
     again = Client().post(
         url, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body)
     )

@@ -96,7 +96,8 @@ def _another_refund(attempt, amount: str):
 def test_a_fee_reduction_moves_income_back_to_unbilled(tenant):
     adjustment = _percentage_adjustment(tenant, "20.00", "-0.50")  # 2.5 % of 20.00
     tx = settlement_post_fee_reduction(adjustment=adjustment)
-    assert tx is not None and tx.entry_type == "adjustment"
+    assert tx is not None
+    assert tx.entry_type == "adjustment"
     assert tx.reference_id == f"settlement:{adjustment.settlement_id}"
     assert balance(tenant, AccountRole.FEE_INCOME) == Decimal("0.50")
     assert balance(tenant, AccountRole.UNBILLED) == Decimal("0.50")

@@ -32,7 +32,8 @@ def test_seed_demo_prints_what_the_acceptance_checks_need_and_reuses_data():
     first = _seed()
     second = _seed()
     assert [t["slug"] for t in first["tenants"]] == ["nakheel", "qahwa"]
-    assert first["staff"]["username"] == "staff" and first["staff"]["password"]
+    assert first["staff"]["username"] == "staff"
+    assert first["staff"]["password"]
     for tenant in second["tenants"]:
         assert tenant["api_token"].startswith("wsl_")
         gateways = {g["provider"]: g for g in tenant["gateways"]}
@@ -108,7 +109,8 @@ def test_demo_settings_point_every_provider_at_the_local_sandbox():
     ).stdout
     for provider in ("tap", "stripe", "paypal"):
         assert f"'{provider}': 'http://127.0.0.1:8123/sandbox/{provider}'" in out
-    assert "127.0.0.1" in out and "sqlite3" in out
+    assert "127.0.0.1" in out
+    assert "sqlite3" in out
 
 
 @pytest.mark.parametrize("method", ["mada", "stcpay", "card"])
@@ -124,7 +126,8 @@ def test_storefront_tap_payment_over_real_http(sandbox, method):
     product_path = f"/store/{tenant.slug}/products/{product.pk}/"
     with httpx.Client(base_url=sandbox, timeout=30) as shopper:
         home = shopper.get(f"/store/{tenant.slug}/")
-        assert home.status_code == 200 and product_path in home.text
+        assert home.status_code == 200
+        assert product_path in home.text
         page = shopper.get(product_path)
         [form] = parse_forms(page.text)
         assert form["fields"]["csrfmiddlewaretoken"]
