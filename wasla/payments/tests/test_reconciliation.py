@@ -25,6 +25,7 @@ from testsupport.factories import (
     make_order,
     make_tap_config,
 )
+from testsupport.servers import StatusServer
 from wasla.common.problems import ProviderUnavailable
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
@@ -36,7 +37,6 @@ from wasla.settlement.models import SettlementRecord
 from wasla.settlement.reconciliation import reconcile_settlements
 
 from .hosted import pay_on_hosted_page
-from .test_resilience import StatusServer
 
 FAST_RETRIES = {"attempts": 2, "initial_wait": 0.01, "max_wait": 0.02, "jitter": 0.0}
 LATER = timedelta(minutes=16)  # "now" for a run that finds today's attempts stale
