@@ -1,23 +1,21 @@
-"""Shared fixtures: tenants, API clients, gateway configs, and the sandbox on a live server."""
+"""Shared fixtures: the row-level security set-up, tenants, API clients, gateway configs, and
+the sandbox on a live server. Functions tests call directly live in `testsupport/`."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
-from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.db import connections
 from rest_framework.test import APIClient
 
-from wasla.orders.models import Order
-from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
+from testsupport.database import APP_PASSWORD, OWNERS
+from testsupport.factories import api_client_for, make_tap_config, make_tenant
+from wasla.payments.models import PaymentGatewayConfig
 from wasla.tenants.context import platform_access
 from wasla.tenants.models import Tenant
 from wasla.tenants.rls import roles_ensure
-from wasla.tenants.services import api_token_create
 
 # --- Row-level security: the suite runs as the application role ----------------------------
 # pytest-django creates and migrates the test database as the owner (postgres), which applies
@@ -36,19 +34,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings: None, django_db_b
                     roles_ensure(cursor, app_password=APP_PASSWORD or None)
 
 
-_owners: dict[str, str] = {}
-# Where the server asks for passwords (not this machine's trust on 127.0.0.1).
-APP_PASSWORD = os.environ.get("WASLA_DB_APP_PASSWORD", "")
-
-
-def database_owner(alias: str = "default") -> str:
-    """The role that owns the test database's tables (what migrations ran as)."""
-    return _owners.get(alias) or connections[alias].settings_dict["USER"]
-
-
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    owners = _owners
+    owners = OWNERS  # database_owner() answers from it
     passwords: dict[str, str] = {}
     with django_db_blocker.unblock():
         for alias in connections:
@@ -96,65 +84,6 @@ def platform_scope_for_test_code(request: pytest.FixtureRequest) -> Iterator[Non
             break
     with platform_access(reason="test set-up and assertions", actor="pytest"):
         yield
-
-
-def make_tenant(slug: str | None = None) -> Tenant:
-    slug = slug or "t-" + secrets.token_hex(4)
-    return Tenant.objects.create(name=slug.title(), slug=slug)
-
-
-def make_tap_config(tenant: Tenant, **overrides: object) -> PaymentGatewayConfig:
-    fields: dict[str, object] = {
-        "provider": "tap",
-        "mode": PaymentGatewayConfig.Mode.SANDBOX,
-        "public_key": "pk_test_" + secrets.token_hex(8),
-        "secret_key": "sk_test_" + secrets.token_hex(16),
-        **overrides,
-    }
-    return PaymentGatewayConfig.objects.create(tenant=tenant, **fields)
-
-
-def make_order(tenant: Tenant, amount: str = "100.00", **overrides: object) -> Order:
-    fields: dict[str, object] = {
-        "reference": "ORD-" + secrets.token_hex(4),
-        "amount": Decimal(amount),
-        "customer_phone": "+966557877988",
-        "customer_email": "buyer@example.com",
-        **overrides,
-    }
-    return Order.objects.create(tenant=tenant, **fields)
-
-
-METHOD_OF = {"cod": "cod", "stripe": "card", "paypal": "paypal"}  # Tap (and the rest): mada
-
-
-def make_attempt(
-    config: PaymentGatewayConfig, order: Order | None = None, **overrides: object
-) -> PaymentAttempt:
-    """An attempt to pay `order` (a new 100.00 one by default) through `config`, as a checkout
-    creates it: `created`, the order's amount and currency, a unique idempotency key."""
-    order = order or make_order(config.tenant)
-    fields: dict[str, object] = {
-        "method": METHOD_OF.get(config.provider, "mada"),
-        "amount": order.amount,
-        "currency": order.currency,
-        "idempotency_key": f"{config.tenant_id}:{secrets.token_hex(16)}",
-        **overrides,
-    }
-    return PaymentAttempt.objects.create(
-        tenant_id=config.tenant_id,
-        order=order,
-        gateway_config=config,
-        provider=config.provider,
-        **fields,
-    )
-
-
-def api_client_for(tenant: Tenant) -> APIClient:
-    _, plaintext = api_token_create(tenant=tenant, name="test")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
-    return client
 
 
 @pytest.fixture

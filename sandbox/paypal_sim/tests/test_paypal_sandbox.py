@@ -35,7 +35,6 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.db import connection
 from django.utils import timezone
 
-from conftest import database_owner
 from sandbox.paypal_sim.errors import PayPalApiError
 from sandbox.paypal_sim.jsonfmt import dumps_bytes
 from sandbox.paypal_sim.knobs import knobs_get, knobs_reset, knobs_set
@@ -50,6 +49,7 @@ from sandbox.paypal_sim.models import (
 )
 from sandbox.paypal_sim.services import dashboard_refund, flush
 from sandbox.paypal_sim.signing import certificate_path, certificate_pem, sign_headers
+from testsupport.database import database_owner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -1591,13 +1591,13 @@ def test_control_endpoint_rejects_bad_knobs(paypal_url: str, body: str) -> None:
 def test_knobs_can_be_set_from_python() -> None:
     for mode in ["drop", "duplicate", "bad_signature", "foreign_cert", "hold", "send"]:
         assert knobs_set(webhook=mode).webhook == mode
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="webhook must be one of"):
         knobs_set(webhook="sometimes")
     knobs_set(webhook="drop")
     knobs = knobs_set(api="error_500", api_fail_count=3, delay_seconds=0.5, timeout_seconds=9)
     assert (knobs.webhook, knobs.api, knobs.api_fail_count) == ("drop", "error_500", 3)
     assert (knobs.delay_seconds, knobs.timeout_seconds) == (0.5, 9.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="timeout_seconds must be between 0 and"):
         knobs_set(timeout_seconds=-1)
     assert knobs_reset().webhook == "send"
     assert knobs_get().api == "ok"

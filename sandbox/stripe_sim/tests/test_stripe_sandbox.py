@@ -26,7 +26,6 @@ import pytest
 import stripe
 from django.db import connection
 
-from conftest import database_owner
 from sandbox.stripe_sim.errors import StripeApiError
 from sandbox.stripe_sim.formdata import form_parse
 from sandbox.stripe_sim.knobs import knobs_get, knobs_reset, knobs_set
@@ -40,6 +39,7 @@ from sandbox.stripe_sim.models import (
 )
 from sandbox.stripe_sim.services import dashboard_refund, flush
 from sandbox.stripe_sim.signing import stripe_signature_header
+from testsupport.database import database_owner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

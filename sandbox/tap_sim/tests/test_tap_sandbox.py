@@ -268,7 +268,8 @@ def test_create_returns_an_initiated_charge_for_each_source(
     assert reference["payment"] == reference["gateway"] == ""
     transaction = charge["transaction"]
     assert transaction["url"] == f"{live_server.url}/sandbox/tap/pay/{charge['id']}/"
-    assert transaction["created"].isdigit() and len(transaction["created"]) == 13
+    assert transaction["created"].isdigit()
+    assert len(transaction["created"]) == 13
     assert transaction["timezone"] == "UTC+03:00"
     assert transaction["expiry"] == {"period": 30, "type": "MINUTE"}
     assert charge["redirect"] == {"status": "PENDING", "url": RETURN_URL}
@@ -553,7 +554,8 @@ def test_mada_succeed_captures_and_sends_a_signed_webhook(
     assert sent["status"] == "CAPTURED"
     assert sent["response"] == {"code": "000", "message": "Captured"}
     assert sent["source"]["payment_method"] == "MADA"
-    assert sent["reference"]["gateway"] and sent["reference"]["payment"]
+    assert sent["reference"]["gateway"]
+    assert sent["reference"]["payment"]
 
     settled = fetch(api, charge["id"])
     assert settled["status"] == "CAPTURED"
@@ -626,7 +628,8 @@ def test_decline_and_cancel_settle_and_notify(
     settled = fetch(api, charge["id"])
     assert settled["status"] == status
     assert (settled["response"]["code"], settled["response"]["message"]) == code
-    assert settled["reference"]["gateway"] and settled["reference"]["payment"]
+    assert settled["reference"]["gateway"]
+    assert settled["reference"]["payment"]
     assert len(receiver.deliveries) == 1
     assert receiver.deliveries[0].charge["status"] == status
     assert_signed(receiver.deliveries[0])
@@ -889,12 +892,12 @@ def test_control_endpoint_rejects_bad_knobs(tap_url: str, body: str) -> None:
 def test_knobs_can_be_set_from_python() -> None:
     assert knobs_set(webhook="drop").webhook == "drop"
     assert knobs_get().webhook == "drop"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="webhook must be one of"):
         knobs_set(webhook="sometimes")
     knobs = knobs_set(delay_seconds=1.5, api="error_500", api_fail_count=2, timeout_seconds=0.5)
     assert (knobs.webhook, knobs.delay_seconds, knobs.api) == ("drop", 1.5, "error_500")
     assert (knobs.api_fail_count, knobs.timeout_seconds) == (2, 0.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="api must be one of"):
         knobs_set(api="sometimes")
     reset = knobs_reset()
     assert (reset.webhook, reset.delay_seconds, reset.api) == ("send", 0.0, "ok")
@@ -1089,13 +1092,15 @@ def test_refund_is_refunded_at_once_and_sends_a_signed_webhook(
     assert refund["api_version"] == "V2"
     assert refund["charge_id"] == captured["id"]
     assert (refund["amount"], refund["currency"]) == (Decimal("4.5"), "SAR")
-    assert refund["created"].isdigit() and len(refund["created"]) == 13
+    assert refund["created"].isdigit()
+    assert len(refund["created"]) == 13
     assert refund["status"] == "REFUNDED"
     assert refund["response"] == {"code": "000", "message": "Refunded"}
     assert refund["reason"] == "requested_by_customer"
     assert refund["metadata"] == {"udf1": "tenant-7"}
     assert refund["reference"]["merchant"] == "rf_0001"
-    assert refund["reference"]["gateway"] and refund["reference"]["payment"]
+    assert refund["reference"]["gateway"]
+    assert refund["reference"]["payment"]
     assert refund["post"] == {"url": receiver.url + "?refund=1", "status": "SUCCESS"}
     got = api.get(f"/v2/refunds/{refund['id']}")
     assert got.status_code == 200
@@ -1198,7 +1203,8 @@ def test_concurrent_refunds_with_one_merchant_reference_make_one(
     for thread in threads:
         thread.join()
 
-    assert len(ids) == 6 and len(set(ids)) == 1
+    assert len(ids) == 6
+    assert len(set(ids)) == 1
     assert TapRefund.objects.count() == 1
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import api_client_for, make_order, make_tap_config
+from testsupport.factories import api_client_for, make_attempt, make_order, make_tap_config
 from wasla.api.models import IdempotencyRecord
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt
@@ -66,7 +66,8 @@ def test_order_create_and_read(api):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["amount"] == "100.50"
-    assert body["currency"] == "SAR" and body["status"] == "pending"
+    assert body["currency"] == "SAR"
+    assert body["status"] == "pending"
     assert api.get(f"/api/v1/orders/{body['id']}/").json()["reference"] == "A-1"
     duplicate = post(api, "/api/v1/orders/", {"reference": "A-1", "amount": "1.00"})
     assert duplicate.status_code == 409
@@ -293,15 +294,7 @@ def test_input_refused_with_400_is_not_kept_and_the_key_can_be_used_again(api):
 def test_other_tenants_objects_answer_404_everywhere(tenant, other_tenant):
     config = make_tap_config(other_tenant)
     order = make_order(other_tenant)
-    attempt = PaymentAttempt.objects.create(
-        tenant=other_tenant,
-        order=order,
-        gateway_config=config,
-        provider="tap",
-        method="mada",
-        amount=order.amount,
-        idempotency_key="other-1",
-    )
+    attempt = make_attempt(config, order, idempotency_key="other-1")
     mine = api_client_for(tenant)
 
     for path in (f"/api/v1/orders/{order.id}/", f"/api/v1/payments/{attempt.id}/"):
@@ -332,15 +325,7 @@ def test_other_tenants_objects_answer_404_everywhere(tenant, other_tenant):
 def test_other_tenants_settlements_are_invisible(tenant, other_tenant):
     config = make_tap_config(other_tenant)
     order = make_order(other_tenant, status=Order.Status.PAID)
-    attempt = PaymentAttempt.objects.create(
-        tenant=other_tenant,
-        order=order,
-        gateway_config=config,
-        provider="tap",
-        method="mada",
-        amount=order.amount,
-        idempotency_key="other-2",
-    )
+    attempt = make_attempt(config, order, idempotency_key="other-2")
     SettlementRecord.objects.create(
         tenant=other_tenant,
         order=order,

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from conftest import api_client_for, make_attempt, make_order, make_tap_config, make_tenant
+from testsupport.factories import (
+    api_client_for,
+    make_attempt,
+    make_order,
+    make_tap_config,
+    make_tenant,
+)
 from wasla.api.models import IdempotencyRecord
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, RefundRecord

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import api_client_for
+from testsupport.factories import api_client_for
 from wasla.payments.models import PaymentGatewayConfig
 
 pytestmark = pytest.mark.django_db(transaction=True)

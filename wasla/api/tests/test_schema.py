@@ -39,7 +39,8 @@ def test_list_endpoints_are_pages_of_items(schema, path, item):
         "items": {"$ref": f"#/components/schemas/{item}"},
     }
     params = {p["name"]: p["schema"] for p in schema["paths"][path]["get"]["parameters"]}
-    assert params["limit"]["minimum"] == 1 and params["limit"]["maximum"] == 200
+    assert params["limit"]["minimum"] == 1
+    assert params["limit"]["maximum"] == 200
     assert params["offset"]["minimum"] == 0
 
 

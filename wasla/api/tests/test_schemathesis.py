@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from conftest import make_attempt, make_order, make_tap_config
+from testsupport.factories import make_attempt, make_cod_config, make_order
 from wasla.tenants.services import api_token_create
 
 MAX_EXAMPLES = 20
@@ -30,7 +30,7 @@ CHECKS = [not_a_server_error, response_schema_conformance]
 @pytest.fixture
 def merchant(sandbox, tenant):  # type: ignore[no-untyped-def]
     """The tenant's token and real ids for the path parameters that take one."""
-    cod = make_tap_config(tenant, provider="cod", public_key="", secret_key="")
+    cod = make_cod_config(tenant)
     attempt = make_attempt(cod)
     _, token = api_token_create(tenant=tenant, name="schemathesis")
     ids = {

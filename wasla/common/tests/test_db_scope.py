@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import transaction
 
-from conftest import make_tenant
+from testsupport.factories import make_tenant
 from wasla.common.db import scope as db_scope
 from wasla.tenants.context import current_scope, tenant_context
 from wasla.tenants.models import ApiToken

@@ -16,7 +16,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 
-from conftest import api_client_for, database_owner, make_tenant
+from testsupport.database import database_owner
+from testsupport.factories import api_client_for, make_tenant
 from wasla.common.outage import RETRY_AFTER_SECONDS
 from wasla.orders.models import Order
 

@@ -6,14 +6,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from conftest import make_tenant
+from testsupport.factories import make_tenant
+from testsupport.payments import paid_payment, refunded
 from wasla.ledger.accounts import AccountRole
 from wasla.ledger.models import LedgerTransaction
 from wasla.ledger.services import PostingLine, ledger_post
 from wasla.settlement.models import FeePlanAssignment, SettlementRecord
 from wasla.tenants.models import Tenant
-
-from .factories import paid_payment, refunded
 
 
 def _hybrid_plan_from_now(tenant: Tenant) -> None:

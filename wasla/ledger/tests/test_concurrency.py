@@ -7,15 +7,14 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from conftest import make_tenant
+from testsupport.factories import make_tenant
+from testsupport.payments import balance
 from wasla.ledger.accounts import AccountRole
 from wasla.ledger.models import LedgerTransaction
 from wasla.ledger.services import PostingLine, ledger_post
 from wasla.ledger.verify import ledger_faults
 from wasla.payments.tests.test_tap_webhooks import _in_threads
 from wasla.tenants.context import tenant_context
-
-from .factories import balance
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

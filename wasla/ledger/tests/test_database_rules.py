@@ -1,4 +1,5 @@
-"""SPEC §1.5 enforced by PostgreSQL: shown with raw SQL that bypasses the ORM and the engine."""
+"""The ledger is append-only and every transaction balances (docs/invariants.md, invariant 5),
+enforced by PostgreSQL: shown with raw SQL that bypasses the ORM and the engine."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from conftest import make_tenant
+from testsupport.factories import make_tenant
+from testsupport.payments import paid_settlement
 from wasla.ledger.models import FinancialLedgerEntry, LedgerAccount, LedgerTransaction
 from wasla.ledger.services import ledger_reverse
-
-from .factories import paid_settlement
 
 
 def _fee_transaction(tenant) -> LedgerTransaction:
@@ -92,6 +92,16 @@ def _insert_entry(tenant, tx_id: int, account: LedgerAccount, debit: str, credit
     )
 
 
+def _insert_transaction_with_entries(
+    tenant, key: str, entries: list[tuple[LedgerAccount, str, str]]
+) -> None:
+    """A raw transaction and its entries. Each statement is accepted whatever the entries:
+    the balance check is deferred to COMMIT."""
+    tx_id = _insert_transaction(tenant, key)
+    for account, debit, credit in entries:
+        _insert_entry(tenant, tx_id, account, debit, credit)
+
+
 def _two_accounts(tenant) -> tuple[LedgerAccount, LedgerAccount]:
     make = LedgerAccount.objects.create
     return (
@@ -117,10 +127,11 @@ def test_an_unbalanced_transaction_fails_at_commit(entries):
         pytest.raises(IntegrityError, match=r"needs at least two|does not balance"),
         transaction.atomic(),
     ):
-        tx_id = _insert_transaction(tenant, "unbalanced")
-        for index, debit, credit in entries:
-            _insert_entry(tenant, tx_id, accounts[index], debit, credit)
-        # Each statement is accepted: the check is deferred to COMMIT.
+        _insert_transaction_with_entries(
+            tenant,
+            "unbalanced",
+            [(accounts[index], debit, credit) for index, debit, credit in entries],
+        )
     assert not LedgerTransaction.objects.filter(idempotency_key="unbalanced").exists()
 
 
@@ -144,9 +155,9 @@ def test_a_transaction_cannot_mix_tenants():
     asset, _ = _two_accounts(tenant)
     _, other_income = _two_accounts(other)
     with pytest.raises(IntegrityError, match="mixes tenants"), transaction.atomic():
-        tx_id = _insert_transaction(tenant, "mixed")
-        _insert_entry(tenant, tx_id, asset, "1.00", "0")
-        _insert_entry(tenant, tx_id, other_income, "0", "1.00")
+        _insert_transaction_with_entries(
+            tenant, "mixed", [(asset, "1.00", "0"), (other_income, "0", "1.00")]
+        )
 
 
 @pytest.mark.django_db

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import api_client_for
+from testsupport.factories import api_client_for
+from testsupport.payments import paid_payment, refunded
 from wasla.ledger.accounts import AccountRole
-
-from .factories import paid_payment, refunded
 
 pytestmark = pytest.mark.django_db
 

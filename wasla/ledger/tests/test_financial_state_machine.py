@@ -38,8 +38,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conftest import make_order, make_tenant
 from sandbox.stripe_sim.signing import stripe_signature_header
+from testsupport.factories import make_order, make_tenant
 from wasla.common.money import to_minor_units
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, RefundRecord, WebhookEvent
 from wasla.payments.services import gateway_config_connect, payment_checkout
@@ -125,7 +125,8 @@ class FinancialMachine(RuleBasedStateMachine):
             return_url="https://shop.example/done",
             client_key=uuid.uuid4().hex,
         )
-        assert attempt.status == "pending" and attempt.provider_reference.startswith("cs_")
+        assert attempt.status == "pending"
+        assert attempt.provider_reference.startswith("cs_")
         payment = Payment(tenant_index, attempt.id, amount, self.plans[tenant_index])
         self.all.append(payment)
         return payment

@@ -7,13 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import api_client_for
+from testsupport.factories import api_client_for
+from testsupport.payments import balance
 from wasla.ledger.accounts import AccountRole
 from wasla.ledger.models import LedgerTransaction
 from wasla.ledger.verify import ledger_faults
 from wasla.payments.tests.test_refunds import paid_attempt, refund
-
-from .factories import balance
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

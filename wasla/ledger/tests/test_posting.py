@@ -10,7 +10,8 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from conftest import make_tenant
+from testsupport.factories import make_tenant
+from testsupport.payments import balance, paid_payment
 from wasla.ledger.accounts import AccountRole, account_component
 from wasla.ledger.models import FinancialLedgerEntry, LedgerAccount, LedgerTransaction
 from wasla.ledger.services import (
@@ -22,8 +23,6 @@ from wasla.ledger.services import (
 from wasla.ledger.verify import ledger_faults
 from wasla.settlement.models import SettlementRecord
 from wasla.settlement.postings import settlement_post_fee
-
-from .factories import balance, paid_payment
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import make_order
+from testsupport.factories import make_order
 from wasla.orders.models import Order
 from wasla.orders.services import OrderTransitionRefused, order_mark_paid, order_mark_refunded
 
@@ -24,7 +24,8 @@ def test_a_pending_order_is_paid_once_in_one_statement(tenant):
     paid_at = timezone.now()
     with CaptureQueriesContext(connection) as ctx:
         order_mark_paid(order_id=order.pk, paid_at=paid_at)
-    assert len(ctx) == 1 and ctx.captured_queries[0]["sql"].startswith("UPDATE")
+    assert len(ctx) == 1
+    assert ctx.captured_queries[0]["sql"].startswith("UPDATE")
     assert _status(order) == ("paid", paid_at)
     with pytest.raises(OrderTransitionRefused, match="was paid, not pending"), transaction.atomic():
         order_mark_paid(order_id=order.pk, paid_at=timezone.now())

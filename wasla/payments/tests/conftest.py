@@ -3,11 +3,11 @@ gateway with fresh secrets, and a broker queue of the test's own."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
+from testsupport.factories import make_stripe_config
 from wasla.payments.models import PaymentGatewayConfig
 from wasla.payments.webhooks.retry import WebhookRetryPolicy
 
@@ -43,9 +43,4 @@ def tap_down(settings) -> None:
 
 @pytest.fixture
 def stripe_config(tenant) -> PaymentGatewayConfig:
-    return PaymentGatewayConfig.objects.create(
-        tenant=tenant,
-        provider="stripe",
-        secret_key="sk_test_" + uuid.uuid4().hex,
-        webhook_secret="whsec_" + uuid.uuid4().hex,
-    )
+    return make_stripe_config(tenant)

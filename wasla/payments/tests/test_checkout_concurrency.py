@@ -1,18 +1,18 @@
-"""SPEC §1.1 under load: concurrent checkouts of one order make one attempt and one provider
-charge; retries reuse the provider idempotency key. Real threads, one connection each."""
+"""No double charge under load (docs/invariants.md, invariant 1): concurrent checkouts of one
+order make one attempt and one provider charge; retries reuse the provider idempotency key.
+Real threads, one connection each."""
 
 from __future__ import annotations
 
 import json
 import threading
-import uuid
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from conftest import make_order
 from sandbox.tap_sim.models import TapCharge
+from testsupport.factories import make_attempt, make_order
 from wasla.payments.models import PaymentAttempt
 from wasla.payments.orchestrator import provider_idempotency_key
 from wasla.payments.services import _attempt_start
@@ -106,15 +106,7 @@ def test_twenty_concurrent_retries_with_one_key_make_one_attempt(
 
 def test_re_driving_an_attempt_reuses_its_provider_idempotency_key(sandbox, tenant, tap_config):
     order = make_order(tenant)
-    attempt = PaymentAttempt.objects.create(
-        tenant=tenant,
-        order=order,
-        gateway_config=tap_config,
-        provider="tap",
-        method="mada",
-        amount=order.amount,
-        idempotency_key=f"{tenant.pk}:{uuid.uuid4()}",
-    )
+    attempt = make_attempt(tap_config, order)
     first = _attempt_start(attempt=attempt)
     # As if our process had died after the provider call: the attempt is driven once more.
     PaymentAttempt.objects.filter(pk=attempt.pk).update(provider_reference=None)

@@ -1,5 +1,6 @@
-"""SPEC §1.1/§1.2: the database itself refuses a second open or paid attempt, a second
-settlement, and refunds above the amount — shown with raw SQL that bypasses the ORM."""
+"""No double charge, exactly-once effects (docs/invariants.md, invariants 1 and 2): the
+database itself refuses a second open or paid attempt, a second settlement, and refunds above
+the amount — shown with raw SQL that bypasses the ORM."""
 
 import uuid
 from decimal import Decimal
@@ -7,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from conftest import make_order, make_tap_config, make_tenant
+from testsupport.factories import make_order, make_tap_config, make_tenant
 from wasla.payments.models import PaymentAttempt
 from wasla.settlement.models import SettlementRecord
 

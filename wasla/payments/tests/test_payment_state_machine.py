@@ -18,7 +18,7 @@ import pytest
 from django.db import transaction
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
-from conftest import make_attempt, make_tap_config, make_tenant
+from testsupport.factories import make_attempt, make_tap_config, make_tenant
 from wasla.payments.models import PaymentAttempt
 
 S = PaymentAttempt.Status
@@ -52,7 +52,8 @@ PAIRS = list(product(STATUSES, STATUSES))
 
 
 def test_the_table_is_complete_and_names_the_refusals_that_matter():
-    assert len(PAIRS) == 49 and len(STATUSES) == len(S.choices)
+    assert len(PAIRS) == 49
+    assert len(STATUSES) == len(S.choices)
     for refused in [
         (S.REFUNDED, S.PAID),
         (S.PAID, S.PENDING),

@@ -13,8 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_order
 from sandbox.paypal_sim.signing import certificate_path, sign_headers
+from testsupport.factories import make_order
 from wasla.payments.models import PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.base import EventKind
@@ -63,7 +63,8 @@ def test_every_paypal_sample_is_stored_and_handled(sandbox, paypal):
         # REST v1 bodies (resource_version absent): parsed, then ignored — Orders v2 sends 2.0.
         assert event.kind == EventKind.OTHER, name
         assert event.event_type == json.loads(body)["event_type"]
-        assert event.amount is not None and event.currency, name  # v1 `amount.total`
+        assert event.amount is not None, name  # v1 `amount.total`
+        assert event.currency, name
     events = WebhookEvent.objects.filter(signature_valid=True)
     assert events.count() == 5
     assert set(events.values_list("status", flat=True)) == {"ignored"}
@@ -122,8 +123,8 @@ def test_the_oauth_token_is_cached(sandbox, paypal, tenant):
 def test_every_money_moving_post_carries_a_stable_paypal_request_id(sandbox, paypal, tenant):
     """Order create, capture and refund each reach PayPal with a `PayPal-Request-Id` derived
     from our own ids (the sandbox keeps one row per id and operation), so a retry is a replay."""
-    from conftest import api_client_for
     from sandbox.paypal_sim.models import PaypalIdempotentResponse
+    from testsupport.factories import api_client_for
     from wasla.payments.orchestrator import provider_idempotency_key
     from wasla.payments.tests.hosted import pay_on_hosted_page
 

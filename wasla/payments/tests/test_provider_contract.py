@@ -14,7 +14,7 @@ import httpx
 import pytest
 from django.test import override_settings
 
-from conftest import api_client_for, make_order
+from testsupport.factories import api_client_for, make_gateway_config, make_order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator, provider_idempotency_key
 from wasla.payments.providers.base import PaymentStatus, ProviderUnreachable, WebhookRequest
@@ -89,7 +89,8 @@ def hosted(request) -> Harness:
 def test_create_is_idempotent_and_verifies_pending(sandbox, tenant, harness):
     config = harness.connect(tenant)
     attempt = checkout(tenant, harness)
-    assert attempt.status == "pending" and attempt.provider_reference
+    assert attempt.status == "pending"
+    assert attempt.provider_reference
     assert bool(attempt.redirect_url) == harness.hosted
     orchestrator = PaymentOrchestrator()
     # The same attempt asks again: the provider idempotency key makes it the same payment.
@@ -336,9 +337,9 @@ def test_live_mode_changes_only_the_base_url_and_keys(sandbox, tenant, hosted, s
         urls = {p: dict(v) for p, v in settings.WASLA_PROVIDER_BASE_URLS.items()}
         urls[hosted.provider]["live"] = f"{recorder.url}/live"
         settings.WASLA_PROVIDER_BASE_URLS = urls
-        live = PaymentGatewayConfig.objects.create(
-            tenant=tenant,
-            provider=hosted.provider,
+        live = make_gateway_config(
+            tenant,
+            hosted.provider,
             mode="live",
             public_key="live-public",
             secret_key="sk_live_" + uuid.uuid4().hex,

@@ -13,8 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import api_client_for, make_order
-from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
+from testsupport.factories import api_client_for, make_gateway_config, make_order
+from wasla.payments.models import PaymentAttempt, WebhookEvent
 from wasla.payments.providers import registry
 from wasla.settlement.models import SettlementRecord
 
@@ -61,9 +61,7 @@ def test_a_plugin_provider_takes_a_payment_end_to_end(
 ):
     from wasla_dummy_provider import sign
 
-    config = PaymentGatewayConfig.objects.create(
-        tenant=tenant, provider="dummy", webhook_secret="dummy-webhook-secret"
-    )
+    config = make_gateway_config(tenant, "dummy", webhook_secret="dummy-webhook-secret")
     order = make_order(tenant)
     api = api_client_for(tenant)
     created = api.post(

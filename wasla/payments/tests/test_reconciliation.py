@@ -18,7 +18,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from conftest import api_client_for, make_order, make_tap_config
+from testsupport.factories import (
+    api_client_for,
+    make_attempt,
+    make_cod_config,
+    make_order,
+    make_tap_config,
+)
+from testsupport.servers import StatusServer
 from wasla.common.problems import ProviderUnavailable
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
@@ -30,7 +37,6 @@ from wasla.settlement.models import SettlementRecord
 from wasla.settlement.reconciliation import reconcile_settlements
 
 from .hosted import pay_on_hosted_page
-from .test_resilience import StatusServer
 
 FAST_RETRIES = {"attempts": 2, "initial_wait": 0.01, "max_wait": 0.02, "jitter": 0.0}
 LATER = timedelta(minutes=16)  # "now" for a run that finds today's attempts stale
@@ -55,17 +61,7 @@ def checkout(tenant, order: Order | None = None, method: str = "mada") -> Paymen
 
 def attempt_for(config: PaymentGatewayConfig, order: Order | None = None) -> PaymentAttempt:
     """An attempt as checkout's first transaction leaves it: `created`, nothing sent yet."""
-    order = order or make_order(config.tenant)
-    return PaymentAttempt.objects.create(
-        tenant=config.tenant,
-        order=order,
-        gateway_config=config,
-        provider=config.provider,
-        method="cod" if config.provider == "cod" else "mada",
-        amount=order.amount,
-        currency=order.currency,
-        idempotency_key=f"{config.tenant_id}:{uuid.uuid4().hex}",
-    )
+    return make_attempt(config, order)
 
 
 def snapshot() -> dict[str, object]:
@@ -157,7 +153,8 @@ def test_a_stale_attempt_whose_webhook_was_dropped_is_paid_once_and_a_rerun_chan
     first = reconcile_pending(older_than=AGE, now=timezone.now() + LATER)
     assert [(a.action, a.after) for a in first.attempts] == [("verified", "paid")]
     attempt.refresh_from_db()
-    assert attempt.status == "paid" and attempt.paid_at is not None
+    assert attempt.status == "paid"
+    assert attempt.paid_at is not None
     assert SettlementRecord.objects.filter(order=attempt.order).count() == 1
     assert not WebhookEvent.objects.exists()
 
@@ -175,7 +172,8 @@ def test_an_attempt_that_never_left_is_created_once_with_its_own_key(sandbox, te
 
     first = reconcile_pending(older_than=AGE, now=timezone.now() + LATER)
     attempt.refresh_from_db()
-    assert attempt.status == "pending" and attempt.provider_reference.startswith("chg_")
+    assert attempt.status == "pending"
+    assert attempt.provider_reference.startswith("chg_")
     assert [(a.action, a.after, a.resolved) for a in first.attempts] == [
         ("recreated", "pending", False)
     ]
@@ -203,8 +201,8 @@ def test_one_failing_provider_is_reported_and_does_not_stop_the_run(
         urls = {p: dict(v) for p, v in settings.WASLA_PROVIDER_BASE_URLS.items()}
         urls["tap"]["live"] = down.url
         settings.WASLA_PROVIDER_BASE_URLS = urls
-        broken = PaymentGatewayConfig.objects.create(
-            tenant=tenant, provider="tap", mode="live", secret_key="sk_live_1", webhook_secret="w"
+        broken = make_tap_config(
+            tenant, mode="live", public_key="", secret_key="sk_live_1", webhook_secret="w"
         )
         stuck = attempt_for(broken)
         payment_apply_result(
@@ -223,7 +221,8 @@ def test_one_failing_provider_is_reported_and_does_not_stop_the_run(
             (paid.id, "paid"),
         ]
         [error] = report.errors
-        assert error.attempt_id == stuck.id and "answered 500" in error.error
+        assert error.attempt_id == stuck.id
+        assert "answered 500" in error.error
         assert report.summary()["resolved"] == 1
         assert len(down.requests) == 2  # retried once with the same request, then reported
     finally:
@@ -232,7 +231,7 @@ def test_one_failing_provider_is_reported_and_does_not_stop_the_run(
 
 @pytest.mark.django_db(transaction=True)
 def test_cash_on_delivery_is_never_reconciled(sandbox, tenant):
-    cod = PaymentGatewayConfig.objects.create(tenant=tenant, provider="cod", mode="sandbox")
+    cod = make_cod_config(tenant)
     attempt = attempt_for(cod)
     payment_apply_result(
         attempt_id=attempt.id,

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import api_client_for
+from testsupport.factories import api_client_for
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, RefundRecord
 from wasla.settlement.models import SettlementAdjustment, SettlementRecord
@@ -30,7 +30,8 @@ def paid_attempt(tenant, provider: str) -> PaymentAttempt:
     attempt = checkout(tenant, HARNESSES[provider])
     pay_on_hosted_page(attempt.redirect_url, "succeed")
     attempt.refresh_from_db()
-    assert attempt.status == "paid" and attempt.provider_payment_reference
+    assert attempt.status == "paid"
+    assert attempt.provider_payment_reference
     return attempt
 
 

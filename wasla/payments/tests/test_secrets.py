@@ -1,5 +1,6 @@
-"""SPEC §1.7: provider secrets are encrypted at rest with a rotatable key that is not
-SECRET_KEY, and never leave through a dump, the API, the admin or raw_response."""
+"""Secrets stay secret (docs/invariants.md, invariant 7): provider secrets are encrypted at
+rest with a rotatable key that is not SECRET_KEY, and never leave through a dump, the API, the
+admin or raw_response."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
-from conftest import database_owner, make_tap_config, make_tenant
+from testsupport.database import database_owner
+from testsupport.factories import make_tap_config, make_tenant
 from wasla.common import crypto
 from wasla.payments.models import PaymentGatewayConfig
 
@@ -31,7 +33,8 @@ def _stored(config: PaymentGatewayConfig) -> tuple[str, str]:
 def test_secrets_are_ciphertext_in_the_database_and_plaintext_in_python():
     config = make_tap_config(make_tenant(), webhook_secret="whsec_plain_value_123")
     secret_column, webhook_column = _stored(config)
-    assert secret_column.startswith("fernet:") and webhook_column.startswith("fernet:")
+    assert secret_column.startswith("fernet:")
+    assert webhook_column.startswith("fernet:")
     assert config.secret_key not in secret_column
     fresh = PaymentGatewayConfig.objects.get(pk=config.pk)
     assert fresh.secret_key == config.secret_key

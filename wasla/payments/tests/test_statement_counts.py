@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import make_attempt, make_order
+from testsupport.factories import make_attempt, make_order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.base import PaymentResult, PaymentStatus, WebhookRequest

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_attempt
+from testsupport.factories import make_attempt, make_stripe_config
 from wasla.payments.events import PaymentDisputed, subscribe, unsubscribe
 from wasla.payments.models import PaymentAttempt, PaymentDispute, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
@@ -59,9 +59,7 @@ def envelope(event_type: str, obj: dict, event_id: str = "evt_test_1") -> bytes:
 
 @pytest.fixture
 def stripe_config(tenant) -> PaymentGatewayConfig:
-    return PaymentGatewayConfig.objects.create(
-        tenant=tenant, provider="stripe", secret_key="sk_test_stripe123", webhook_secret=SECRET
-    )
+    return make_stripe_config(tenant, secret_key="sk_test_stripe123", webhook_secret=SECRET)
 
 
 @pytest.fixture
@@ -157,7 +155,8 @@ def test_samples_through_the_webhook_view(
     event = WebhookEvent.objects.get()
     assert (event.signature_valid, event.status) == (True, status), event.error
     if status == "received":
-        assert event.error.startswith("not ready:") and event.next_attempt_at is not None
+        assert event.error.startswith("not ready:")
+        assert event.next_attempt_at is not None
     again = Client().post(
         url, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body)
     )

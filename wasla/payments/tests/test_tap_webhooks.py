@@ -15,8 +15,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_order
 from sandbox.tap_sim.signing import tap_hashstring
+from testsupport.factories import make_attempt, make_order
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
@@ -97,15 +97,8 @@ def test_validate_webhook_accepts_only_the_exact_signed_body(tap_config):
 @pytest.mark.parametrize("forgery", ["tampered", "wrong_key", "missing_header", "not_json"])
 def test_forged_webhook_is_rejected_logged_and_changes_nothing(tap_config, forgery):
     order = make_order(tap_config.tenant)
-    attempt = PaymentAttempt.objects.create(
-        tenant=tap_config.tenant,
-        order=order,
-        gateway_config=tap_config,
-        provider="tap",
-        method="mada",
-        amount=order.amount,
-        idempotency_key="k1",
-        provider_reference="chg_TSforged1",
+    attempt = make_attempt(
+        tap_config, order, idempotency_key="k1", provider_reference="chg_TSforged1"
     )
     charge = {**SAR_CHARGE, "id": "chg_TSforged1", "amount": Decimal("100.00")}
     body = json.dumps({**charge, "amount": 100.0}).encode()

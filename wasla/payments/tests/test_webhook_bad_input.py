@@ -18,10 +18,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_order
 from sandbox.paypal_sim.signing import certificate_path, sign_headers
 from sandbox.stripe_sim.signing import stripe_signature_header
 from sandbox.tap_sim.signing import tap_hashstring
+from testsupport.factories import make_attempt, make_cod_config
 from wasla.common.problems import PROBLEM_CONTENT_TYPE
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.services import gateway_config_connect
@@ -111,14 +111,8 @@ def _meta(headers: dict[str, str]) -> dict[str, str]:
 
 
 def _pending_attempt(config: PaymentGatewayConfig, reference: str) -> PaymentAttempt:
-    order = make_order(config.tenant)
-    return PaymentAttempt.objects.create(
-        tenant=config.tenant,
-        order=order,
-        gateway_config=config,
-        provider=config.provider,
-        method={"tap": "mada", "cod": "cod", "paypal": "paypal"}.get(config.provider, "card"),
-        amount=order.amount,
+    return make_attempt(
+        config,
         status=PaymentAttempt.Status.PENDING,
         idempotency_key=uuid.uuid4().hex,
         provider_reference=reference,
@@ -242,7 +236,7 @@ def assert_refused(target: Target, response: Any, label: str) -> None:
 
 @pytest.fixture
 def cod_config(tenant) -> PaymentGatewayConfig:
-    return PaymentGatewayConfig.objects.create(tenant=tenant, provider="cod")
+    return make_cod_config(tenant)
 
 
 @pytest.mark.django_db
@@ -285,7 +279,8 @@ def test_a_signed_stripe_session_of_10_pow_30_is_refused_and_kept_for_audit(stri
     assert response.json()["type"].endswith("/unreadable-payload")
     audit = WebhookEvent.objects.get()
     assert (audit.status, audit.signature_valid) == (WebhookEvent.Status.FAILED, True)
-    assert audit.event_id.startswith("sha256:") and audit.error.startswith("unreadable:")
+    assert audit.event_id.startswith("sha256:")
+    assert audit.error.startswith("unreadable:")
     # Sent again (providers retry a 4xx): still one audit row.
     assert send(target, CASES["amount_10_pow_30"], signed=True).status_code == 422
     assert WebhookEvent.objects.count() == 1
@@ -298,7 +293,8 @@ def test_a_signed_tap_charge_with_a_10_kb_id_keeps_an_audit_row_that_fits(tap_co
     assert response.status_code == 422, response.content
     assert "event id is longer than 255" in response.json()["detail"]
     audit = WebhookEvent.objects.get()
-    assert audit.status == WebhookEvent.Status.FAILED and len(audit.event_id) < 255
+    assert audit.status == WebhookEvent.Status.FAILED
+    assert len(audit.event_id) < 255
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,9 +13,9 @@ import stripe
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_order
 from sandbox.paypal_sim.signing import certificate_path, sign_headers
 from sandbox.stripe_sim.signing import stripe_signature_header
+from testsupport.factories import make_order
 from wasla.payments.models import PaymentGatewayConfig, WebhookEvent
 from wasla.payments.services import gateway_config_connect, payment_checkout
 from wasla.settlement.models import SettlementRecord

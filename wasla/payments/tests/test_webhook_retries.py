@@ -79,7 +79,8 @@ def test_unreachable_provider_is_retried_with_backoff_then_failed(
     assert event.processed_at is not None
     outcomes = [entry["outcome"] for entry in event.error_history]
     assert outcomes[:2] == [o for o in outcomes[:2] if o.startswith("retry at ")]
-    assert outcomes[2] == "failed" and len(outcomes) == 3
+    assert outcomes[2] == "failed"
+    assert len(outcomes) == 3
     attempt.refresh_from_db()
     assert attempt.status == "pending"  # nothing moved
     assert not SettlementRecord.objects.exists()
@@ -98,7 +99,8 @@ def test_an_unexpected_error_keeps_its_traceback_and_fails_after_a_few_tries(
         post_tap(tap_config, tap_charge("TSnot_a_charge", attempt_id=attempt.id))
     event = WebhookEvent.objects.get()
     assert (event.status, event.attempts) == ("received", 1)
-    assert event.error.startswith("ProviderError") and "Traceback" in event.error
+    assert event.error.startswith("ProviderError")
+    assert "Traceback" in event.error
     assert event.next_attempt_at > timezone.now()
     assert webhook_event_process(event_pk=event.pk) == "failed"
     event.refresh_from_db()

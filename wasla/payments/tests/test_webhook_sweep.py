@@ -63,7 +63,8 @@ def test_two_concurrent_sweepers_never_take_the_same_event(
     swept = _in_threads(2, lambda i: webhook_events_sweep())
 
     first, second = swept
-    assert isinstance(first, list) and isinstance(second, list), swept
+    assert isinstance(first, list), swept
+    assert isinstance(second, list), swept
     assert not set(first) & set(second)
     assert sorted(first + second) == sorted(events)
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"ignored"}

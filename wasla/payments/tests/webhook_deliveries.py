@@ -16,9 +16,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import make_order
 from sandbox.stripe_sim.signing import stripe_signature_header
 from sandbox.tap_sim.signing import tap_hashstring
+from testsupport.factories import make_attempt, make_order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.providers.tap import dumps, loads
 from wasla.payments.services import payment_checkout
@@ -28,17 +28,8 @@ from .hosted import pay_on_hosted_page
 
 
 def tap_attempt(config: PaymentGatewayConfig, reference: str) -> PaymentAttempt:
-    order = make_order(config.tenant)
-    return PaymentAttempt.objects.create(
-        tenant=config.tenant,
-        order=order,
-        gateway_config=config,
-        provider="tap",
-        method="mada",
-        amount=order.amount,
-        status="pending",
-        idempotency_key=uuid.uuid4().hex,
-        provider_reference=reference,
+    return make_attempt(
+        config, status="pending", idempotency_key=uuid.uuid4().hex, provider_reference=reference
     )
 
 
@@ -101,18 +92,9 @@ def plan_event(config: PaymentGatewayConfig, **fields: Any) -> WebhookEvent:
 
 def stripe_paid_delivery(config: PaymentGatewayConfig) -> tuple[PaymentAttempt, bytes, str]:
     """A pending Stripe attempt and the signed `checkout.session.completed` that pays it."""
-    order = make_order(config.tenant)
     session_id = "cs_test_" + uuid.uuid4().hex
-    attempt = PaymentAttempt.objects.create(
-        tenant=config.tenant,
-        order=order,
-        gateway_config=config,
-        provider="stripe",
-        method="card",
-        amount=order.amount,
-        status="pending",
-        idempotency_key=uuid.uuid4().hex,
-        provider_reference=session_id,
+    attempt = make_attempt(
+        config, status="pending", idempotency_key=uuid.uuid4().hex, provider_reference=session_id
     )
     session = {
         **stripe_object("checkout_session"),

@@ -9,13 +9,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from testsupport.payments import cod_paid, settled_at
 from wasla.payments.refunds import refund_record_cash
 from wasla.settlement.fees import RefundPolicy
 from wasla.settlement.models import FeePlan, FeePlanAssignment, SettlementRecord
 from wasla.settlement.selectors import FeePlanNotFound, fee_plan_resolve
 from wasla.settlement.services import fee_plan_version_next
-
-from .helpers import cod_paid, settled_at
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +62,11 @@ def test_a_new_version_applies_to_new_payments_only(tenant):
     v2 = new_version(fixed_fee=D("1.00"), percentage=D("2.5"))
     after = settlement_of(cod_paid(tenant, "200.00"))
 
-    assert after.fee_plan == v2 and after.wasla_fee == D("6.00")
+    assert after.fee_plan == v2
+    assert after.wasla_fee == D("6.00")
     before.refresh_from_db()
-    assert before.fee_plan.version == 1 and before.wasla_fee == D("1.00")
+    assert before.fee_plan.version == 1
+    assert before.wasla_fee == D("1.00")
     assert before.fee_breakdown["percentage"] == "0"
 
 
@@ -79,7 +80,8 @@ def test_the_next_version_copies_the_terms_and_leaves_the_used_one_alone(tenant)
     assert (nxt.code, nxt.version, nxt.effective_from, nxt.in_use) == ("standard", 2, later, False)
     assert (nxt.fixed_fee, nxt.percentage, nxt.currency) == (D("1.00"), D(0), "SAR")
     used.refresh_from_db()
-    assert used.version == 1 and used.in_use
+    assert used.version == 1
+    assert used.in_use
     assert fee_plan_version_next(plan=used, effective_from=later).version == 3  # after the latest
     settlement.refresh_from_db()
     assert settlement.fee_plan_id == used.pk
@@ -117,8 +119,10 @@ def test_a_tenant_assignment_picks_its_plan_and_overrides_apply(tenant, other_te
     assert big.fee_breakdown["override_used"] is True
     assert big.fee_breakdown["overrides"] == ["maximum_fee"]
     assert big.fee_breakdown["maximum_applied"] is True
-    assert big.fee_plan_assignment is not None and big.fee_plan.code == "growth"
-    assert others.wasla_fee == D("1.00") and others.fee_plan_assignment is None
+    assert big.fee_plan_assignment is not None
+    assert big.fee_plan.code == "growth"
+    assert others.wasla_fee == D("1.00")
+    assert others.fee_plan_assignment is None
 
 
 def test_an_override_of_the_standard_plan_and_a_later_assignment(tenant):

@@ -9,10 +9,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from conftest import make_tenant
+from testsupport.factories import make_tenant
+from testsupport.payments import settled_at
 from wasla.settlement.models import FeePlan, FeePlanAssignment, SettlementRecord
-
-from .helpers import settled_at
 
 pytestmark = pytest.mark.django_db
 

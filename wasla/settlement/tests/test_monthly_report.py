@@ -9,12 +9,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from conftest import api_client_for
+from testsupport.factories import api_client_for
+from testsupport.payments import cod_paid, settled_at
 from wasla.payments.refunds import refund_record_cash
 from wasla.settlement.models import FeePlan, SettlementRecord
 from wasla.settlement.selectors import generate_monthly_report, month_bounds
-
-from .helpers import cod_paid, settled_at
 
 pytestmark = pytest.mark.django_db
 

@@ -3,14 +3,14 @@ paid payment, nothing for a zero fee, reductions and reversals for refunds befor
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 import pytest
 
+from testsupport.factories import make_refund
+from testsupport.payments import balance, paid_payment, refunded
 from wasla.ledger.accounts import AccountRole
 from wasla.ledger.models import LedgerTransaction
-from wasla.ledger.tests.factories import balance, paid_payment, refunded
 from wasla.ledger.verify import ledger_faults
 from wasla.settlement.models import SettlementAdjustment
 from wasla.settlement.postings import (
@@ -90,23 +90,14 @@ def _percentage_adjustment(tenant, refund_amount: str, fee_delta: str) -> Settle
 
 
 def _another_refund(attempt, amount: str):
-    from wasla.payments.models import RefundRecord
-
-    return RefundRecord.objects.create(
-        tenant_id=attempt.tenant_id,
-        payment_attempt=attempt,
-        provider="tap",
-        amount=Decimal(amount),
-        currency="SAR",
-        idempotency_key=uuid.uuid4().hex,
-        status="succeeded",
-    )
+    return make_refund(attempt, amount, provider="tap", currency="SAR", status="succeeded")
 
 
 def test_a_fee_reduction_moves_income_back_to_unbilled(tenant):
     adjustment = _percentage_adjustment(tenant, "20.00", "-0.50")  # 2.5 % of 20.00
     tx = settlement_post_fee_reduction(adjustment=adjustment)
-    assert tx is not None and tx.entry_type == "adjustment"
+    assert tx is not None
+    assert tx.entry_type == "adjustment"
     assert tx.reference_id == f"settlement:{adjustment.settlement_id}"
     assert balance(tenant, AccountRole.FEE_INCOME) == Decimal("0.50")
     assert balance(tenant, AccountRole.UNBILLED) == Decimal("0.50")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from conftest import make_tap_config, make_tenant
+from testsupport.factories import make_tap_config, make_tenant
 from wasla.payments.models import PaymentAttempt
 from wasla.settlement.models import SettlementRecord
 from wasla.storefront.models import Product

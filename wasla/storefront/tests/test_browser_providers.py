@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import make_tenant
+from testsupport.factories import make_tenant
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
 from wasla.payments.services import gateway_config_connect
 from wasla.settlement.models import SettlementRecord

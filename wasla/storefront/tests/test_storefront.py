@@ -1,19 +1,22 @@
 import json
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
 
 import httpx
 import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from conftest import make_tap_config, make_tenant
+from testsupport.factories import make_tap_config, make_tenant
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.tests.hosted import parse_forms, pay_on_hosted_page
 from wasla.settlement.models import SettlementRecord
 from wasla.storefront.models import Product
 from wasla.tenants.models import ApiToken
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 # Seeding connects the demo gateways, which registers webhooks with the sandbox over HTTP.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
@@ -29,7 +32,8 @@ def test_seed_demo_prints_what_the_acceptance_checks_need_and_reuses_data():
     first = _seed()
     second = _seed()
     assert [t["slug"] for t in first["tenants"]] == ["nakheel", "qahwa"]
-    assert first["staff"]["username"] == "staff" and first["staff"]["password"]
+    assert first["staff"]["username"] == "staff"
+    assert first["staff"]["password"]
     for tenant in second["tenants"]:
         assert tenant["api_token"].startswith("wsl_")
         gateways = {g["provider"]: g for g in tenant["gateways"]}
@@ -55,9 +59,7 @@ def test_seed_demo_prints_what_the_acceptance_checks_need_and_reuses_data():
 def test_live_gateway_secrets_are_never_printed():
     _seed()
     config = PaymentGatewayConfig.objects.filter(tenant__slug="nakheel", provider="tap").get()
-    PaymentGatewayConfig.objects.create(
-        tenant=config.tenant, provider="tap", mode="live", secret_key="sk_live_do_not_print"
-    )
+    make_tap_config(config.tenant, mode="live", public_key="", secret_key="sk_live_do_not_print")
     output = json.dumps(_seed())
     assert "sk_live_do_not_print" not in output
 
@@ -107,7 +109,8 @@ def test_demo_settings_point_every_provider_at_the_local_sandbox():
     ).stdout
     for provider in ("tap", "stripe", "paypal"):
         assert f"'{provider}': 'http://127.0.0.1:8123/sandbox/{provider}'" in out
-    assert "127.0.0.1" in out and "sqlite3" in out
+    assert "127.0.0.1" in out
+    assert "sqlite3" in out
 
 
 @pytest.mark.parametrize("method", ["mada", "stcpay", "card"])
@@ -123,7 +126,8 @@ def test_storefront_tap_payment_over_real_http(sandbox, method):
     product_path = f"/store/{tenant.slug}/products/{product.pk}/"
     with httpx.Client(base_url=sandbox, timeout=30) as shopper:
         home = shopper.get(f"/store/{tenant.slug}/")
-        assert home.status_code == 200 and product_path in home.text
+        assert home.status_code == 200
+        assert product_path in home.text
         page = shopper.get(product_path)
         [form] = parse_forms(page.text)
         assert form["fields"]["csrfmiddlewaretoken"]
@@ -192,16 +196,14 @@ django.setup()
 from django.core.management import call_command
 
 call_command("migrate", verbosity=0)
+from testsupport.factories import make_cod_config, make_order, make_tenant
 from wasla.ledger.models import LedgerTransaction
-from wasla.orders.models import Order
-from wasla.payments.models import PaymentGatewayConfig
 from wasla.payments.refunds import refund_record_cash
 from wasla.payments.services import payment_checkout, payment_collect
-from wasla.tenants.models import Tenant
 
-tenant = Tenant.objects.create(name="Demo", slug="demo")
-PaymentGatewayConfig.objects.create(tenant=tenant, provider="cod")
-order = Order.objects.create(tenant=tenant, reference="R-1", amount=Decimal("50.00"))
+tenant = make_tenant("demo")
+make_cod_config(tenant)
+order = make_order(tenant, "50.00", reference="R-1", customer_phone="", customer_email="")
 attempt = payment_checkout(
     tenant=tenant, order_id=order.id, provider="cod", method="cod", return_url="", client_key="k"
 )
@@ -224,6 +226,7 @@ def test_the_demo_on_sqlite_confirms_refunds_and_books_a_payment(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WASLA_", "DATABASE_URL"))}
     env.update(
+        PYTHONPATH=str(REPO_ROOT),  # the script imports the factories from testsupport/
         DJANGO_SETTINGS_MODULE="config.settings.demo",
         DATABASE_URL=f"sqlite:///{tmp_path}/demo.sqlite3",
         CACHE_URL="locmemcache://demo-test",

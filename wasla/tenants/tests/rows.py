@@ -2,7 +2,8 @@
 
 A model whose required fields or constraints need more than the generic values (a CHECK
 between two amounts, say) gets its few overrides in OVERRIDES, keyed by "app_label.Model"; a
-model whose rows only exist through a service (ledger postings) gets a builder in BUILDERS.
+model whose rows only exist through a service (ledger postings), or that has a factory in
+testsupport.factories (orders, gateway configs, payment attempts), gets a builder in BUILDERS.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from testsupport.factories import make_attempt, make_order, make_tap_config
+from wasla.payments.models import PaymentGatewayConfig
 from wasla.tenants.models import Tenant, TenantOwned
 
 OVERRIDES: dict[str, dict[str, Any]] = {
@@ -72,7 +75,16 @@ def _ledger_posting(tenant: Tenant) -> Any:
     )
 
 
+def _gateway(tenant: Tenant) -> PaymentGatewayConfig:
+    """The tenant's Tap gateway: one per tenant (unique per provider and mode), so the parents
+    of a row that needs two attempts share it."""
+    return PaymentGatewayConfig.objects.filter(tenant=tenant).first() or make_tap_config(tenant)
+
+
 BUILDERS: dict[str, Any] = {
+    "orders.Order": make_order,
+    "payments.PaymentGatewayConfig": _gateway,
+    "payments.PaymentAttempt": lambda tenant: make_attempt(_gateway(tenant)),
     "ledger.LedgerTransaction": _ledger_posting,
     "ledger.FinancialLedgerEntry": lambda tenant: _ledger_posting(tenant).entries.first(),
     "ledger.LedgerAccount": lambda tenant: _ledger_posting(tenant).entries.first().account,

@@ -16,7 +16,13 @@ from django.conf import settings
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 
-from conftest import api_client_for, make_attempt, make_order, make_tap_config, make_tenant
+from testsupport.factories import (
+    api_client_for,
+    make_attempt,
+    make_order,
+    make_tap_config,
+    make_tenant,
+)
 from wasla.orders.models import Order
 from wasla.tenants.context import no_scope, platform_access, tenant_context
 from wasla.tenants.models import ApiToken, PlatformAccessLog, Tenant
@@ -294,7 +300,8 @@ def test_staff_in_the_admin_see_every_tenant_through_the_audited_platform_path(c
         page = client.get("/admin/payments/paymentgatewayconfig/")
 
     assert page.status_code == 200
-    assert a.slug in page.text and b.slug in page.text
+    assert a.slug in page.text
+    assert b.slug in page.text
     entries = PlatformAccessLog.objects.filter(actor="ops")
     assert entries.count() == before + 1
     assert entries.get().reason == "admin GET /admin/payments/paymentgatewayconfig/"
