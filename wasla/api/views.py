@@ -14,14 +14,10 @@ from rest_framework.response import Response
 from wasla.ledger.selectors import ledger_entry_list
 from wasla.orders.selectors import order_get, order_list
 from wasla.orders.services import order_create
+from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.refunds import refund_list_for_payment, refund_request
 from wasla.payments.selectors import gateway_list, payment_get, payment_list
-from wasla.payments.services import (
-    gateway_config_connect,
-    payment_cancel,
-    payment_checkout,
-    payment_collect,
-)
+from wasla.payments.services import payment_cancel, payment_checkout, payment_collect
 from wasla.settlement.selectors import generate_monthly_report, settlement_list
 from wasla.tenants.auth import request_tenant
 

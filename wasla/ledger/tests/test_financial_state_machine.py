@@ -41,8 +41,9 @@ from hypothesis.stateful import (
 from sandbox.stripe_sim.signing import stripe_signature_header
 from testsupport.factories import make_order, make_tenant
 from wasla.common.money import to_minor_units
+from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, RefundRecord, WebhookEvent
-from wasla.payments.services import gateway_config_connect, payment_checkout
+from wasla.payments.services import payment_checkout
 from wasla.payments.webhooks.sweep import webhook_events_sweep
 from wasla.settlement.models import FeePlanAssignment, SettlementAdjustment, SettlementRecord
 

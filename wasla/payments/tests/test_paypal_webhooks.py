@@ -15,10 +15,11 @@ from django.urls import reverse
 
 from sandbox.paypal_sim.signing import certificate_path, sign_headers
 from testsupport.factories import make_order
+from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.base import EventKind
-from wasla.payments.services import gateway_config_connect, payment_checkout
+from wasla.payments.services import payment_checkout
 
 from .fixtures import paypal_samples
 

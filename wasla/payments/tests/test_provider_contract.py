@@ -15,11 +15,12 @@ import pytest
 from django.test import override_settings
 
 from testsupport.factories import api_client_for, make_gateway_config, make_order
+from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator, provider_idempotency_key
 from wasla.payments.providers.base import PaymentStatus, ProviderUnreachable, WebhookRequest
 from wasla.payments.providers.registry import provider_names
-from wasla.payments.services import gateway_config_connect, payment_checkout
+from wasla.payments.services import payment_checkout
 from wasla.settlement.models import SettlementRecord
 from wasla.tenants.services import api_token_create
 

@@ -23,8 +23,8 @@ from sandbox.stripe_sim.signing import stripe_signature_header
 from sandbox.tap_sim.signing import tap_hashstring
 from testsupport.factories import make_attempt, make_cod_config
 from wasla.common.problems import PROBLEM_CONTENT_TYPE
+from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
-from wasla.payments.services import gateway_config_connect
 from wasla.settlement.models import SettlementRecord
 
 AMOUNT = '"__AMOUNT__"'  # where a case writes its own amount literal

@@ -16,8 +16,9 @@ from django.urls import reverse
 from sandbox.paypal_sim.signing import certificate_path, sign_headers
 from sandbox.stripe_sim.signing import stripe_signature_header
 from testsupport.factories import make_order
+from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentGatewayConfig, WebhookEvent
-from wasla.payments.services import gateway_config_connect, payment_checkout
+from wasla.payments.services import payment_checkout
 from wasla.settlement.models import SettlementRecord
 
 from .hosted import pay_on_hosted_page

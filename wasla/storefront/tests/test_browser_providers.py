@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from testsupport.factories import make_tenant
+from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
-from wasla.payments.services import gateway_config_connect
 from wasla.settlement.models import SettlementRecord
 from wasla.storefront.models import Product
 

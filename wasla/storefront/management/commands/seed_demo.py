@@ -16,9 +16,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentGatewayConfig
 from wasla.payments.orchestrator import webhook_url
-from wasla.payments.services import gateway_config_connect
 from wasla.storefront.models import Product
 from wasla.tenants.context import platform_access
 from wasla.tenants.models import ApiToken, Tenant
