@@ -15,6 +15,7 @@ import pytest
 from django.test import override_settings
 
 from testsupport.factories import api_client_for, make_gateway_config, make_order
+from testsupport.servers import Blackhole
 from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator, provider_idempotency_key
@@ -217,40 +218,12 @@ def test_checkout_over_real_http_ends_paid_with_one_settlement(sandbox, tenant, 
     assert not WebhookEvent.objects.filter(status__in=["failed", "rejected"]).exists()
 
 
-class _Blackhole:
-    """A TCP server that accepts connections and never answers."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.conns: list[socket.socket] = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                self.conns.append(self.sock.accept()[0])
-            except OSError:
-                return
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self.conns:
-            conn.close()
-
-
 def test_timeouts_and_connection_errors_are_unreachable_not_errors(
     sandbox, tenant, hosted, settings
 ):
     config = hosted.connect(tenant)
     attempt = checkout(tenant, hosted)
-    hole = _Blackhole()
+    hole = Blackhole()
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     dead_url = f"http://127.0.0.1:{closed.getsockname()[1]}"
