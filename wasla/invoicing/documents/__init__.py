@@ -1,5 +1,5 @@
 """Tax invoices and credit notes as documents: one typed `InvoiceDocument` that every rendering
-reads. Plain dataclasses: no models, no database."""
+reads, and its ZATCA QR (`zatca_qr_tlv`). Plain dataclasses: no models, no database."""
 
 from wasla.invoicing.documents.document import (
     CreditNoteReference,
@@ -13,6 +13,7 @@ from wasla.invoicing.documents.document import (
     VatBreakdown,
     vat_breakdown_for,
 )
+from wasla.invoicing.documents.qr import QrError, zatca_qr_decode, zatca_qr_fields, zatca_qr_tlv
 
 __all__ = [
     "CreditNoteReference",
@@ -22,7 +23,11 @@ __all__ = [
     "InvoiceDocument",
     "NationalAddress",
     "PaymentInstructions",
+    "QrError",
     "TaxParty",
     "VatBreakdown",
     "vat_breakdown_for",
+    "zatca_qr_decode",
+    "zatca_qr_fields",
+    "zatca_qr_tlv",
 ]
