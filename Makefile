@@ -21,11 +21,21 @@ demo: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.demo PORT=$(PORT) $(PY) scripts/demo.py
 
 # Debian's packages the suite drives: headless Chromium for the browser tests (Playwright drives
-# it) and hledger, which checks the ledger export. Installed only when missing.
+# it) and hledger, which checks the ledger export. The invoice PDFs need Pango and HarfBuzz's
+# subsetter (WeasyPrint loads them at run time) and the Noto fonts the template names (Arabic,
+# Latin, mono); their tests read the PDFs with Poppler and scan the QR with zbar. Installed
+# only when missing.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+NOTO := /usr/share/fonts/truetype/noto
 tools:
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="chromium"; \
 	command -v hledger >/dev/null || missing="$$missing hledger"; \
+	for lib in $(PDF_LIBS); do dpkg -s $$lib >/dev/null 2>&1 || missing="$$missing $$lib"; done; \
+	test -f $(NOTO)/NotoSansArabic-Regular.ttf || missing="$$missing fonts-noto-core"; \
+	test -f $(NOTO)/NotoSansMono-Regular.ttf || missing="$$missing fonts-noto-mono"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	command -v zbarimg >/dev/null || missing="$$missing zbar-tools"; \
 	if [ -n "$$missing" ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "wasla.ledger",
     "wasla.api",
     "wasla.storefront",
+    # Templates, tags and Arabic catalog of the invoice PDFs (no models).
+    "wasla.invoicing.documents",
 ]
 
 MIDDLEWARE = [

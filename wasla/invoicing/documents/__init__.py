@@ -1,5 +1,6 @@
-"""Tax invoices and credit notes as documents: one typed `InvoiceDocument` that every rendering
-reads, and its ZATCA QR (`zatca_qr_tlv`). Plain dataclasses: no models, no database."""
+"""Tax invoices and credit notes as documents: one typed `InvoiceDocument`, its ZATCA QR
+(`zatca_qr_tlv`) and its bilingual PDF (`document_pdf`). Plain dataclasses in, bytes and
+strings out: no models, no database."""
 
 from wasla.invoicing.documents.document import (
     CreditNoteReference,
@@ -13,6 +14,7 @@ from wasla.invoicing.documents.document import (
     VatBreakdown,
     vat_breakdown_for,
 )
+from wasla.invoicing.documents.pdf import document_html, document_pdf
 from wasla.invoicing.documents.qr import QrError, zatca_qr_decode, zatca_qr_fields, zatca_qr_tlv
 
 __all__ = [
@@ -26,6 +28,8 @@ __all__ = [
     "QrError",
     "TaxParty",
     "VatBreakdown",
+    "document_html",
+    "document_pdf",
     "vat_breakdown_for",
     "zatca_qr_decode",
     "zatca_qr_fields",
