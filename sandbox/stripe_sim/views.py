@@ -97,10 +97,15 @@ class ApiCall:
 
 @dataclass(frozen=True)
 class ApiResult:
-    """A handler's answer: the object to send and the events to deliver once it is sent."""
+    """A handler's answer: the object to send and the events to deliver once it is sent.
+
+    A card decline is an answer too (status 402, an error body): the attempt happened and
+    changed state, so, unlike a refused request, it is kept for `Idempotency-Key` replays.
+    """
 
     body: dict[str, Any]
     events: list[str] = field(default_factory=list)
+    status: int = 200
 
 
 Handler = Callable[..., ApiResult]
@@ -138,6 +143,10 @@ def _api_key(request: HttpRequest) -> str:
 def _params(request: HttpRequest) -> dict[str, Any]:
     if request.method != "POST":
         return form_parse(request.META.get("QUERY_STRING", "").encode("latin-1", "replace"))
+    if request.headers.get("Content-Length", "0") in ("", "0"):
+        # A POST without a body (`curl -X POST …/detach`) has no parameters, whatever its
+        # Content-Type says; Stripe takes it.
+        return {}
     content_type = request.content_type or FORM_CONTENT_TYPE
     if content_type != FORM_CONTENT_TYPE:
         raise errors.invalid(
@@ -163,9 +172,10 @@ def _json_response(
 
 def _run(
     handler: Handler, call: ApiCall, expand: list[str], kwargs: dict[str, Any]
-) -> tuple[str, list[str]]:
+) -> tuple[int, str, list[str]]:
     result = handler(call, **kwargs)
-    return json.dumps(expand_apply(result.body, expand, call.account), indent=2), result.events
+    body = result.body if result.status != 200 else expand_apply(result.body, expand, call.account)
+    return result.status, json.dumps(body, indent=2), result.events
 
 
 def _idempotent_run(
@@ -185,15 +195,15 @@ def _idempotent_run(
         }
         return _json_response(stored.status, stored.body, call.ref.id, replay_headers)
     try:
-        body, events = _run(handler, call, expand, kwargs)
+        status, body, events = _run(handler, call, expand, kwargs)
     except BaseException:
         # A failed request leaves nothing behind: the key can be retried, even with new params.
         idempotency_release(account=call.account, key=key)
         raise
     # Stored before webhooks go out, so a retry racing the deliveries is replayed at once.
-    idempotency_store(account=call.account, key=key, status=200, body=body)
+    idempotency_store(account=call.account, key=key, status=status, body=body)
     events_deliver(event_ids=events, now=call.now)
-    return _json_response(200, body, call.ref.id, headers)
+    return _json_response(status, body, call.ref.id, headers)
 
 
 def _dispatch(
@@ -217,9 +227,9 @@ def _dispatch(
     )
     if key:
         return _idempotent_run(handler, call, expand, kwargs)
-    body, events = _run(handler, call, expand, kwargs)
+    status, body, events = _run(handler, call, expand, kwargs)
     events_deliver(event_ids=events, now=call.now)
-    return _json_response(200, body, request_id)
+    return _json_response(status, body, request_id)
 
 
 def _internal_error(request_id: str) -> StripeApiError:
