@@ -3,7 +3,8 @@ events, dashboard refunds).
 
 It speaks Stripe's wire format: `Authorization: Bearer sk_test_…`, form-encoded bodies with
 bracketed keys, pretty-printed JSON objects, `{"error": {…}}` errors, `Idempotency-Key` replays,
-and `expand[]`. The hosted payment pages live in `pages.py`.
+and `expand[]`. The billing endpoints (Customers, PaymentMethods, API PaymentIntents) are in
+`billing_views.py`; the hosted pages in `pages.py` and `billing_pages.py`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from sandbox.faults import Control, ControlDialect
 from sandbox.stripe_sim import errors, selectors
+from sandbox.stripe_sim.billing_validation import is_setup_mode, setup_session_request_parse
 from sandbox.stripe_sim.errors import StripeApiError, error_response
 from sandbox.stripe_sim.expand import expand_apply, expand_paths_parse
 from sandbox.stripe_sim.formdata import form_parse
@@ -62,6 +64,7 @@ from sandbox.stripe_sim.services import (
     webhook_endpoint_delete,
     webhook_endpoint_update,
 )
+from sandbox.stripe_sim.setup import setup_session_create
 from sandbox.stripe_sim.validation import (
     checkout_session_request_parse,
     refund_request_parse,
@@ -269,9 +272,9 @@ def _no_params(call: ApiCall) -> None:
     reject_unknown(call.params, ())
 
 
-def _pay_url_builder(request: HttpRequest) -> Callable[[str], str]:
+def _page_url_builder(request: HttpRequest, page: str) -> Callable[[str], str]:
     return lambda session_id: request.build_absolute_uri(
-        reverse("sandbox_stripe:pay", args=[session_id])
+        reverse(f"sandbox_stripe:{page}", args=[session_id])
     )
 
 
@@ -279,11 +282,19 @@ def _pay_url_builder(request: HttpRequest) -> Callable[[str], str]:
 
 
 def _session_create(call: ApiCall) -> ApiResult:
+    if is_setup_mode(call.params):
+        session = setup_session_create(
+            account=call.account,
+            request=setup_session_request_parse(call.params, now=call.now),
+            setup_url_for=_page_url_builder(call.request, "setup"),
+            now=call.now,
+        )
+        return ApiResult(checkout_session_to_dict(session))
     request = checkout_session_request_parse(call.params, now=call.now)
     session = checkout_session_create(
         account=call.account,
         request=request,
-        pay_url_for=_pay_url_builder(call.request),
+        pay_url_for=_page_url_builder(call.request, "pay"),
         now=call.now,
     )
     return ApiResult(checkout_session_to_dict(session))
