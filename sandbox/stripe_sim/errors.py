@@ -1,6 +1,7 @@
 """Errors in Stripe's shape: `{"error": {"type": …, "code": …, "message": …, "param": …}}`.
 
 `code` and `param` appear only when Stripe sends them (an invalid currency, for one, has no code).
+A card error (402) also carries `decline_code`, `charge`, `payment_intent` and `payment_method`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.http import HttpResponse
 INVALID_REQUEST: Final = "invalid_request_error"
 IDEMPOTENCY: Final = "idempotency_error"
 API_ERROR: Final = "api_error"
+CARD_ERROR: Final = "card_error"
 
 
 class StripeApiError(Exception):
@@ -26,6 +28,7 @@ class StripeApiError(Exception):
         code: str | None = None,
         param: str | None = None,
         type: str = INVALID_REQUEST,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -33,6 +36,7 @@ class StripeApiError(Exception):
         self.code = code
         self.param = param
         self.type = type
+        self.extra = extra or {}
 
     def as_dict(self) -> dict[str, Any]:
         error: dict[str, Any] = {"type": self.type}
@@ -42,6 +46,7 @@ class StripeApiError(Exception):
         error["message"] = self.message
         if self.param is not None:
             error["param"] = self.param
+        error.update(self.extra)
         return {"error": error}
 
 
@@ -62,6 +67,27 @@ def no_such(kind: str, object_id: str, *, param: str = "id") -> StripeApiError:
     """404 for an id that is unknown or belongs to another account: the two look the same."""
     return StripeApiError(
         404, f"No such {kind}: '{object_id}'", code="resource_missing", param=param
+    )
+
+
+def no_such_param(kind: str, object_id: str, *, param: str) -> StripeApiError:
+    """400 for a parameter naming an unknown object (or another account's): Stripe answers 404
+    only for the object in the URL."""
+    return StripeApiError(
+        400, f"No such {kind}: '{object_id}'", code="resource_missing", param=param
+    )
+
+
+def card_error(
+    message: str, *, code: str, decline_code: str, extra: dict[str, Any] | None = None
+) -> StripeApiError:
+    """402 card_error: a card was declined (`extra`: the charge, intent, payment method)."""
+    return StripeApiError(
+        402,
+        message,
+        code=code,
+        type=CARD_ERROR,
+        extra={"decline_code": decline_code, **(extra or {})},
     )
 
 

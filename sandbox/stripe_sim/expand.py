@@ -1,8 +1,10 @@
 """`expand[]=…`: replace an id in a response by the object itself, as Stripe does.
 
-Only the links between the simulated objects can be expanded (`payment_intent` and `line_items`
-of a session, `latest_charge` of an intent, `payment_intent` of a charge, `charge` and
-`payment_intent` of a refund), to at most four levels (`payment_intent.latest_charge`).
+Only the links between the simulated objects can be expanded (`payment_intent`, `setup_intent`
+and `line_items` of a session, `latest_charge`, `customer` and `payment_method` of an intent,
+`customer` and `payment_method` of a SetupIntent, `customer` of a PaymentMethod,
+`payment_intent` of a charge, `charge` and `payment_intent` of a refund), to at most four levels
+(`setup_intent.payment_method`).
 """
 
 from __future__ import annotations
@@ -11,11 +13,17 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from sandbox.stripe_sim import errors, selectors
-from sandbox.stripe_sim.models import StripeAccount
+from sandbox.stripe_sim.billing_serializers import (
+    card_payment_method_to_dict,
+    customer_to_dict,
+    setup_intent_to_dict,
+)
+from sandbox.stripe_sim.models import StripeAccount, StripeCharge, StripePaymentMethod
 from sandbox.stripe_sim.serializers import (
     charge_to_dict,
     line_items_to_list,
     payment_intent_to_dict,
+    payment_method_to_dict,
 )
 
 MAX_DEPTH: Final = 4
@@ -39,13 +47,46 @@ def _charge(field: str) -> Loader:
     return load
 
 
+def _customer(account: StripeAccount, obj: dict[str, Any]) -> dict[str, Any]:
+    return customer_to_dict(selectors.customer_get(account=account, customer_id=obj["customer"]))
+
+
+def _setup_intent(account: StripeAccount, obj: dict[str, Any]) -> dict[str, Any]:
+    intent = selectors.setup_intent_get(account=account, intent_id=obj["setup_intent"])
+    return setup_intent_to_dict(intent)
+
+
+def _payment_method(account: StripeAccount, obj: dict[str, Any]) -> dict[str, Any]:
+    method = StripePaymentMethod.objects.filter(pk=obj["payment_method"], account=account).first()
+    if method is not None:
+        return card_payment_method_to_dict(method)
+    # A card paid on Checkout's payment page has no PaymentMethod row: it is rendered from the
+    # charge that used it.
+    charge = StripeCharge.objects.filter(
+        account=account, payment_method=obj["payment_method"]
+    ).first()
+    if charge is None:
+        raise errors.no_such("PaymentMethod", obj["payment_method"])
+    return payment_method_to_dict(charge)
+
+
 def _line_items(account: StripeAccount, obj: dict[str, Any]) -> dict[str, Any]:
     return line_items_to_list(selectors.checkout_session_get(account=account, session_id=obj["id"]))
 
 
 EXPANDABLE: Final[dict[str, dict[str, Loader]]] = {
-    "checkout.session": {"payment_intent": _intent("payment_intent"), "line_items": _line_items},
-    "payment_intent": {"latest_charge": _charge("latest_charge")},
+    "checkout.session": {
+        "payment_intent": _intent("payment_intent"),
+        "setup_intent": _setup_intent,
+        "line_items": _line_items,
+    },
+    "payment_intent": {
+        "latest_charge": _charge("latest_charge"),
+        "customer": _customer,
+        "payment_method": _payment_method,
+    },
+    "setup_intent": {"customer": _customer, "payment_method": _payment_method},
+    "payment_method": {"customer": _customer},
     "charge": {"payment_intent": _intent("payment_intent")},
     "refund": {"charge": _charge("charge"), "payment_intent": _intent("payment_intent")},
 }

@@ -1,11 +1,13 @@
 """`Idempotency-Key` on POST, as Stripe v1 keeps it.
 
 The first request with a key reserves it (a row, unique per account) before it runs. When it
-succeeds its status and body are stored, encrypted because a body may carry a `whsec_` secret; a
+succeeds, or ends in a card decline (402, after the attempt changed state), its status and body
+are stored, encrypted because a body may carry a `whsec_` secret; a
 retry with the same key and parameters gets exactly that answer back. The same key with other
 parameters, or on another endpoint, is an `idempotency_error`; while the first request is still
-running a retry gets 409 (which stripe-python retries). A request that fails stores nothing, so it
-can be corrected and retried with the same key. Keys are forgotten after 24 hours.
+running a retry gets 409 (which stripe-python retries). A request refused (validation, 404, …)
+stores nothing, so it can be corrected and retried with the same key. Keys are forgotten after 24
+hours.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def _reserved(account: StripeAccount, key: str) -> QuerySet[StripeIdempotencyKey
 
 
 def idempotency_store(*, account: StripeAccount, key: str, status: int, body: str) -> None:
-    """Keep the successful answer of the request that reserved `key`, for replays."""
+    """Keep the answer of the request that reserved `key` (a success or a 402), for replays."""
     _reserved(account, key).update(status_code=status, response_encrypted=secret_encrypt(body))
 
 

@@ -1,8 +1,11 @@
 """State of the Stripe simulator: the v1 API subset behind Stripe Checkout (hosted page).
 
 It simulates, per test-mode secret key (one key = one account):
-- `StripeCheckoutSession` (`/v1/checkout/sessions`), paid on the sandbox's hosted page;
-- the `StripePaymentIntent` and `StripeCharge` that paying creates, and `StripeRefund`s on them;
+- `StripeCheckoutSession` (`/v1/checkout/sessions`), paid on the sandbox's hosted page, or in
+  `setup` mode a card saved there through its `StripeSetupIntent`;
+- `StripeCustomer`s and the `StripePaymentMethod`s (Stripe's test cards) attached to them;
+- the `StripePaymentIntent` and `StripeCharge` that paying creates (through Checkout, or by the
+  API off-session with a saved card), and `StripeRefund`s on them;
 - `StripeWebhookEndpoint`s and the `StripeEvent`s signed and delivered to them;
 - `StripeIdempotencyKey`, the stored responses that make `Idempotency-Key` replays exact;
 - `StripeSandboxKnobs`, the global fault knobs that make webhook delivery and the API misbehave on
@@ -14,6 +17,8 @@ Invariants:
   only as Fernet tokens: a database dump never shows `sk_test_` or `whsec_`.
 - A session leaves `open` once, under a row lock, to `complete` or `expired`, and never changes
   again; its events are written in the same transaction and delivered only after the commit.
+- A payment-mode session leaves `open` as paid; a setup-mode one as `no_payment_required`.
+- A PaymentMethod detached from its Customer is never attached again (`detached` stays true).
 - A charge's refunds never exceed what it captured (checked under the charge's row lock and by a
   database constraint).
 - An idempotency key is unique per account (a database constraint).
@@ -65,13 +70,118 @@ class StripeWebhookEndpoint(models.Model):
         return "*" in self.enabled_events or event_type in self.enabled_events
 
 
+class StripeCustomer(models.Model):
+    id = models.CharField(primary_key=True, max_length=40)
+    account = models.ForeignKey(StripeAccount, on_delete=models.CASCADE, related_name="customers")
+    email = models.TextField(blank=True, default="")
+    name = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    phone = models.TextField(blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    invoice_prefix = models.CharField(max_length=12)
+    default_payment_method = models.ForeignKey(
+        "StripePaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.email}"
+
+
+class StripePaymentMethod(models.Model):
+    """A card PaymentMethod; `test_card` names the Stripe test card it is (`testcards.py`)."""
+
+    id = models.CharField(primary_key=True, max_length=40)
+    account = models.ForeignKey(
+        StripeAccount, on_delete=models.CASCADE, related_name="payment_methods"
+    )
+    customer = models.ForeignKey(
+        StripeCustomer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payment_methods",
+    )
+    test_card = models.CharField(max_length=40)
+    billing_email = models.TextField(blank=True, default="")
+    billing_name = models.TextField(blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    # Stripe refuses to attach a PaymentMethod again once it was detached.
+    detached = models.BooleanField(default=False)
+    created = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer__isnull=True) | Q(detached=False),
+                name="sandbox_stripe_pm_detached_has_no_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.test_card} {self.customer_id}"
+
+
+class StripeSetupIntent(models.Model):
+    class Status(models.TextChoices):
+        REQUIRES_PAYMENT_METHOD = "requires_payment_method"
+        REQUIRES_ACTION = "requires_action"
+        SUCCEEDED = "succeeded"
+
+    id = models.CharField(primary_key=True, max_length=40)
+    account = models.ForeignKey(
+        StripeAccount, on_delete=models.CASCADE, related_name="setup_intents"
+    )
+    customer = models.ForeignKey(
+        StripeCustomer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=32, choices=Status.choices, default=Status.REQUIRES_PAYMENT_METHOD
+    )
+    payment_method = models.ForeignKey(
+        StripePaymentMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    description = models.TextField(blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    last_setup_error = models.JSONField(null=True, blank=True)
+    client_secret = models.CharField(max_length=100)
+    created = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="requires_payment_method") | Q(payment_method__isnull=False),
+                name="sandbox_stripe_setup_intent_has_method_past_rpm",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.status}"
+
+
 class StripePaymentIntent(models.Model):
     class Status(models.TextChoices):
         REQUIRES_PAYMENT_METHOD = "requires_payment_method"
+        REQUIRES_CONFIRMATION = "requires_confirmation"
+        REQUIRES_ACTION = "requires_action"
         SUCCEEDED = "succeeded"
 
     id = models.CharField(primary_key=True, max_length=40)
     account = models.ForeignKey(StripeAccount, on_delete=models.CASCADE, related_name="intents")
+    # Set only on intents made through the API (`POST /v1/payment_intents`); Checkout's intents
+    # name their card through their charge.
+    customer = models.ForeignKey(
+        StripeCustomer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payment_method = models.ForeignKey(
+        StripePaymentMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Where the 3-D Secure page sends the customer back (`return_url` of the confirmation), and
+    # the `next_action` shown while the intent `requires_action` (it holds an absolute URL).
+    return_url = models.TextField(blank=True, default="")
+    next_action = models.JSONField(null=True, blank=True)
     amount = models.PositiveBigIntegerField()
     amount_received = models.PositiveBigIntegerField(default=0)
     currency = models.CharField(max_length=3)
@@ -112,14 +222,21 @@ class StripeCheckoutSession(models.Model):
     class PaymentStatus(models.TextChoices):
         UNPAID = "unpaid"
         PAID = "paid"
+        NO_PAYMENT_REQUIRED = "no_payment_required"
+
+    class Mode(models.TextChoices):
+        PAYMENT = "payment"
+        SETUP = "setup"
 
     id = models.CharField(primary_key=True, max_length=80)
     account = models.ForeignKey(StripeAccount, on_delete=models.CASCADE, related_name="sessions")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     payment_status = models.CharField(
-        max_length=8, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
     )
-    mode = models.CharField(max_length=16, default="payment")
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.PAYMENT)
+    # Blank in setup mode when only `payment_method_types` was given; amounts are 0 there (the
+    # API shows null).
     currency = models.CharField(max_length=3)
     amount_subtotal = models.PositiveBigIntegerField()
     amount_total = models.PositiveBigIntegerField()
@@ -142,6 +259,16 @@ class StripeCheckoutSession(models.Model):
         on_delete=models.SET_NULL,
         related_name="checkout_session",
     )
+    customer = models.ForeignKey(
+        StripeCustomer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    setup_intent = models.OneToOneField(
+        StripeSetupIntent,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="checkout_session",
+    )
     url = models.TextField()
     created = models.BigIntegerField()
     expires_at = models.BigIntegerField()
@@ -150,10 +277,13 @@ class StripeCheckoutSession(models.Model):
         ordering = ["-created", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(amount_total__gt=0), name="sandbox_stripe_session_total_gt_0"
+                condition=Q(amount_total__gt=0) | Q(mode="setup"),
+                name="sandbox_stripe_session_total_gt_0",
             ),
             models.CheckConstraint(
-                condition=~Q(status="complete") | Q(payment_status="paid"),
+                condition=~Q(status="complete")
+                | Q(mode="payment", payment_status="paid")
+                | Q(mode="setup", payment_status="no_payment_required"),
                 name="sandbox_stripe_session_complete_is_paid",
             ),
         ]
@@ -185,6 +315,13 @@ class StripeCharge(models.Model):
     failure_message = models.TextField(blank=True, default="")
     decline_code = models.CharField(max_length=64, blank=True, default="")
     payment_method = models.CharField(max_length=40)
+    customer = models.ForeignKey(
+        StripeCustomer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The card charged ({"brand", "last4", "fingerprint", "three_d_secure"}); empty on charges
+    # made through Checkout's payment page, which always pay with 4242 (or decline with 0002)
+    # after 3-D Secure.
+    card = models.JSONField(default=dict, blank=True)
     balance_transaction = models.CharField(max_length=40, blank=True, default="")
     billing_email = models.TextField(blank=True, default="")
     description = models.TextField(blank=True, default="")
@@ -271,8 +408,9 @@ class StripeEvent(models.Model):
 class StripeIdempotencyKey(models.Model):
     """The first response to an `Idempotency-Key`, replayed for every retry with the same params.
 
-    A row with no `status_code` is a request still running. Only successful responses are kept:
-    like Stripe, a request that failed validation leaves nothing behind.
+    A row with no `status_code` is a request still running. Only the answers of requests that ran
+    are kept (successes, and card declines, 402): like Stripe, a request that failed validation
+    leaves nothing behind.
     """
 
     account = models.ForeignKey(

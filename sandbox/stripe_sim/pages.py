@@ -1,4 +1,5 @@
 """The hosted Checkout pages a customer is redirected to: pay, 3-D Secure, and the final state.
+(Setup-mode sessions and API PaymentIntents have theirs in `billing_pages.py`.)
 
 They belong to "Stripe", a third party to the merchant, so their forms carry no CSRF token and
 no API key: the session id in the address is the customer's only credential, as on Stripe.
@@ -77,7 +78,7 @@ def _declined_message(session: StripeCheckoutSession) -> str:
     return ""
 
 
-def _render(name: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def render(name: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     html = TEMPLATES.get_template(name).render(Context(context))
     response = HttpResponse(html, status=status)
     response["Cache-Control"] = "no-store"
@@ -99,21 +100,21 @@ def _page(
         "declined": _declined_message(session),
         "error": error,
     }
-    return _render(name, context, status)
+    return render(name, context, status)
 
 
-def _session_current(session_id: str) -> StripeCheckoutSession | None:
+def session_current(session_id: str) -> StripeCheckoutSession | None:
     """The session, expired first if its time ran out while nobody looked."""
     session = StripeCheckoutSession.objects.filter(pk=session_id).first()
     if session is None:
         return None
     if session.is_open and now_unix() >= session.expires_at:
-        _deliver(checkout_session_expire_if_due(session_id=session.id, now=now_unix()))
+        deliver(checkout_session_expire_if_due(session_id=session.id, now=now_unix()))
         session.refresh_from_db()
     return session
 
 
-def _deliver(event_ids: list[str]) -> None:
+def deliver(event_ids: list[str]) -> None:
     # events_deliver logs and swallows receiver failures; this guards against anything else, so
     # a webhook problem can never keep the customer from getting back to the merchant.
     try:
@@ -129,16 +130,16 @@ def _settle_and_return(session: StripeCheckoutSession, outcome: str) -> HttpResp
         "decline": checkout_session_decline,
         "cancel": checkout_session_cancel,
     }[outcome]
-    _deliver(settle(session_id=session.id, now=now_unix()))
+    deliver(settle(session_id=session.id, now=now_unix()))
     session.refresh_from_db()
     return HttpResponseRedirect(merchant_return_url(session))
 
 
-def _not_found() -> HttpResponse:
-    return _render("not_found.html", {}, status=404)
+def not_found() -> HttpResponse:
+    return render("not_found.html", {}, status=404)
 
 
-def _method_not_allowed() -> HttpResponse:
+def method_not_allowed() -> HttpResponse:
     return HttpResponse(status=405, headers={"Allow": "GET, POST"})
 
 
@@ -146,10 +147,12 @@ def _method_not_allowed() -> HttpResponse:
 def pay_page(request: HttpRequest, session_id: str) -> HttpResponse:
     """The hosted Checkout page (`session.url`): pay, simulate a decline, or cancel."""
     if request.method not in ("GET", "POST"):
-        return _method_not_allowed()
-    session = _session_current(session_id)
+        return method_not_allowed()
+    session = session_current(session_id)
     if session is None:
-        return _not_found()
+        return not_found()
+    if session.mode != StripeCheckoutSession.Mode.PAYMENT:
+        return HttpResponseRedirect(reverse("sandbox_stripe:setup", args=[session.id]))
     if not session.is_open:
         # A second submission (double click, back button) changes nothing and sends nothing.
         if request.method == "POST":
@@ -169,10 +172,12 @@ def pay_page(request: HttpRequest, session_id: str) -> HttpResponse:
 def threeds_page(request: HttpRequest, session_id: str) -> HttpResponse:
     """The simulated issuer's 3-D Secure challenge every sandbox card payment passes through."""
     if request.method not in ("GET", "POST"):
-        return _method_not_allowed()
-    session = _session_current(session_id)
+        return method_not_allowed()
+    session = session_current(session_id)
     if session is None:
-        return _not_found()
+        return not_found()
+    if session.mode != StripeCheckoutSession.Mode.PAYMENT:
+        return HttpResponseRedirect(reverse("sandbox_stripe:setup", args=[session.id]))
     if not session.is_open:
         if request.method == "POST":
             return HttpResponseRedirect(merchant_return_url(session))

@@ -12,9 +12,12 @@ from sandbox.stripe_sim.models import (
     StripeAccount,
     StripeCharge,
     StripeCheckoutSession,
+    StripeCustomer,
     StripeEvent,
     StripePaymentIntent,
+    StripePaymentMethod,
     StripeRefund,
+    StripeSetupIntent,
     StripeWebhookEndpoint,
 )
 
@@ -58,3 +61,23 @@ def webhook_endpoints_list(
 
 def event_get(*, account: StripeAccount, event_id: str) -> StripeEvent:
     return _owned(StripeEvent, account, event_id, "event")
+
+
+def customer_get(*, account: StripeAccount, customer_id: str) -> StripeCustomer:
+    return _owned(StripeCustomer, account, customer_id, "customer")
+
+
+def payment_method_get(*, account: StripeAccount, method_id: str) -> StripePaymentMethod:
+    return _owned(StripePaymentMethod, account, method_id, "PaymentMethod")
+
+
+def setup_intent_get(*, account: StripeAccount, intent_id: str) -> StripeSetupIntent:
+    return _owned(StripeSetupIntent, account, intent_id, "setupintent")
+
+
+def customer_payment_methods_list(
+    *, customer: StripeCustomer, limit: int
+) -> tuple[list[StripePaymentMethod], bool]:
+    """The customer's attached PaymentMethods, newest first; the flag says whether more exist."""
+    methods = list(StripePaymentMethod.objects.filter(customer=customer)[: limit + 1])
+    return methods[:limit], len(methods) > limit

@@ -46,12 +46,14 @@ def list_object(data: list[dict[str, Any]], url: str, *, has_more: bool = False)
 def _customer_details(session: StripeCheckoutSession) -> dict[str, Any] | None:
     if session.status != StripeCheckoutSession.Status.COMPLETE:
         return None
+    customer = session.customer
+    email = (customer.email if customer else "") or session.customer_email
     return {
         "address": {**_empty_address(), "country": "SA"},
         "business_name": None,
-        "email": session.customer_email or DEFAULT_CUSTOMER_EMAIL,
+        "email": email or DEFAULT_CUSTOMER_EMAIL,
         "individual_name": None,
-        "name": DEFAULT_CUSTOMER_NAME,
+        "name": (customer.name if customer else "") or DEFAULT_CUSTOMER_NAME,
         "phone": None,
         "tax_exempt": "none",
         "tax_ids": [],
@@ -60,14 +62,16 @@ def _customer_details(session: StripeCheckoutSession) -> dict[str, Any] | None:
 
 def checkout_session_to_dict(session: StripeCheckoutSession) -> dict[str, Any]:
     complete = session.status == StripeCheckoutSession.Status.COMPLETE
+    # Setup mode collects a card and charges nothing: no amounts, no totals, maybe no currency.
+    setup = session.mode == StripeCheckoutSession.Mode.SETUP
     return {
         "id": session.id,
         "object": "checkout.session",
         "adaptive_pricing": {"enabled": False},
         "after_expiration": None,
         "allow_promotion_codes": None,
-        "amount_subtotal": session.amount_subtotal,
-        "amount_total": session.amount_total,
+        "amount_subtotal": None if setup else session.amount_subtotal,
+        "amount_total": None if setup else session.amount_total,
         "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
         "billing_address_collection": None,
         "cancel_url": session.cancel_url or None,
@@ -81,15 +85,15 @@ def checkout_session_to_dict(session: StripeCheckoutSession) -> dict[str, Any]:
         "consent": None,
         "consent_collection": None,
         "created": session.created,
-        "currency": session.currency,
+        "currency": session.currency or None,
         "currency_conversion": None,
         "custom_fields": [],
         "custom_text": dict.fromkeys(
             ("after_submit", "shipping_address", "submit", "terms_of_service_acceptance")
         ),
-        "customer": None,
+        "customer": session.customer_id,
         "customer_account": None,
-        "customer_creation": "if_required",
+        "customer_creation": None if session.customer_id else "if_required",
         "customer_details": _customer_details(session),
         "customer_email": session.customer_email or None,
         "discounts": [],
@@ -116,7 +120,7 @@ def checkout_session_to_dict(session: StripeCheckoutSession) -> dict[str, Any]:
         "origin_context": None,
         "payment_intent": session.payment_intent_id,
         "payment_link": None,
-        "payment_method_collection": "if_required",
+        "payment_method_collection": "always" if setup else "if_required",
         "payment_method_configuration_details": None,
         "payment_method_options": {"card": {"request_three_d_secure": "automatic"}},
         "payment_method_types": ["card"],
@@ -125,7 +129,7 @@ def checkout_session_to_dict(session: StripeCheckoutSession) -> dict[str, Any]:
         "phone_number_collection": {"enabled": False},
         "recovered_from": None,
         "saved_payment_method_options": None,
-        "setup_intent": None,
+        "setup_intent": session.setup_intent_id,
         "shipping_address_collection": None,
         "shipping_cost": None,
         "shipping_options": [],
@@ -133,7 +137,9 @@ def checkout_session_to_dict(session: StripeCheckoutSession) -> dict[str, Any]:
         "submit_type": None,
         "subscription": None,
         "success_url": session.success_url,
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "total_details": (
+            None if setup else {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0}
+        ),
         "ui_mode": "hosted_page",
         # Like Stripe: the page address is given only while the customer can still pay.
         "url": session.url if session.is_open else None,
@@ -252,7 +258,7 @@ def payment_intent_to_dict(intent: StripePaymentIntent) -> dict[str, Any]:
         "confirmation_method": "automatic",
         "created": intent.created,
         "currency": intent.currency,
-        "customer": None,
+        "customer": intent.customer_id,
         "customer_account": None,
         "description": intent.description or None,
         "excluded_payment_method_types": None,
@@ -261,10 +267,11 @@ def payment_intent_to_dict(intent: StripePaymentIntent) -> dict[str, Any]:
         "livemode": False,
         "managed_payments": {"enabled": False},
         "metadata": intent.metadata,
-        "next_action": None,
+        "next_action": intent.next_action,
         "on_behalf_of": None,
-        # A declined card is detached from the intent; a paying one stays.
-        "payment_method": _intent_payment_method(intent),
+        # A declined card is detached from the intent; a paying one (or one being authenticated)
+        # stays.
+        "payment_method": intent.payment_method_id or _intent_payment_method(intent),
         "payment_method_configuration_details": None,
         "payment_method_options": {
             "card": {
@@ -336,9 +343,19 @@ def _three_d_secure() -> dict[str, Any]:
     }
 
 
+def _charged_card(charge: StripeCharge) -> dict[str, Any]:
+    """The card a charge used; Checkout's payment page always pays with 4242 after 3-D Secure
+    and declines with 0002."""
+    if charge.card:
+        return charge.card
+    succeeded = charge.status == StripeCharge.Status.SUCCEEDED
+    return {**(PAYING_CARD if succeeded else DECLINED_CARD), "three_d_secure": succeeded}
+
+
 def _payment_method_details(charge: StripeCharge) -> dict[str, Any]:
     succeeded = charge.status == StripeCharge.Status.SUCCEEDED
-    card = _card(PAYING_CARD if succeeded else DECLINED_CARD)
+    charged = _charged_card(charge)
+    card = _card(charged)
     card.update(
         {
             "amount_authorized": charge.amount if succeeded else None,
@@ -348,7 +365,7 @@ def _payment_method_details(charge: StripeCharge) -> dict[str, Any]:
             "network_token": {"used": False},
             "network_transaction_id": None,
             "regulated_status": "unregulated",
-            "three_d_secure": _three_d_secure() if succeeded else None,
+            "three_d_secure": _three_d_secure() if charged["three_d_secure"] else None,
         }
     )
     return {"card": card, "type": "card"}
@@ -372,7 +389,7 @@ def charge_to_dict(charge: StripeCharge) -> dict[str, Any]:
         "captured": succeeded,
         "created": charge.created,
         "currency": charge.currency,
-        "customer": None,
+        "customer": charge.customer_id,
         "description": charge.description or None,
         "disputed": False,
         "failure_balance_transaction": None,

@@ -90,7 +90,7 @@ def account_for_key(*, api_key: str) -> StripeAccount:
 # Events ----------------------------------------------------------------------------------------
 
 
-def _event_record(
+def event_record(
     *,
     account_id: str,
     type: str,
@@ -167,16 +167,16 @@ def checkout_session_create(
     )
 
 
-def _session_locked(session_id: str) -> StripeCheckoutSession:
+def session_locked(session_id: str) -> StripeCheckoutSession:
     return StripeCheckoutSession.objects.select_for_update().get(pk=session_id)
 
 
-def _session_expire_locked(
+def session_expire_locked(
     session: StripeCheckoutSession, now: int, request: RequestRef | None = None
 ) -> StripeEvent:
     session.status = StripeCheckoutSession.Status.EXPIRED
     session.save(update_fields=["status"])
-    return _event_record(
+    return event_record(
         account_id=session.account_id,
         type="checkout.session.expired",
         data_object=checkout_session_to_dict(session),
@@ -185,7 +185,7 @@ def _session_expire_locked(
     )
 
 
-def _is_due(session: StripeCheckoutSession, now: int) -> bool:
+def session_is_due(session: StripeCheckoutSession, now: int) -> bool:
     return session.is_open and now >= session.expires_at
 
 
@@ -195,10 +195,10 @@ def checkout_session_expire_if_due(*, session_id: str, now: int) -> list[str]:
     Stripe expires sessions on its own clock; the sandbox does it when a session is next read.
     """
     with transaction.atomic(durable=True):
-        session = _session_locked(session_id)
-        if not _is_due(session, now):
+        session = session_locked(session_id)
+        if not session_is_due(session, now):
             return []
-        return [_session_expire_locked(session, now).id]
+        return [session_expire_locked(session, now).id]
 
 
 def checkout_session_expire(
@@ -206,23 +206,23 @@ def checkout_session_expire(
 ) -> tuple[StripeCheckoutSession, list[str]]:
     """`POST /v1/checkout/sessions/{id}/expire`: only an open session can be expired."""
     with transaction.atomic(durable=True):
-        locked = _session_locked(session.id)
+        locked = session_locked(session.id)
         if not locked.is_open:
             raise errors.invalid(
                 'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
                 f'Session has a status of "{locked.status}".'
             )
-        event = _session_expire_locked(locked, now, request)
+        event = session_expire_locked(locked, now, request)
     return locked, [event.id]
 
 
 def checkout_session_cancel(*, session_id: str, now: int) -> list[str]:
     """The customer cancels on the hosted page: the session expires. Nothing if not open."""
     with transaction.atomic(durable=True):
-        session = _session_locked(session_id)
+        session = session_locked(session_id)
         if not session.is_open:
             return []
-        return [_session_expire_locked(session, now).id]
+        return [session_expire_locked(session, now).id]
 
 
 def _intent_for_session_locked(session: StripeCheckoutSession, now: int) -> StripePaymentIntent:
@@ -274,11 +274,12 @@ def checkout_session_pay(*, session_id: str, now: int) -> list[str]:
     A session past its `expires_at` expires instead of being paid.
     """
     with transaction.atomic(durable=True):
-        session = _session_locked(session_id)
-        if not session.is_open:
+        session = session_locked(session_id)
+        # A setup-mode session saves a card on its own page (setup.py); it never pays.
+        if not session.is_open or session.mode != StripeCheckoutSession.Mode.PAYMENT:
             return []
-        if _is_due(session, now):
-            return [_session_expire_locked(session, now).id]
+        if session_is_due(session, now):
+            return [session_expire_locked(session, now).id]
         intent = _intent_for_session_locked(session, now)
         charge = _charge_create(intent, session, now, paid=True)
         intent.status = StripePaymentIntent.Status.SUCCEEDED
@@ -289,7 +290,7 @@ def checkout_session_pay(*, session_id: str, now: int) -> list[str]:
         session.status = StripeCheckoutSession.Status.COMPLETE
         session.payment_status = StripeCheckoutSession.PaymentStatus.PAID
         session.save(update_fields=["status", "payment_status"])
-        event = _event_record(
+        event = event_record(
             account_id=session.account_id,
             type="checkout.session.completed",
             data_object=checkout_session_to_dict(session),
@@ -302,18 +303,19 @@ def checkout_session_decline(*, session_id: str, now: int) -> list[str]:
     """The customer's card is declined: the intent wants another payment method, the session
     stays open for another try. Returns the events to deliver (none if no longer open)."""
     with transaction.atomic(durable=True):
-        session = _session_locked(session_id)
-        if not session.is_open:
+        session = session_locked(session_id)
+        # A setup-mode session saves a card on its own page (setup.py); it never pays.
+        if not session.is_open or session.mode != StripeCheckoutSession.Mode.PAYMENT:
             return []
-        if _is_due(session, now):
-            return [_session_expire_locked(session, now).id]
+        if session_is_due(session, now):
+            return [session_expire_locked(session, now).id]
         intent = _intent_for_session_locked(session, now)
         charge = _charge_create(intent, session, now, paid=False)
         intent.status = StripePaymentIntent.Status.REQUIRES_PAYMENT_METHOD
         intent.latest_charge = charge
         intent.last_payment_error = last_payment_error_for(charge)
         intent.save()
-        event = _event_record(
+        event = event_record(
             account_id=session.account_id,
             type="payment_intent.payment_failed",
             data_object=payment_intent_to_dict(intent),
@@ -395,14 +397,14 @@ def refund_create(
         )
         charge.amount_refunded += amount
         charge.save(update_fields=["amount_refunded"])
-        refunded = _event_record(
+        refunded = event_record(
             account_id=account.id,
             type="charge.refunded",
             data_object=charge_to_dict(charge),
             now=now,
             request=request_ref,
         )
-        created = _event_record(
+        created = event_record(
             account_id=account.id,
             type="refund.created",
             data_object=refund_to_dict(refund),

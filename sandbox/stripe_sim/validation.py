@@ -288,8 +288,10 @@ def _mode(data: Params) -> None:
             "Invalid mode: must be one of payment, setup, or subscription", param="mode"
         )
     if mode != "payment":
+        # mode=setup is validated by billing_validation.py; it never reaches this parser.
         raise errors.invalid(
-            f"The Stripe sandbox simulates mode=payment only; mode={mode} is not supported.",
+            f"The Stripe sandbox simulates mode=payment and mode=setup only; mode={mode} is not "
+            "supported.",
             param="mode",
         )
 

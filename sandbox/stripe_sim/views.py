@@ -3,7 +3,8 @@ events, dashboard refunds).
 
 It speaks Stripe's wire format: `Authorization: Bearer sk_test_…`, form-encoded bodies with
 bracketed keys, pretty-printed JSON objects, `{"error": {…}}` errors, `Idempotency-Key` replays,
-and `expand[]`. The hosted payment pages live in `pages.py`.
+and `expand[]`. The billing endpoints (Customers, PaymentMethods, API PaymentIntents) are in
+`billing_views.py`; the hosted pages in `pages.py` and `billing_pages.py`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from sandbox.faults import Control, ControlDialect
 from sandbox.stripe_sim import errors, selectors
+from sandbox.stripe_sim.billing_validation import is_setup_mode, setup_session_request_parse
 from sandbox.stripe_sim.errors import StripeApiError, error_response
 from sandbox.stripe_sim.expand import expand_apply, expand_paths_parse
 from sandbox.stripe_sim.formdata import form_parse
@@ -62,6 +64,7 @@ from sandbox.stripe_sim.services import (
     webhook_endpoint_delete,
     webhook_endpoint_update,
 )
+from sandbox.stripe_sim.setup import setup_session_create
 from sandbox.stripe_sim.validation import (
     checkout_session_request_parse,
     refund_request_parse,
@@ -97,10 +100,15 @@ class ApiCall:
 
 @dataclass(frozen=True)
 class ApiResult:
-    """A handler's answer: the object to send and the events to deliver once it is sent."""
+    """A handler's answer: the object to send and the events to deliver once it is sent.
+
+    A card decline is an answer too (status 402, an error body): the attempt happened and
+    changed state, so, unlike a refused request, it is kept for `Idempotency-Key` replays.
+    """
 
     body: dict[str, Any]
     events: list[str] = field(default_factory=list)
+    status: int = 200
 
 
 Handler = Callable[..., ApiResult]
@@ -138,6 +146,10 @@ def _api_key(request: HttpRequest) -> str:
 def _params(request: HttpRequest) -> dict[str, Any]:
     if request.method != "POST":
         return form_parse(request.META.get("QUERY_STRING", "").encode("latin-1", "replace"))
+    if request.headers.get("Content-Length", "0") in ("", "0"):
+        # A POST without a body (`curl -X POST …/detach`) has no parameters, whatever its
+        # Content-Type says; Stripe takes it.
+        return {}
     content_type = request.content_type or FORM_CONTENT_TYPE
     if content_type != FORM_CONTENT_TYPE:
         raise errors.invalid(
@@ -163,9 +175,10 @@ def _json_response(
 
 def _run(
     handler: Handler, call: ApiCall, expand: list[str], kwargs: dict[str, Any]
-) -> tuple[str, list[str]]:
+) -> tuple[int, str, list[str]]:
     result = handler(call, **kwargs)
-    return json.dumps(expand_apply(result.body, expand, call.account), indent=2), result.events
+    body = result.body if result.status != 200 else expand_apply(result.body, expand, call.account)
+    return result.status, json.dumps(body, indent=2), result.events
 
 
 def _idempotent_run(
@@ -185,15 +198,15 @@ def _idempotent_run(
         }
         return _json_response(stored.status, stored.body, call.ref.id, replay_headers)
     try:
-        body, events = _run(handler, call, expand, kwargs)
+        status, body, events = _run(handler, call, expand, kwargs)
     except BaseException:
         # A failed request leaves nothing behind: the key can be retried, even with new params.
         idempotency_release(account=call.account, key=key)
         raise
     # Stored before webhooks go out, so a retry racing the deliveries is replayed at once.
-    idempotency_store(account=call.account, key=key, status=200, body=body)
+    idempotency_store(account=call.account, key=key, status=status, body=body)
     events_deliver(event_ids=events, now=call.now)
-    return _json_response(200, body, call.ref.id, headers)
+    return _json_response(status, body, call.ref.id, headers)
 
 
 def _dispatch(
@@ -217,9 +230,9 @@ def _dispatch(
     )
     if key:
         return _idempotent_run(handler, call, expand, kwargs)
-    body, events = _run(handler, call, expand, kwargs)
+    status, body, events = _run(handler, call, expand, kwargs)
     events_deliver(event_ids=events, now=call.now)
-    return _json_response(200, body, request_id)
+    return _json_response(status, body, request_id)
 
 
 def _internal_error(request_id: str) -> StripeApiError:
@@ -259,9 +272,9 @@ def _no_params(call: ApiCall) -> None:
     reject_unknown(call.params, ())
 
 
-def _pay_url_builder(request: HttpRequest) -> Callable[[str], str]:
+def _page_url_builder(request: HttpRequest, page: str) -> Callable[[str], str]:
     return lambda session_id: request.build_absolute_uri(
-        reverse("sandbox_stripe:pay", args=[session_id])
+        reverse(f"sandbox_stripe:{page}", args=[session_id])
     )
 
 
@@ -269,11 +282,19 @@ def _pay_url_builder(request: HttpRequest) -> Callable[[str], str]:
 
 
 def _session_create(call: ApiCall) -> ApiResult:
+    if is_setup_mode(call.params):
+        session = setup_session_create(
+            account=call.account,
+            request=setup_session_request_parse(call.params, now=call.now),
+            setup_url_for=_page_url_builder(call.request, "setup"),
+            now=call.now,
+        )
+        return ApiResult(checkout_session_to_dict(session))
     request = checkout_session_request_parse(call.params, now=call.now)
     session = checkout_session_create(
         account=call.account,
         request=request,
-        pay_url_for=_pay_url_builder(call.request),
+        pay_url_for=_page_url_builder(call.request, "pay"),
         now=call.now,
     )
     return ApiResult(checkout_session_to_dict(session))

@@ -3,21 +3,18 @@
 The API is called through `stripe.StripeClient` pointed at `live_server`; the hosted pages with
 httpx, as a browser would; webhooks land on a tiny `http.server` receiver in a thread and are
 verified with `stripe.Webhook.construct_event`, exactly as a merchant endpoint verifies them.
+The fixtures are in `conftest.py`, the helpers in `support.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from decimal import Decimal
-from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,12 +36,19 @@ from sandbox.stripe_sim.models import (
 )
 from sandbox.stripe_sim.services import dashboard_refund, flush
 from sandbox.stripe_sim.signing import stripe_signature_header
+from sandbox.stripe_sim.tests.support import (
+    SECRET,
+    Endpoint,
+    FormParser,
+    Receiver,
+    assert_error,
+    client_for,
+    endpoint_create,
+)
 from testsupport.database import database_owner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SECRET = "sk_test_51WaslaSandboxKeyForTheStripeSimulator0001"
-OTHER_SECRET = "sk_test_51AnotherMerchantKeyForTheStripeSimulator02"
 SUCCESS_URL = "https://shop.example/checkout/done?session_id={CHECKOUT_SESSION_ID}&lang=ar"
 CANCEL_URL = "https://shop.example/checkout/cancelled?order=ORD-0001"
 ENVELOPE_KEYS = {
@@ -60,124 +64,7 @@ ENVELOPE_KEYS = {
 }
 
 
-# Webhook receiver ------------------------------------------------------------------------------
-
-
-@dataclass
-class Delivery:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def event(self) -> dict[str, Any]:
-        return json.loads(self.body)
-
-    @property
-    def signature(self) -> str:
-        return self.headers["stripe-signature"]
-
-    def verified(self, secret: str) -> stripe.Event:
-        return stripe.Webhook.construct_event(self.body, self.signature, secret)
-
-
-@dataclass
-class Receiver:
-    url: str
-    status: int = 200
-    deliveries: list[Delivery] = field(default_factory=list)
-    # Called while the sandbox waits for the answer, like a merchant fetching the truth back.
-    on_delivery: Callable[[Delivery], None] | None = None
-
-    def types(self) -> list[str]:
-        return [delivery.event["type"] for delivery in self.deliveries]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            delivery = Delivery(self.path, headers, body)
-            if state.on_delivery is not None:
-                state.on_delivery(delivery)
-            # Recorded before answering: the sandbox waits for the answer, so once the hosted
-            # page has redirected, the delivery is already in the list.
-            state.deliveries.append(delivery)
-            self.send_response(state.status)
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/stripe"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-
-
 # API helpers -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def stripe_url(live_server: Any) -> str:
-    return f"{live_server.url}/sandbox/stripe"
-
-
-def client_for(stripe_url: str, api_key: str = SECRET) -> stripe.StripeClient:
-    return stripe.StripeClient(api_key, base_addresses={"api": stripe_url})
-
-
-@pytest.fixture
-def client(stripe_url: str) -> stripe.StripeClient:
-    return client_for(stripe_url)
-
-
-@pytest.fixture
-def other_client(stripe_url: str) -> stripe.StripeClient:
-    return client_for(stripe_url, OTHER_SECRET)
-
-
-@pytest.fixture
-def raw(stripe_url: str) -> Iterator[httpx.Client]:
-    """The API without the SDK, to send exactly the bytes a test needs."""
-    headers = {"Authorization": f"Bearer {SECRET}"}
-    with httpx.Client(base_url=stripe_url, headers=headers, timeout=30, trust_env=False) as http:
-        yield http
-
-
-@pytest.fixture
-def browser() -> Iterator[httpx.Client]:
-    """The customer's browser: no API key, redirects inspected one by one."""
-    with httpx.Client(timeout=30, trust_env=False, follow_redirects=False) as http:
-        yield http
-
-
-@dataclass
-class Endpoint:
-    id: str
-    secret: str
-
-
-def endpoint_create(
-    client: stripe.StripeClient, url: str, events: list[str] | None = None
-) -> Endpoint:
-    created = client.v1.webhook_endpoints.create(
-        params={"url": url, "enabled_events": events or ["*"]}
-    )
-    return Endpoint(created.id, created.secret)
-
-
-@pytest.fixture
-def endpoint(client: stripe.StripeClient, receiver: Receiver) -> Endpoint:
-    return endpoint_create(client, receiver.url)
 
 
 def session_params(**overrides: Any) -> dict[str, Any]:
@@ -208,49 +95,7 @@ def session_create(client: stripe.StripeClient, **overrides: Any) -> stripe.chec
     return client.v1.checkout.sessions.create(params=session_params(**overrides))
 
 
-def assert_error(response: httpx.Response, status: int, **expected: Any) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    error = response.json()["error"]
-    assert error["message"]
-    assert error.get("type") == expected.pop("type", "invalid_request_error")
-    for name, value in expected.items():
-        assert error.get(name) == value, error
-    return error
-
-
 # Hosted page helpers ---------------------------------------------------------------------------
-
-
-@dataclass
-class Form:
-    method: str
-    buttons: list[dict[str, str]] = field(default_factory=list)
-    inputs: list[dict[str, str]] = field(default_factory=list)
-
-
-class FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[Form] = []
-        self.inputs_anywhere: list[dict[str, str]] = []
-        self._open: Form | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self._open = Form(method=attributes.get("method", "get").lower())
-            self.forms.append(self._open)
-        elif tag == "input":
-            self.inputs_anywhere.append(attributes)
-            if self._open is not None:
-                self._open.inputs.append(attributes)
-        elif tag == "button" and self._open is not None:
-            self._open.buttons.append(attributes)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._open = None
 
 
 def assert_outcome_form(html: str, id_prefix: str) -> None:
