@@ -133,7 +133,6 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "wasla.payments.models.PaymentAttempt.Status",
         "RefundStatusEnum": "wasla.payments.models.RefundRecord.Status",
         "SettlementStatusEnum": "wasla.settlement.models.SettlementRecord.Status",
-        "InvoiceStatusEnum": "wasla.invoicing.models.Invoice.Status",
     },
 }
 

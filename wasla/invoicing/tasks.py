@@ -17,9 +17,10 @@ logger = logging.getLogger(__name__)
 def generate_previous_month() -> int:
     """Invoice every tenant for the calendar month (Asia/Riyadh) before today; returns the
     number of tenants that failed (each is logged; the command can re-run them)."""
-    today = timezone.now().astimezone(RIYADH)
+    now = timezone.now()
+    today = now.astimezone(RIYADH)
     year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-    results = invoices_generate_all(year=year, month=month, now=timezone.now())
+    results = invoices_generate_all(year=year, month=month, now=now)
     failed = [r for r in results if r.outcome == "failed"]
     for result in failed:
         logger.error("monthly invoicing failed: %s", result.as_dict())
