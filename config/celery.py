@@ -5,7 +5,9 @@ Beat (`celery -A config beat`) runs:
 - `payments.webhooks_sweep` every WASLA_WEBHOOK_SWEEP_INTERVAL_SECONDS (30): re-drives webhook
   events left `received` (a broker that was down, a worker that died, a retry that is due);
 - `payments.reconcile` every WASLA_RECONCILE_INTERVAL_SECONDS (300): re-fetches payments left
-  pending from their provider.
+  pending from their provider;
+- `invoicing.generate_previous_month` at 03:00 on the 1st of each month (CELERY_TIMEZONE, i.e.
+  Asia/Riyadh): the previous month's invoices, once that month has ended there.
 Each entry expires after one interval, so sweeps queued while no worker ran do not pile up.
 """
 
@@ -13,6 +15,7 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
@@ -40,3 +43,8 @@ def _register_periodic_tasks(sender: Celery, **kwargs: Any) -> None:
         sender.add_periodic_task(
             every, sender.signature(task, options={"expires": every}), name=name
         )
+    sender.add_periodic_task(
+        crontab(minute=0, hour=3, day_of_month=1),
+        sender.signature("invoicing.generate_previous_month"),
+        name="invoicing-monthly",
+    )

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "wasla.payments",
     "wasla.settlement",
     "wasla.ledger",
+    "wasla.invoicing",
     "wasla.api",
     "wasla.storefront",
     # Templates, tags and Arabic catalog of the invoice PDFs (no models).
@@ -204,6 +205,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat's crontab entries (the monthly invoicing run) are read in the platform's time zone.
+CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0),
     "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0),
@@ -272,3 +275,22 @@ WASLA_RECONCILE_PENDING_AFTER_MINUTES = env.int("WASLA_RECONCILE_PENDING_AFTER_M
 # Workers register the reconcile tasks, which live outside tasks.py.
 CELERY_IMPORTS = ["wasla.payments.reconciliation", "wasla.settlement.reconciliation"]
 # --- end of provider call resilience and reconciliation
+
+# --- Invoicing (wasla/invoicing/): Wasla is the seller on every invoice. Its tax profile is public
+# business data, required in production (no defaults); demo and test settings carry sample values.
+WASLA_SELLER = {
+    "legal_name_ar": env("WASLA_SELLER_LEGAL_NAME_AR"),
+    "legal_name_en": env("WASLA_SELLER_LEGAL_NAME_EN"),
+    "vat_number": env("WASLA_SELLER_VAT_NUMBER"),
+    "cr_number": env("WASLA_SELLER_CR_NUMBER"),
+    "building_number": env("WASLA_SELLER_BUILDING_NUMBER"),
+    "street": env("WASLA_SELLER_STREET"),
+    "district": env("WASLA_SELLER_DISTRICT"),
+    "city": env("WASLA_SELLER_CITY"),
+    "postal_code": env("WASLA_SELLER_POSTAL_CODE"),
+    "country_code": env("WASLA_SELLER_COUNTRY_CODE", default="SA"),
+    "iban": env("WASLA_SELLER_IBAN"),
+}
+# An invoice is due this many days after it is issued.
+WASLA_INVOICE_DUE_DAYS = env.int("WASLA_INVOICE_DUE_DAYS", default=14)
+# --- end of invoicing

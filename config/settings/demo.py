@@ -16,6 +16,17 @@ _defaults = {
     "WASLA_PUBLIC_BASE_URL": f"http://127.0.0.1:{_port}",
     "WASLA_SANDBOX": "1",
     "CELERY_TASK_ALWAYS_EAGER": "1",
+    # Sample seller profile (Wasla's own, on every invoice): public business data, not secrets.
+    "WASLA_SELLER_LEGAL_NAME_AR": "شركة وصلة للمدفوعات",
+    "WASLA_SELLER_LEGAL_NAME_EN": "Wasla Payments Co.",
+    "WASLA_SELLER_VAT_NUMBER": "300000000000003",
+    "WASLA_SELLER_CR_NUMBER": "1010000000",
+    "WASLA_SELLER_BUILDING_NUMBER": "1234",
+    "WASLA_SELLER_STREET": "King Fahd Road",
+    "WASLA_SELLER_DISTRICT": "Al Olaya",
+    "WASLA_SELLER_CITY": "Riyadh",
+    "WASLA_SELLER_POSTAL_CODE": "12211",
+    "WASLA_SELLER_IBAN": "SA0380000000608010167519",
 }
 for _name, _value in _defaults.items():
     os.environ.setdefault(_name, _value)

@@ -14,14 +14,39 @@ from typing import Any
 
 from django.db import models
 
+from .tax_profile import (
+    building_number_validator,
+    country_code_validator,
+    cr_number_validator,
+    postal_code_validator,
+    vat_number_validator,
+)
+
 
 class Tenant(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     legal_name_ar = models.CharField(max_length=200, blank=True)
     legal_name_en = models.CharField(max_length=200, blank=True)
-    vat_number = models.CharField(max_length=15, blank=True)
-    address = models.TextField(blank=True)
+    # The tax profile (see tax_profile.py): blank until the merchant gives it; invoicing refuses
+    # a tenant whose profile is incomplete (`tenant_tax_profile_problems`).
+    vat_number = models.CharField(max_length=15, blank=True, validators=[vat_number_validator])
+    cr_number = models.CharField(
+        "commercial registration number",
+        max_length=10,
+        blank=True,
+        validators=[cr_number_validator],
+    )
+    address = models.TextField(blank=True, help_text="Free-form; invoices use the fields below.")
+    # National address.
+    building_number = models.CharField(
+        max_length=4, blank=True, validators=[building_number_validator]
+    )
+    street = models.CharField(max_length=200, blank=True)
+    district = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=5, blank=True, validators=[postal_code_validator])
+    country_code = models.CharField(max_length=2, default="SA", validators=[country_code_validator])
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from celery.schedules import crontab
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
@@ -105,6 +106,12 @@ def test_beat_runs_the_sweeper_and_reconciliation():
     schedule = {
         entry["task"]: entry["schedule"] for entry in celery_app.conf.beat_schedule.values()
     }
-    assert schedule == {"payments.webhooks_sweep": 30.0, "payments.reconcile": 300.0}
+    assert schedule == {
+        "payments.webhooks_sweep": 30.0,
+        "payments.reconcile": 300.0,
+        # Monthly invoicing (its own app), 03:00 on the 1st in CELERY_TIMEZONE.
+        "invoicing.generate_previous_month": crontab(minute=0, hour=3, day_of_month=1),
+    }
+    assert celery_app.conf.timezone == "Asia/Riyadh"
     assert "payments.process_webhook_event" in celery_app.tasks
     assert "payments.webhooks_sweep" in celery_app.tasks

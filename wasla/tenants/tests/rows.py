@@ -23,6 +23,7 @@ from wasla.tenants.models import Tenant, TenantOwned
 OVERRIDES: dict[str, dict[str, Any]] = {
     "settlement.SettlementRecord": {"net_amount": Decimal(0)},  # net = gross - fee
     "settlement.SettlementAdjustment": {"fee_delta": Decimal(0)},  # an adjustment reduces
+    "invoicing.Invoice": {"year": 2026, "month": 1},  # a real calendar month
 }
 
 

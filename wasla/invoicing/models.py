@@ -1,0 +1,224 @@
+"""Invoicing: Wasla's monthly tax invoices to each merchant, and the credit notes that correct them.
+
+Invariants (docs/invariants.md, invariant 9), held by PostgreSQL and not only by Python
+(migration 0002, proven by raw SQL):
+- A document is born a `draft` (no number) and gets its lines while it is one. Issuing it assigns
+  the next number of its series; from then on its tenant, currency, period, number, amounts,
+  issue time and due date never change, it is never deleted, and its lines (and, for an invoice,
+  the settlements it bills) can be neither added, changed nor removed. An invoice's status only
+  moves forwards (`issued` → `paid`), its `amount_paid` only grows and `paid_at`, once set, stays.
+  A credit note, once issued, is frozen whole. Corrections are credit notes.
+- Numbers are gap-free and never reused: each series has one `DocumentCounter` row, locked by
+  the issuing transaction (a rolled-back issue gives its number back) and only ever raised.
+- One invoice per tenant, calendar month (Asia/Riyadh) and currency, void drafts aside (partial
+  unique constraint); a settlement is billed by at most one invoice (unique link).
+- `total = subtotal + vat_total` and `amount_due = total - amount_paid` (CHECK constraints).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+
+from wasla.settlement.models import SettlementRecord
+from wasla.tenants.models import TenantOwned
+
+ZERO = Decimal(0)
+
+
+def _money(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
+    return models.DecimalField(max_digits=14, decimal_places=3, **kwargs)  # type: ignore[arg-type]
+
+
+class DocumentSeries(models.TextChoices):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+SERIES_PREFIX = {DocumentSeries.INVOICE: "INV", DocumentSeries.CREDIT_NOTE: "CN"}
+
+
+def document_number_display(series: str, number: int | None) -> str:
+    """The number as people read it: `INV-000001`, `CN-000001` (empty while a draft)."""
+    if number is None:
+        return ""
+    return f"{SERIES_PREFIX[DocumentSeries(series)]}-{number:06d}"
+
+
+class DocumentCounter(models.Model):
+    """The last number issued in one series, across all of Wasla (not tenant-owned)."""
+
+    series = models.CharField(max_length=20, choices=DocumentSeries.choices, unique=True)
+    last_number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.series}: {self.last_number}"
+
+
+class Invoice(TenantOwned):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        ISSUED = "issued"
+        PAID = "paid"
+        VOID = "void"  # a draft abandoned; an issued invoice is corrected by credit notes
+
+    currency = models.CharField(max_length=3, default="SAR")
+    # The calendar month (Asia/Riyadh) the invoice bills; earlier stragglers ride along.
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    number = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+    total_operations = models.PositiveIntegerField(default=0)
+    subtotal = _money(default=ZERO)
+    vat_total = _money(default=ZERO)
+    total = _money(default=ZERO)
+    amount_paid = _money(default=ZERO)
+    amount_due = _money(default=ZERO)
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "year", "month", "currency"],
+                condition=~Q(status="void"),
+                name="invoice_one_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12, year__gte=2000, year__lte=9999),
+                name="invoice_period_sane",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    subtotal__gte=ZERO,
+                    vat_total__gte=ZERO,
+                    amount_paid__gte=ZERO,
+                    total=F("subtotal") + F("vat_total"),
+                    amount_due=F("total") - F("amount_paid"),
+                    amount_paid__lte=F("total"),
+                ),
+                name="invoice_amounts_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "void"])
+                | Q(number__isnull=False, issued_at__isnull=False, due_date__isnull=False),
+                name="invoice_issued_has_number",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(paid_at__isnull=False, amount_due=ZERO),
+                name="invoice_paid_is_settled",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "year", "month"])]
+
+    @property
+    def display_number(self) -> str:
+        return document_number_display(DocumentSeries.INVOICE, self.number)
+
+    def __str__(self) -> str:
+        label = self.display_number or f"draft {self.pk}"
+        return f"{label} {self.year}-{self.month:02d} {self.currency}"
+
+
+class DocumentLine(models.Model):
+    """What one line of an invoice or credit note says."""
+
+    position = models.PositiveSmallIntegerField(default=1)
+    description_ar = models.CharField(max_length=200)
+    description_en = models.CharField(max_length=200)
+    quantity = models.PositiveIntegerField()
+    # The average per unit, for reading; `net_amount` (the exact sum) is what counts.
+    unit_price = _money()
+    net_amount = _money()
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="Percent.")
+    vat_amount = _money()
+
+    class Meta:
+        abstract = True
+
+
+class InvoiceLine(TenantOwned, DocumentLine):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(net_amount__gte=ZERO, vat_amount__gte=ZERO, unit_price__gte=ZERO),
+                name="invoice_line_amounts_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description_en} x {self.quantity}"
+
+
+class InvoiceSettlement(TenantOwned):
+    """A settlement billed by an invoice, with the fee billed for it (net of reductions)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="settlement_links")
+    settlement = models.OneToOneField(
+        SettlementRecord, on_delete=models.PROTECT, related_name="invoice_link"
+    )
+    fee = _money()
+
+    def __str__(self) -> str:
+        return f"settlement {self.settlement_id} on invoice {self.invoice_id}"
+
+
+class CreditNote(TenantOwned):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        ISSUED = "issued"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    currency = models.CharField(max_length=3, default="SAR")
+    number = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+    reason = models.TextField()
+    subtotal = _money(default=ZERO)
+    vat_total = _money(default=ZERO)
+    total = _money(default=ZERO)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    subtotal__gte=ZERO, vat_total__gte=ZERO, total=F("subtotal") + F("vat_total")
+                ),
+                name="credit_note_amounts_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(number__isnull=False, issued_at__isnull=False),
+                name="credit_note_issued_has_number",
+            ),
+        ]
+
+    @property
+    def display_number(self) -> str:
+        return document_number_display(DocumentSeries.CREDIT_NOTE, self.number)
+
+    def __str__(self) -> str:
+        return self.display_number or f"credit note draft {self.pk}"
+
+
+class CreditNoteLine(TenantOwned, DocumentLine):
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(net_amount__gte=ZERO, vat_amount__gte=ZERO, unit_price__gte=ZERO),
+                name="credit_note_line_amounts_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description_en} x {self.quantity}"
