@@ -4,35 +4,13 @@ tenant at once make one invoice. Real threads, each with its own connection, beh
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from testsupport.invoicing import make_invoiceable_tenant, paid_payment_at, riyadh, run_month
+from testsupport.threads import in_threads
 from wasla.invoicing.models import DocumentCounter, Invoice
 from wasla.ledger.models import LedgerTransaction
-
-
-def _in_threads(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # surfaced by the assertions below
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def _last_number() -> int:
@@ -49,7 +27,7 @@ def test_twenty_concurrent_issues_across_tenants_take_consecutive_numbers(
         paid_payment_at(tenant, riyadh(2026, 1, 5))
     before = _last_number()
 
-    invoices = _in_threads(20, lambda i: run_month(tenants[i], 2026, 1))
+    invoices = in_threads(20, lambda i: run_month(tenants[i], 2026, 1))
 
     assert all(isinstance(invoice, Invoice) for invoice in invoices), invoices
     assert sorted(invoice.number for invoice in invoices) == list(range(before + 1, before + 21))
@@ -89,7 +67,7 @@ def test_concurrent_runs_for_one_tenant_make_one_invoice(close_thread_connection
     for day in (3, 4, 5):
         paid_payment_at(tenant, riyadh(2026, 1, day))
 
-    invoices = _in_threads(8, lambda i: run_month(tenant, 2026, 1))
+    invoices = in_threads(8, lambda i: run_month(tenant, 2026, 1))
 
     assert all(isinstance(invoice, Invoice) for invoice in invoices), invoices
     assert {invoice.pk for invoice in invoices} == {invoices[0].pk}

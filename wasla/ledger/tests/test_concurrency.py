@@ -9,11 +9,11 @@ from django.db import transaction
 
 from testsupport.factories import make_tenant
 from testsupport.payments import balance
+from testsupport.threads import in_threads
 from wasla.ledger.accounts import AccountRole
 from wasla.ledger.models import LedgerTransaction
 from wasla.ledger.services import PostingLine, ledger_post
 from wasla.ledger.verify import ledger_faults
-from wasla.payments.tests.test_tap_webhooks import _in_threads
 from wasla.tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,7 +40,7 @@ def _fee(tenant, key: str, amount: Decimal) -> LedgerTransaction:
 def test_concurrent_postings_on_one_tenant_keep_both_chains(close_thread_connections, repeat):
     tenant = make_tenant()  # no accounts yet: the threads also race to create them
     amounts = [Decimal(i + 1) for i in range(THREADS)]
-    results = _in_threads(THREADS, lambda i: _fee(tenant, f"k{i}", amounts[i]))
+    results = in_threads(THREADS, lambda i: _fee(tenant, f"k{i}", amounts[i]))
 
     assert all(isinstance(r, LedgerTransaction) for r in results), results
     sequences = sorted(r.sequence for r in results)
@@ -53,7 +53,7 @@ def test_concurrent_postings_on_one_tenant_keep_both_chains(close_thread_connect
 @pytest.mark.parametrize("repeat", range(3))
 def test_the_same_key_from_many_threads_posts_once(close_thread_connections, repeat):
     tenant = make_tenant()
-    results = _in_threads(THREADS, lambda i: _fee(tenant, "same", Decimal("1.00")))
+    results = in_threads(THREADS, lambda i: _fee(tenant, "same", Decimal("1.00")))
 
     assert {r.pk for r in results} == {results[0].pk}, results
     assert LedgerTransaction.objects.filter(tenant=tenant).count() == 1
@@ -63,7 +63,7 @@ def test_the_same_key_from_many_threads_posts_once(close_thread_connections, rep
 @pytest.mark.parametrize("repeat", range(3))
 def test_tenants_post_concurrently_into_their_own_books(close_thread_connections, repeat):
     tenants = [make_tenant() for _ in range(4)]
-    results = _in_threads(THREADS, lambda i: _fee(tenants[i % 4], f"k{i}", Decimal("1.00")))
+    results = in_threads(THREADS, lambda i: _fee(tenants[i % 4], f"k{i}", Decimal("1.00")))
 
     assert all(isinstance(r, LedgerTransaction) for r in results), results
     for tenant in tenants:

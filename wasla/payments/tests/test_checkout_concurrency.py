@@ -5,41 +5,19 @@ Real threads, one connection each."""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from sandbox.tap_sim.models import TapCharge
 from testsupport.factories import make_attempt, make_order
+from testsupport.threads import in_threads
 from wasla.payments.models import PaymentAttempt
 from wasla.payments.orchestrator import provider_idempotency_key
 from wasla.payments.services import _attempt_start
 from wasla.tenants.services import api_token_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _in_threads(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def _client(tenant) -> APIClient:
@@ -68,7 +46,7 @@ def test_twenty_concurrent_checkouts_with_different_keys_make_one_attempt(
         )
         return response.status_code
 
-    statuses = _in_threads(20, checkout)
+    statuses = in_threads(20, checkout)
 
     assert sorted(statuses) == [201] + [409] * 19, statuses
     assert PaymentAttempt.objects.filter(order=order).count() == 1
@@ -94,7 +72,7 @@ def test_twenty_concurrent_retries_with_one_key_make_one_attempt(
         )
         return response.status_code, response.json().get("id", "")
 
-    results = _in_threads(20, checkout)
+    results = in_threads(20, checkout)
 
     statuses = [status for status, _ in results]
     assert set(statuses) <= {201, 409}, statuses

@@ -12,13 +12,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from testsupport.factories import api_client_for
+from testsupport.threads import in_threads
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, RefundRecord
 from wasla.settlement.models import SettlementAdjustment, SettlementRecord
 
 from .hosted import pay_on_hosted_page
 from .test_provider_contract import HARNESSES, checkout
-from .test_tap_webhooks import _in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -124,7 +124,7 @@ def test_two_concurrent_refunds_over_the_total_one_wins(sandbox, tenant, repeat)
         client.credentials(**token)
         return refund(client, attempt, "60.00").status_code
 
-    statuses = _in_threads(2, sixty)
+    statuses = in_threads(2, sixty)
 
     assert sorted(statuses) == [201, 422], statuses
     attempt.refresh_from_db()

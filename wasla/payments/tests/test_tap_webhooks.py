@@ -6,17 +6,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from decimal import Decimal
 
 import httpx
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from sandbox.tap_sim.signing import tap_hashstring
 from testsupport.factories import make_attempt, make_order
+from testsupport.threads import in_threads
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
@@ -165,34 +164,13 @@ def _captured_without_webhook(sandbox: str, tenant, config) -> tuple[PaymentAtte
     return attempt, body, tap_hashstring(loads(body), config.secret_key)
 
 
-def _in_threads(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # surfaced by the assertions below
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("repeat", range(20))
 def test_thirty_concurrent_deliveries_pay_once_and_settle_once(sandbox, tenant, tap_config, repeat):
     attempt, body, signature = _captured_without_webhook(sandbox, tenant, tap_config)
     url = reverse("webhook", kwargs={"provider": "tap", "token": tap_config.webhook_token})
 
-    statuses = _in_threads(
+    statuses = in_threads(
         30,
         lambda i: (
             Client()
@@ -223,7 +201,7 @@ def test_concurrent_confirmations_of_one_attempt_create_one_settlement(
         with tenant_context(tenant.pk):
             return payment_apply_result(attempt_id=attempt.id, result=result).status
 
-    outcomes = _in_threads(20, confirm)
+    outcomes = in_threads(20, confirm)
 
     assert outcomes == ["paid"] * 20
     assert SettlementRecord.objects.filter(payment_attempt=attempt).count() == 1

@@ -16,13 +16,13 @@ from django.urls import reverse
 from sandbox.paypal_sim.signing import certificate_path, sign_headers
 from sandbox.stripe_sim.signing import stripe_signature_header
 from testsupport.factories import make_order
+from testsupport.threads import in_threads
 from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentGatewayConfig, WebhookEvent
 from wasla.payments.services import payment_checkout
 from wasla.settlement.models import SettlementRecord
 
 from .hosted import pay_on_hosted_page
-from .test_tap_webhooks import _in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -122,7 +122,7 @@ def test_thirty_concurrent_deliveries_pay_once(sandbox, tenant, provider, repeat
     body, headers = delivery(sandbox, config, attempt)
     url = reverse("webhook", kwargs={"provider": provider, "token": config.webhook_token})
 
-    statuses = _in_threads(
+    statuses = in_threads(
         30,
         lambda i: Client().post(url, body, content_type="application/json", **headers).status_code,
     )

@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from testsupport.threads import in_threads
 from wasla.payments.models import WebhookEvent
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.webhooks.processing import webhook_event_process
@@ -16,7 +17,6 @@ from wasla.payments.webhooks.retry import WebhookRetryPolicy
 from wasla.settlement.models import SettlementRecord
 from wasla.tenants.context import tenant_context
 
-from .test_tap_webhooks import _in_threads
 from .webhook_deliveries import (
     assert_due_in,
     plan_event,
@@ -133,7 +133,7 @@ def test_the_try_is_committed_and_no_row_is_locked_while_the_provider_is_called(
             return event.attempts, event.next_attempt_at > timezone.now()
 
     def look_then_verify(self, config, reference):
-        seen.extend(_in_threads(1, lambda i: look()))
+        seen.extend(in_threads(1, lambda i: look()))
         return verify(self, config, reference)
 
     monkeypatch.setattr(PaymentOrchestrator, "verify_payment", look_then_verify)

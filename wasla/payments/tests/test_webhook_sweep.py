@@ -14,11 +14,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from testsupport.threads import in_threads
 from wasla.payments.models import WebhookEvent
 from wasla.payments.webhooks.sweep import webhook_events_sweep
 from wasla.tenants.context import platform_access
 
-from .test_tap_webhooks import _in_threads
 from .webhook_deliveries import (
     plan_event,
 )
@@ -61,7 +61,7 @@ def test_two_concurrent_sweepers_never_take_the_same_event(
     past = timezone.now() - timedelta(seconds=1)
     events = [plan_event(stripe_config, next_attempt_at=past).pk for _ in range(40)]
 
-    swept = _in_threads(2, lambda i: webhook_events_sweep())
+    swept = in_threads(2, lambda i: webhook_events_sweep())
 
     first, second = swept
     assert isinstance(first, list), swept
@@ -113,5 +113,8 @@ def test_beat_runs_the_sweeper_and_reconciliation():
         "invoicing.generate_previous_month": crontab(minute=0, hour=3, day_of_month=1),
     }
     assert celery_app.conf.timezone == "Asia/Riyadh"
+    # What a worker does when it boots: import the configured and autodiscovered task modules
+    # (in a test process they are imported only by whichever test happened to need them).
+    celery_app.loader.import_default_modules()
     assert "payments.process_webhook_event" in celery_app.tasks
     assert "payments.webhooks_sweep" in celery_app.tasks
