@@ -1,5 +1,6 @@
 """The database itself freezes used fee plan versions and invoiced settlements: raw SQL that
-bypasses the ORM must fail (and pending settlements, unused versions stay editable)."""
+bypasses the ORM must fail (and pending settlements, unused versions stay editable); a billed
+settlement's status only moves forwards, `invoiced` → `paid`."""
 
 from __future__ import annotations
 
@@ -151,3 +152,15 @@ def test_one_settlement_per_order_and_per_attempt_still_holds(tenant):
         "UPDATE settlement_settlementrecord SET payment_attempt_id = %s WHERE id = %s",
         [first.payment_attempt_id, second.pk],
     )
+
+
+def test_a_billed_settlement_only_moves_from_invoiced_to_paid(tenant):
+    settlement = settled_at(tenant, timezone.now())
+    move = "UPDATE settlement_settlementrecord SET status = %s WHERE id = %s"
+    assert raw(move, ["invoiced", settlement.pk]) == 1
+    for backwards in ("pending", "reversed"):
+        refused(move, [backwards, settlement.pk])
+    assert raw(move, ["paid", settlement.pk]) == 1
+    for backwards in ("invoiced", "pending", "reversed"):
+        refused(move, [backwards, settlement.pk])
+    assert SettlementRecord.objects.get(pk=settlement.pk).status == "paid"
