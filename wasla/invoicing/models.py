@@ -6,13 +6,18 @@ Invariants (docs/invariants.md, invariant 9), held by PostgreSQL and not only by
   the next number of its series; from then on its tenant, currency, period, number, amounts,
   issue time and due date never change, it is never deleted, and its lines (and, for an invoice,
   the settlements it bills) can be neither added, changed nor removed. An invoice's status only
-  moves forwards (`issued` → `paid`), its `amount_paid` only grows and `paid_at`, once set, stays.
-  A credit note, once issued, is frozen whole. Corrections are credit notes.
+  moves forwards (`issued` → `paid`), its `amount_paid` and `amount_credited` only grow and
+  `paid_at`, once set, stays. A credit note, once issued, is frozen whole, and so are the
+  settlement adjustments it credits. Corrections are credit notes.
+- Payments recorded on an invoice and merchant credits are facts: never changed nor deleted
+  (migration 0004). The same transfer (invoice, method, reference) is recorded once (unique);
+  a settlement adjustment is credited by at most one credit note (unique link).
 - Numbers are gap-free and never reused: each series has one `DocumentCounter` row, locked by
   the issuing transaction (a rolled-back issue gives its number back) and only ever raised.
 - One invoice per tenant, calendar month (Asia/Riyadh) and currency, void drafts aside (partial
   unique constraint); a settlement is billed by at most one invoice (unique link).
-- `total = subtotal + vat_total` and `amount_due = total - amount_paid` (CHECK constraints).
+- `total = subtotal + vat_total` and `amount_due = total - amount_paid - amount_credited ≥ 0`
+  (CHECK constraints): what credit notes take off an unpaid invoice is `amount_credited`.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import F, Q
 
-from wasla.settlement.models import SettlementRecord
+from wasla.settlement.models import SettlementAdjustment, SettlementRecord
 from wasla.tenants.models import TenantOwned
 
 ZERO = Decimal(0)
@@ -74,6 +79,8 @@ class Invoice(TenantOwned):
     vat_total = _money(default=ZERO)
     total = _money(default=ZERO)
     amount_paid = _money(default=ZERO)
+    # What issued credit notes took off the amount due while some was still due.
+    amount_credited = _money(default=ZERO)
     amount_due = _money(default=ZERO)
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -97,9 +104,10 @@ class Invoice(TenantOwned):
                     subtotal__gte=ZERO,
                     vat_total__gte=ZERO,
                     amount_paid__gte=ZERO,
+                    amount_credited__gte=ZERO,
+                    amount_due__gte=ZERO,
                     total=F("subtotal") + F("vat_total"),
-                    amount_due=F("total") - F("amount_paid"),
-                    amount_paid__lte=F("total"),
+                    amount_due=F("total") - F("amount_paid") - F("amount_credited"),
                 ),
                 name="invoice_amounts_add_up",
             ),
@@ -222,3 +230,68 @@ class CreditNoteLine(TenantOwned, DocumentLine):
 
     def __str__(self) -> str:
         return f"{self.description_en} x {self.quantity}"
+
+
+class InvoicePayment(TenantOwned):
+    """Money received against an invoice: a bank transfer staff recorded, or a card charge."""
+
+    class Method(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer"
+        CARD = "card"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = _money()
+    paid_on = models.DateField()
+    reference = models.CharField(max_length=100, help_text="The bank's or provider's reference.")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            # Recording the same transfer twice finds the first record.
+            models.UniqueConstraint(
+                fields=["invoice", "method", "reference"], name="invoice_payment_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=ZERO) & ~Q(reference=""), name="invoice_payment_sane"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.reference}: {self.amount} on invoice {self.invoice_id}"
+
+
+class CreditNoteAdjustment(TenantOwned):
+    """A refund's fee change (a `credit_note_due` adjustment) credited by a credit note."""
+
+    credit_note = models.ForeignKey(
+        CreditNote, on_delete=models.PROTECT, related_name="adjustment_links"
+    )
+    adjustment = models.OneToOneField(
+        SettlementAdjustment, on_delete=models.PROTECT, related_name="credit_note_link"
+    )
+
+    def __str__(self) -> str:
+        return f"adjustment {self.adjustment_id} on credit note {self.credit_note_id}"
+
+
+class MerchantCredit(TenantOwned):
+    """What Wasla owes a merchant: the part of a credit note its invoice no longer owed (it was
+    paid). In the books it is Receivable's credit balance; a later invoice may use it."""
+
+    credit_note = models.OneToOneField(
+        CreditNote, on_delete=models.PROTECT, related_name="merchant_credit"
+    )
+    currency = models.CharField(max_length=3, default="SAR")
+    amount = _money()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=ZERO), name="merchant_credit_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"credit {self.amount} {self.currency} from credit note {self.credit_note_id}"

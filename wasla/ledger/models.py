@@ -63,6 +63,7 @@ class LedgerTransaction(TenantOwned):
         ADJUSTMENT = "adjustment"
         REFUND = "refund"
         INVOICE = "invoice"
+        CREDIT_NOTE = "credit_note"
         PAYMENT = "payment"
         REVERSAL = "reversal"
 
