@@ -1,17 +1,23 @@
 """Invoicing test helpers: a complete tax profile, payments confirmed at a chosen moment through
-the real confirmation service, and the monthly run as the command runs it."""
+the real confirmation service, the monthly run as the command runs it, a fee plan whose refunds
+give fees back, and the ledger check."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
+from io import StringIO
 from unittest import mock
 from zoneinfo import ZoneInfo
+
+from django.core.management import call_command
 
 from wasla.invoicing.models import Invoice
 from wasla.invoicing.services import invoice_generate_for_period
 from wasla.payments.models import PaymentAttempt
+from wasla.settlement.models import FeePlan
 from wasla.tenants.context import tenant_context
 from wasla.tenants.models import Tenant
 
@@ -74,3 +80,25 @@ def run_month(tenant: Tenant, year: int, month: int, currency: str = "SAR") -> I
         return invoice_generate_for_period(
             tenant=tenant, year=year, month=month, now=now, currency=currency
         )
+
+
+def percentage_fee_plan() -> FeePlan:
+    """A "standard" version in force since 2025: 1.00 SAR + 2.5 %, the percentage given back on
+    a partial refund and the whole fee on a full one (the default refund policy)."""
+    latest = FeePlan.objects.filter(code="standard").order_by("-version").first()
+    return FeePlan.objects.create(
+        code="standard",
+        name="Standard",
+        version=(latest.version if latest else 0) + 1,
+        currency="SAR",
+        fixed_fee=Decimal("1.00"),
+        percentage=Decimal("2.5"),
+        effective_from=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+
+
+def ledger_verified() -> str:
+    """`manage.py verify_ledger`'s report; it raises (CommandError) on any fault."""
+    out = StringIO()
+    call_command("verify_ledger", stdout=out)
+    return out.getvalue()

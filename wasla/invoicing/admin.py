@@ -1,15 +1,33 @@
 """Staff views of invoices and credit notes: read-only. Invoices are made and issued by the
 monthly run, and an issued document is final (the database refuses changes anyway); a
-correction is a credit note."""
+correction is a credit note. The one thing staff do here is record a bank transfer received on
+an issued invoice (its own small view, through `invoice_payment_record`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from .models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceSettlement
+from .models import (
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    InvoicePayment,
+    InvoiceSettlement,
+    MerchantCredit,
+)
+from .payments import PaymentRefused, invoice_payment_record
 
 
 class ReadOnly:
@@ -49,6 +67,22 @@ class InvoiceSettlementInline(ReadOnly, admin.TabularInline):
     extra = 0
 
 
+PAYMENT_FIELDS = ("amount", "method", "paid_on", "reference", "recorded_at", "recorded_by")
+
+
+class InvoicePaymentInline(ReadOnly, admin.TabularInline):
+    model = InvoicePayment
+    fields = PAYMENT_FIELDS
+    readonly_fields = PAYMENT_FIELDS
+    extra = 0
+
+
+class BankTransferForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=3)
+    paid_on = forms.DateField(label=_("Received on"), help_text=_("YYYY-MM-DD"))
+    reference = forms.CharField(label=_("Bank reference"), max_length=100)
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnly, admin.ModelAdmin):
     list_display = [
@@ -65,7 +99,52 @@ class InvoiceAdmin(ReadOnly, admin.ModelAdmin):
     list_filter = ["tenant", "year", "month", "status", "currency"]
     list_select_related = ["tenant"]
     search_fields = ["number", "tenant__slug"]
-    inlines = [InvoiceLineInline, InvoiceSettlementInline]
+    readonly_fields = ("record_payment",)
+    inlines = [InvoiceLineInline, InvoiceSettlementInline, InvoicePaymentInline]
+
+    @admin.display(description=_("Payment"))
+    def record_payment(self, invoice: Invoice) -> str:
+        if invoice.status != Invoice.Status.ISSUED:
+            return ""
+        url = reverse("admin:invoicing_invoice_record_payment", args=[invoice.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Record a bank transfer"))
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.record_payment_view)
+        own = path("<int:pk>/record-payment/", view, name="invoicing_invoice_record_payment")
+        return [own, *super().get_urls()]
+
+    def record_payment_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not request.user.has_perm("invoicing.add_invoicepayment"):
+            raise PermissionDenied
+        invoice = get_object_or_404(Invoice, pk=pk)
+        form = BankTransferForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                recorded = invoice_payment_record(
+                    invoice=invoice,
+                    amount=form.cleaned_data["amount"],
+                    paid_on=form.cleaned_data["paid_on"],
+                    reference=form.cleaned_data["reference"],
+                    method=InvoicePayment.Method.BANK_TRANSFER,
+                    actor=f"admin:{request.user.get_username()}",
+                    now=timezone.now(),
+                )
+            except PaymentRefused as error:
+                form.add_error(None, str(error))
+            else:
+                message = _("Transfer recorded.") if recorded.created else _("Already recorded.")
+                messages.success(request, message)
+                change = reverse("admin:invoicing_invoice_change", args=[invoice.pk])
+                return HttpResponseRedirect(change)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Record a bank transfer"),
+            "invoice": invoice,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "invoicing/admin/record_payment.html", context)
 
 
 class CreditNoteLineInline(ReadOnly, admin.TabularInline):
@@ -81,3 +160,10 @@ class CreditNoteAdmin(ReadOnly, admin.ModelAdmin):
     list_filter = ["tenant", "status", "currency"]
     list_select_related = ["tenant", "invoice"]
     inlines = [CreditNoteLineInline]
+
+
+@admin.register(MerchantCredit)
+class MerchantCreditAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["credit_note", "tenant", "currency", "amount", "created_at"]
+    list_filter = ["tenant", "currency"]
+    list_select_related = ["tenant", "credit_note"]
