@@ -7,7 +7,9 @@ Beat (`celery -A config beat`) runs:
 - `payments.reconcile` every WASLA_RECONCILE_INTERVAL_SECONDS (300): re-fetches payments left
   pending from their provider;
 - `invoicing.generate_previous_month` at 03:00 on the 1st of each month (CELERY_TIMEZONE, i.e.
-  Asia/Riyadh): the previous month's invoices, once that month has ended there.
+  Asia/Riyadh): the previous month's invoices, once that month has ended there;
+- `invoicing.issue_credit_notes` daily at 04:00 (Asia/Riyadh): credit notes for the refunds
+  made after invoicing.
 Each entry expires after one interval, so sweeps queued while no worker ran do not pile up.
 """
 
@@ -47,4 +49,9 @@ def _register_periodic_tasks(sender: Celery, **kwargs: Any) -> None:
         crontab(minute=0, hour=3, day_of_month=1),
         sender.signature("invoicing.generate_previous_month"),
         name="invoicing-monthly",
+    )
+    sender.add_periodic_task(
+        crontab(minute=0, hour=4),
+        sender.signature("invoicing.issue_credit_notes"),
+        name="invoicing-credit-notes",
     )

@@ -1,4 +1,5 @@
-"""Celery tasks of invoicing: the monthly run, on the 1st of each month (beat, Asia/Riyadh)."""
+"""Celery tasks of invoicing: the monthly run, on the 1st of each month, and the credit notes
+of refunds after invoicing, daily (beat, Asia/Riyadh)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from .credit_notes import CreditNotesIncomplete, credit_notes_issue
 from .run import invoices_generate_all
 from .services import RIYADH
 
@@ -25,3 +27,14 @@ def generate_previous_month() -> int:
     for result in failed:
         logger.error("monthly invoicing failed: %s", result.as_dict())
     return len(failed)
+
+
+@shared_task(name="invoicing.issue_credit_notes", ignore_result=True)
+def issue_credit_notes() -> int:
+    """Issue the credit notes of refunds made after invoicing; returns how many were issued
+    (a failure is logged per invoice and retried by the next run)."""
+    try:
+        return len(credit_notes_issue(now=timezone.now()))
+    except CreditNotesIncomplete as error:
+        logger.error("credit notes failed: %s", error.failures)
+        return len(error.issued)

@@ -66,7 +66,8 @@ def settlement_apply_refund(*, refund: RefundSucceeded) -> SettlementAdjustment 
     The refund policy is the one snapshotted on the settlement (see `fees.RefundPolicy` and
     `fees.refund_fee_delta`), never the plan's current one. Before invoicing, a refund that
     gives the whole fee back reverses the settlement and other fee changes are reductions;
-    after invoicing the same amounts become due as a credit note on the next invoice. A policy
+    after invoicing the same amounts become due as a credit note on the invoice that billed them
+    (issued by invoicing's daily `credit_notes_issue`). A policy
     that keeps the fee still records the refund, as a `fee_kept` adjustment of zero.
     """
     settlement = (
@@ -110,7 +111,7 @@ def settlement_apply_refund(*, refund: RefundSucceeded) -> SettlementAdjustment 
         refund_amount=refund.amount,
         fee_delta=delta,
     )
-    # Credit notes (refunds after invoicing) are booked by invoicing, on the next invoice.
+    # Credit notes (refunds after invoicing) are issued and booked by invoicing.
     if kind == SettlementAdjustment.Kind.REVERSAL:
         settlement_post_fee_reversal(settlement=settlement)
     elif kind == SettlementAdjustment.Kind.FEE_REDUCTION and delta < 0:

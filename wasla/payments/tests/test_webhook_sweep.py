@@ -111,6 +111,8 @@ def test_beat_runs_the_sweeper_and_reconciliation():
         "payments.reconcile": 300.0,
         # Monthly invoicing (its own app), 03:00 on the 1st in CELERY_TIMEZONE.
         "invoicing.generate_previous_month": crontab(minute=0, hour=3, day_of_month=1),
+        # Credit notes for refunds after invoicing, daily at 04:00.
+        "invoicing.issue_credit_notes": crontab(minute=0, hour=4),
     }
     assert celery_app.conf.timezone == "Asia/Riyadh"
     # What a worker does when it boots: import the configured and autodiscovered task modules
