@@ -51,6 +51,11 @@ _WRITES = (409, 413, 415, 422, 502)
 
 
 class ApiSchema(AutoSchema):
+    def _get_format_parameters(self) -> list[dict[str, Any]]:
+        # No `?format=`: the media type is chosen by Accept alone, and ApiView refuses a query
+        # parameter the view does not read (a view with two renderers would otherwise list it).
+        return []
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         problem = ResolvedComponent(

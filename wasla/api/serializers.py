@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
@@ -50,10 +51,10 @@ class AmountField(serializers.Field):
     def __init__(self, currency_attr: str = "currency", **kwargs: Any) -> None:
         kwargs["read_only"] = True
         super().__init__(**kwargs)
-        self.currency_attr = currency_attr
+        self.currency_of = attrgetter(currency_attr)  # dotted: "invoice.currency" on a line
 
     def get_attribute(self, instance: Any) -> tuple[Any, str]:
-        return super().get_attribute(instance), getattr(instance, self.currency_attr)
+        return super().get_attribute(instance), self.currency_of(instance)
 
     def to_representation(self, value: tuple[Decimal, str]) -> str:
         amount, currency = value

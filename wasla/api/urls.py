@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import invoice_views, views
 
 urlpatterns = [
     path("orders/", views.OrderListCreateApi.as_view(), name="order-list"),
@@ -26,4 +26,24 @@ urlpatterns = [
     path("ledger/entries/", views.LedgerEntryListApi.as_view(), name="ledger-entry-list"),
     path("settlements/", views.SettlementListApi.as_view(), name="settlement-list"),
     path("reports/monthly/", views.MonthlyReportApi.as_view(), name="report-monthly"),
+    path("invoices/", invoice_views.InvoiceListApi.as_view(), name="invoice-list"),
+    path(
+        "invoices/<int:invoice_id>/",
+        invoice_views.InvoiceDetailApi.as_view(),
+        name="invoice-detail",
+    ),
+    path(
+        "invoices/<int:invoice_id>/pdf/", invoice_views.InvoicePdfApi.as_view(), name="invoice-pdf"
+    ),
+    path("credit-notes/", invoice_views.CreditNoteListApi.as_view(), name="credit-note-list"),
+    path(
+        "credit-notes/<int:credit_note_id>/",
+        invoice_views.CreditNoteDetailApi.as_view(),
+        name="credit-note-detail",
+    ),
+    path(
+        "credit-notes/<int:credit_note_id>/pdf/",
+        invoice_views.CreditNotePdfApi.as_view(),
+        name="credit-note-pdf",
+    ),
 ]

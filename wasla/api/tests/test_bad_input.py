@@ -23,6 +23,7 @@ from testsupport.factories import (
     make_tenant,
 )
 from wasla.api.models import IdempotencyRecord
+from wasla.invoicing.models import CreditNote, Invoice
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, RefundRecord
 from wasla.settlement.models import SettlementRecord
@@ -78,10 +79,14 @@ def world() -> World:
     other = make_tenant()
     config = make_tap_config(other)
     attempt = make_attempt(config, make_order(other))
+    invoice = Invoice.objects.create(tenant=other, year=2026, month=1)
+    note = CreditNote.objects.create(tenant=other, invoice=invoice, reason="refund")
     values = {
         "order_id": str(attempt.order_id),  # another tenant's order
         "payment_id": str(attempt.pk),  # another tenant's payment
         "provider": "tap",  # the caller's own (unconnected) gateway: writes must not connect it
+        "invoice_id": str(invoice.pk),  # another tenant's invoice (a draft)
+        "credit_note_id": str(note.pk),  # another tenant's credit note (a draft)
     }
     return World(client=api_client_for(make_tenant()), path_values=values)
 

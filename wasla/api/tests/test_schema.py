@@ -12,6 +12,8 @@ PAGINATED_LISTS = {
     "/api/v1/payments/": "PaymentOutput",
     "/api/v1/settlements/": "SettlementOutput",
     "/api/v1/ledger/entries/": "LedgerEntryOutput",
+    "/api/v1/invoices/": "InvoiceOutput",
+    "/api/v1/credit-notes/": "CreditNoteOutput",
 }
 PLAIN_LISTS = {
     "/api/v1/gateways/{provider}/": "GatewayOutput",

@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from testsupport.credit_notes import issued_credit_note
 from testsupport.factories import make_attempt, make_cod_config, make_order
+from testsupport.invoicing import paid_payment_at, riyadh, run_month, with_tax_profile
 from wasla.tenants.services import api_token_create
 
 MAX_EXAMPLES = 20
@@ -33,10 +35,16 @@ def merchant(sandbox, tenant):  # type: ignore[no-untyped-def]
     cod = make_cod_config(tenant)
     attempt = make_attempt(cod)
     _, token = api_token_create(tenant=tenant, name="schemathesis")
+    paid_payment_at(with_tax_profile(tenant), riyadh(2026, 1, 10))
+    invoice = run_month(tenant, 2026, 1)
+    assert invoice is not None
+    note = issued_credit_note(invoice, issued_at=riyadh(2026, 2, 10))
     ids = {
         "order_id": [str(make_order(tenant).pk), str(attempt.order_id)],
         "payment_id": [str(attempt.pk)],
         "provider": ["tap", "cod"],
+        "invoice_id": [invoice.pk],
+        "credit_note_id": [note.pk],
     }
     return token, ids
 
@@ -47,7 +55,7 @@ def test_every_operation_conforms_and_never_answers_5xx(sandbox, merchant):  # t
     session = requests.Session()
     examples: Counter[str] = Counter()
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 14  # every route and method of the merchant API
+    assert len(operations) >= 21  # every route and method of the merchant API
 
     for operation in operations:
         label = f"{operation.method.upper()} {operation.path}"

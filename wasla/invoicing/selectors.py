@@ -1,0 +1,69 @@
+"""What a merchant reads of its invoicing: its issued invoices and credit notes.
+
+Drafts and void drafts are never listed nor found: they are not tax documents (a draft has no
+number yet). Another tenant's document is not found either (404, never 403).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from wasla.common.problems import NotFound
+from wasla.tenants.models import Tenant
+
+from .models import CreditNote, Invoice
+
+LISTED_INVOICE_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PAID)
+
+
+def invoice_list(
+    *, tenant: Tenant, year: int | None = None, month: int | None = None, status: str | None = None
+) -> QuerySet[Invoice]:
+    """The tenant's issued and paid invoices, newest period first, with their lines and
+    issued credit notes; `year`/`month` are the period the invoice bills."""
+    qs = (
+        Invoice.objects.for_tenant(tenant)
+        .filter(status__in=LISTED_INVOICE_STATUSES)
+        .prefetch_related(
+            "lines",
+            Prefetch(
+                "credit_notes",
+                queryset=CreditNote.objects.filter(status=CreditNote.Status.ISSUED).order_by(
+                    "number"
+                ),
+            ),
+        )
+        .order_by("-year", "-month", "-number")
+    )
+    if year is not None:
+        qs = qs.filter(year=year)
+    if month is not None:
+        qs = qs.filter(month=month)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def invoice_get(*, tenant: Tenant, invoice_id: int) -> Invoice:
+    try:
+        return invoice_list(tenant=tenant).get(pk=invoice_id)
+    except (Invoice.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such invoice.") from None
+
+
+def credit_note_list(*, tenant: Tenant) -> QuerySet[CreditNote]:
+    """The tenant's issued credit notes, newest first, with their lines and invoice."""
+    return (
+        CreditNote.objects.for_tenant(tenant)
+        .filter(status=CreditNote.Status.ISSUED)
+        .select_related("invoice")
+        .prefetch_related("lines")
+        .order_by("-number")
+    )
+
+
+def credit_note_get(*, tenant: Tenant, credit_note_id: int) -> CreditNote:
+    try:
+        return credit_note_list(tenant=tenant).get(pk=credit_note_id)
+    except (CreditNote.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such credit note.") from None
