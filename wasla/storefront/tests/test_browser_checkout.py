@@ -4,29 +4,15 @@ Screenshots of every step are saved under var/screenshots/ for a person to look 
 
 from __future__ import annotations
 
-import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
+from testsupport.browser import SHOTS, in_browser
 from testsupport.factories import make_tap_config, make_tenant
 from wasla.payments.models import PaymentAttempt
 from wasla.settlement.models import SettlementRecord
 from wasla.storefront.models import Product
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,28 +30,6 @@ def store(sandbox):
         price=Decimal("85.00"),
     )
     return sandbox, tenant, product
-
-
-def _in_browser(steps) -> None:
-    """Run Playwright's sync API in its own thread: its event loop must not share a thread
-    with the Django ORM calls of the test."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from playwright.sync_api import sync_playwright
-
-    def run() -> None:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-            try:
-                steps(browser.new_context(viewport={"width": 1000, "height": 800}).new_page())
-            finally:
-                browser.close()
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(run).result()
 
 
 @pytest.mark.parametrize("method", ["mada", "stcpay", "card"])
@@ -97,7 +61,7 @@ def test_storefront_payment_in_chromium(store, method):
         page.screenshot(path=SHOTS / f"tap-{method}-5-paid.png", full_page=True)
         assert page.inner_text("#status-label") == "Paid"
 
-    _in_browser(steps)
+    in_browser(steps)
 
     attempt = PaymentAttempt.objects.get(tenant=tenant)
     assert (attempt.status, attempt.method) == ("paid", method)

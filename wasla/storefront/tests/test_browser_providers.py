@@ -8,13 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from testsupport.browser import SHOTS, in_browser
 from testsupport.factories import make_tenant
 from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
 from wasla.settlement.models import SettlementRecord
 from wasla.storefront.models import Product
-
-from .test_browser_checkout import SHOTS, _in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,7 +69,7 @@ def test_stripe_card_with_3ds_in_chromium(store):
         page.wait_for_selector("#payment-status[data-status=paid]")
         page.screenshot(path=SHOTS / "stripe-4-paid.png", full_page=True)
 
-    _in_browser(steps)
+    in_browser(steps)
     attempt = PaymentAttempt.objects.get(tenant=tenant)
     assert (attempt.provider, attempt.status) == ("stripe", "paid")
     assert SettlementRecord.objects.get(payment_attempt=attempt).wasla_fee == Decimal("1.00")
@@ -88,7 +87,7 @@ def test_paypal_in_chromium(store):
         page.wait_for_selector("#payment-status[data-status=paid]")
         page.screenshot(path=SHOTS / "paypal-3-paid.png", full_page=True)
 
-    _in_browser(steps)
+    in_browser(steps)
     attempt = PaymentAttempt.objects.get(tenant=tenant)
     assert (attempt.provider, attempt.status) == ("paypal", "paid")
     assert SettlementRecord.objects.filter(payment_attempt=attempt).count() == 1
@@ -104,7 +103,7 @@ def test_cash_on_delivery_in_chromium(store):
         page.screenshot(path=SHOTS / "cod-2-pay-on-delivery.png", full_page=True)
         assert page.inner_text("#status-label") == "Pay on delivery"
 
-    _in_browser(steps)
+    in_browser(steps)
     attempt = PaymentAttempt.objects.get(tenant=tenant)
     assert (attempt.provider, attempt.status) == ("cod", "pending")
     assert not SettlementRecord.objects.exists()
