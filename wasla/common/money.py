@@ -47,7 +47,10 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
         raise MoneyError(f"money must be Decimal, got {type(amount).__name__}")
     if not amount.is_finite():
         raise MoneyError("money must be a finite number")
-    return amount.quantize(_quantum(currency), rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(_quantum(currency), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the decimal context holds, e.g. 1e309
+        raise MoneyError(f"{amount} is too large to be an amount of {currency}") from None
 
 
 def is_exact(amount: Decimal, currency: str) -> bool:

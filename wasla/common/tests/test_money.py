@@ -9,6 +9,7 @@ from wasla.common.money import (
     MoneyError,
     format_amount,
     from_minor_units,
+    is_exact,
     parse_amount,
     round_money,
     to_minor_units,
@@ -79,3 +80,10 @@ def test_rounding_moves_at_most_half_a_halala(value):
     rounded = round_money(value, "SAR")
     assert abs(rounded - value) <= Decimal("0.005")
     assert rounded == round_money(rounded, "SAR")
+
+
+def test_an_amount_too_large_to_round_is_a_money_error_not_a_crash():
+    with pytest.raises(MoneyError, match="too large"):
+        round_money(Decimal("1e309"), "SAR")
+    with pytest.raises(MoneyError, match="too large"):
+        is_exact(Decimal(10) ** 30, "KWD")
