@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from wasla.common.money import format_amount, is_exact
+from wasla.common.money import MoneyError, format_amount, is_exact
 from wasla.settlement.models import SettlementRecord
 from wasla.tenants.models import Tenant
 
@@ -49,12 +49,19 @@ def invoice_close_if_settled(*, invoice: Invoice, now: datetime) -> list[str]:
     return ["status", "paid_at"]
 
 
+REFERENCE_MAX = InvoicePayment._meta.get_field("reference").max_length or 100
+
+
 def _refusal(*, invoice: Invoice, amount: Decimal) -> str | None:
     """Why `amount` cannot be paid on the locked `invoice`, or None."""
     label, currency = invoice.display_number or f"draft {invoice.pk}", invoice.currency
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
         return f"the amount must be a positive number, not {amount}"
-    if not is_exact(amount, currency):
+    try:
+        exact = is_exact(amount, currency)
+    except MoneyError:  # too large for any amount
+        exact = False
+    if not exact:
         return f"{amount} is not an exact amount of {currency}"
     if invoice.status != Invoice.Status.ISSUED:
         return f"invoice {label} is {invoice.status}: only an issued invoice takes payments"
@@ -82,6 +89,8 @@ def invoice_payment_record(
     reference = reference.strip()
     if not reference:
         raise PaymentRefused("a payment needs its bank or provider reference")
+    if "\x00" in reference or len(reference) > REFERENCE_MAX:
+        raise PaymentRefused(f"a reference is printable text of at most {REFERENCE_MAX} characters")
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         existing = InvoicePayment.objects.filter(

@@ -276,3 +276,24 @@ def test_staff_without_the_permission_cannot_record(client):
         )
     assert response.status_code == 403
     assert not InvoicePayment.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["INV-" + "9" * 30, "--amount", "1.00"], "is not an invoice number"),
+        ([None, "--amount", "NaN"], "must be a positive number"),
+        ([None, "--amount", "1e309"], "must be a positive number|not an exact amount"),
+        ([None, "--amount", "1.00", "--reference", "FT\x00-2"], "printable text"),
+        ([None, "--amount", "1.00", "--reference", "F" * 101], "at most 100 characters"),
+    ],
+)
+def test_the_command_refuses_malformed_input_without_touching_the_database(args, message):
+    invoice = _invoice()
+    args = [args[0] or invoice.display_number, *args[1:]]
+    if "--reference" not in args:
+        args += ["--reference", "FT-1"]
+    with pytest.raises(CommandError, match=message):
+        call_command("record_invoice_payment", *args, stdout=StringIO())
+    assert not InvoicePayment.objects.exists()

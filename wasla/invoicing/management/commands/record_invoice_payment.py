@@ -21,7 +21,7 @@ from wasla.invoicing.payments import PaymentRefused, invoice_payment_record
 from wasla.invoicing.services import RIYADH
 from wasla.tenants.context import platform_access, tenant_context
 
-NUMBER = re.compile(r"(?:INV-)?0*(\d+)", re.IGNORECASE)
+NUMBER = re.compile(r"(?:INV-)?0*(\d{1,18})", re.IGNORECASE)  # 18 digits fit a bigint
 
 
 class Command(BaseCommand):
