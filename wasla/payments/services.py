@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -176,8 +177,13 @@ def _attempt_record_failure(*, attempt: PaymentAttempt, code: str, message: str)
         return locked
 
 
-def payment_apply_result(*, attempt_id: uuid.UUID, result: PaymentResult) -> PaymentAttempt:
+def payment_apply_result(
+    *, attempt_id: uuid.UUID, result: PaymentResult, now: datetime | None = None
+) -> PaymentAttempt:
     """Apply what the provider says about an attempt, exactly once.
+
+    `now` is the confirmation time (the clock when not given): the attempt's and the order's
+    `paid_at` and the settlement's month follow it.
 
     Confirmation is one transaction: attempt status + order status + the `PaymentConfirmed`
     subscribers (the settlement and its fee posting); if any of them raises, nothing of it
@@ -223,12 +229,12 @@ def payment_apply_result(*, attempt_id: uuid.UUID, result: PaymentResult) -> Pay
                 attempt.failure_code = "amount_mismatch"
                 attempt.failure_message = f"provider reports {result.amount} {result.currency}"
             else:
-                now = timezone.now()
+                paid_at = now if now is not None else timezone.now()
                 attempt.mark_paid()
-                attempt.paid_at = now
+                attempt.paid_at = paid_at
                 attempt.provider_payment_reference = result.payment_reference
                 attempt.save()
-                order_mark_paid(order_id=order.pk, paid_at=now)
+                order_mark_paid(order_id=order.pk, paid_at=paid_at)
                 emit(
                     PaymentConfirmed(
                         tenant_id=attempt.tenant_id,
@@ -237,7 +243,7 @@ def payment_apply_result(*, attempt_id: uuid.UUID, result: PaymentResult) -> Pay
                         provider=attempt.provider,
                         amount=attempt.amount,
                         currency=attempt.currency,
-                        paid_at=now,
+                        paid_at=paid_at,
                     )
                 )
                 return attempt
@@ -305,8 +311,11 @@ def payment_refresh(*, attempt_id: uuid.UUID) -> PaymentAttempt | None:
     return payment_apply_result(attempt_id=attempt.id, result=result)
 
 
-def payment_collect(*, tenant: Tenant, attempt_id: uuid.UUID) -> PaymentAttempt:
-    """Cash on delivery collected: confirm the payment through the webhook confirmation path."""
+def payment_collect(
+    *, tenant: Tenant, attempt_id: uuid.UUID, now: datetime | None = None
+) -> PaymentAttempt:
+    """Cash on delivery collected: confirm the payment through the webhook confirmation path,
+    collected at `now` (the clock when not given)."""
     attempt = PaymentAttempt.objects.for_tenant(tenant).filter(pk=attempt_id).first()
     if attempt is None:
         raise NotFound("No such payment.")
@@ -324,6 +333,7 @@ def payment_collect(*, tenant: Tenant, attempt_id: uuid.UUID) -> PaymentAttempt:
             amount=attempt.amount,
             currency=attempt.currency,
         ),
+        now=now,
     )
 
 
