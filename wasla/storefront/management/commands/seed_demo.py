@@ -1,28 +1,39 @@
-"""Demo data: two merchants with sandbox gateways, products, API tokens and a staff login.
+"""Demo data: two merchants with their tax profiles, sandbox gateways, products, API tokens and
+a staff login; two past months of paid orders (`demo_history`) and their invoices
+(`demo_invoices`), as of the clock read once at the start.
 
-Idempotent: running it again reuses tenants, configs and products, and issues fresh API tokens
-(the old demo tokens are revoked, since stored tokens cannot be shown again).
+Idempotent: running it again reuses tenants, configs, products, orders and invoices, and issues
+fresh API tokens (the old demo tokens are revoked, since stored tokens cannot be shown again).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentGatewayConfig
 from wasla.payments.orchestrator import webhook_url
+from wasla.storefront.demo_history import demo_history_seed, demo_months
+from wasla.storefront.demo_invoices import (
+    DemoInvoicingFailed,
+    demo_invoices_generate,
+    demo_invoices_summary,
+)
 from wasla.storefront.models import Product
 from wasla.tenants.context import platform_access
 from wasla.tenants.models import ApiToken, Tenant
 from wasla.tenants.services import api_token_create, api_token_revoke
+from wasla.tenants.tax_profile import TAX_PROFILE_FIELDS, tenant_tax_profile_problems
 
 TENANTS = [
     {
@@ -30,8 +41,14 @@ TENANTS = [
         "name": "Nakheel Dates",
         "legal_name_en": "Nakheel Dates Trading Co.",
         "legal_name_ar": "شركة نخيل للتمور التجارية",
-        "vat_number": "300000000000003",
-        "address": "King Fahd Rd, Riyadh 12271",
+        "vat_number": "302118475600003",
+        "cr_number": "1010567893",
+        "building_number": "2741",
+        "street": "King Fahd Road",
+        "district": "Al Olaya",
+        "city": "Riyadh",
+        "postal_code": "12214",
+        "address": "2741 King Fahd Road, Al Olaya, Riyadh 12214",
         "products": [
             ("Sukkari dates, 1 kg", "Soft Qassim Sukkari, gift box.", "85.00"),
             ("Ajwa dates, 500 g", "Madinah Ajwa, premium grade.", "120.00"),
@@ -42,8 +59,14 @@ TENANTS = [
         "name": "Qahwa House",
         "legal_name_en": "Qahwa House Est.",
         "legal_name_ar": "مؤسسة بيت القهوة",
-        "vat_number": "310000000000003",
-        "address": "Tahlia St, Jeddah 23434",
+        "vat_number": "310458219300003",
+        "cr_number": "4030284517",
+        "building_number": "8217",
+        "street": "Prince Mohammed bin Abdulaziz Street (Tahlia)",
+        "district": "Al Andalus",
+        "city": "Jeddah",
+        "postal_code": "23326",
+        "address": "8217 Tahlia Street, Al Andalus, Jeddah 23326",
         "products": [
             ("Saudi coffee blend, 250 g", "Light roast with cardamom and saffron.", "45.50"),
             ("Dallah set", "Brass dallah with four finjan cups.", "199.00"),
@@ -74,11 +97,24 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()  # the one clock of the run: the past months and the invoices
+        months = demo_months(now=now)
         # Creating tenants and their data is a platform act (audited).
         with platform_access(reason="seed demo data", actor="manage.py seed_demo"):
             result: dict[str, Any] = {"tenants": [], "staff": self._staff()}
+            tenants = []
             for spec in TENANTS:
-                result["tenants"].append(self._tenant(spec))
+                tenant, entry = self._tenant(spec, now=now)
+                tenants.append(tenant)
+                result["tenants"].append(entry)
+            try:
+                demo_invoices_generate(slugs=[t.slug for t in tenants], months=months, now=now)
+            except DemoInvoicingFailed as error:
+                raise CommandError(f"demo invoicing failed: {error}") from error
+            # Collection comes here, between the invoices' issue and the summary read after
+            # it: nakheel's invoices are to be collected by card, qahwa's left outstanding.
+            # Until invoice card collection exists both stay outstanding.
+            result["invoices"] = demo_invoices_summary(tenants=tenants, months=months)
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
             return
@@ -90,6 +126,13 @@ class Command(BaseCommand):
             self.stdout.write(f"  API token: {t['api_token']}")
             for g in t["gateways"]:
                 self.stdout.write(f"  {g['provider']} ({g['mode']}) webhook: {g['webhook_url']}")
+        self.stdout.write("\nInvoices (GET <pdf> with the tenant's API token):")
+        for i in result["invoices"]:
+            self.stdout.write(
+                f"  {i['tenant']} {i['year']}-{i['month']:02d} {i['number']}: total"
+                f" {i['total']} {i['currency']}, due {i['amount_due']} by {i['due_date']}"
+                f" ({i['status']})  pdf: {i['pdf_url']}"
+            )
 
     def _staff(self) -> dict[str, str]:
         user, _ = get_user_model().objects.get_or_create(
@@ -100,15 +143,15 @@ class Command(BaseCommand):
         user.save()
         return {"username": STAFF_USERNAME, "password": password, "login_url": "/admin/"}
 
-    def _tenant(self, spec: dict[str, Any]) -> dict[str, Any]:
+    def _tenant(self, spec: dict[str, Any], *, now: datetime) -> tuple[Tenant, dict[str, Any]]:
         _registered.update(_read_registered())
         tenant, _ = Tenant.objects.update_or_create(
             slug=spec["slug"],
-            defaults={
-                k: spec[k]
-                for k in ("name", "legal_name_en", "legal_name_ar", "vat_number", "address")
-            },
+            defaults={k: spec[k] for k in ("name", "address", *TAX_PROFILE_FIELDS) if k in spec},
         )
+        problems = tenant_tax_profile_problems(tenant)
+        if problems:
+            raise CommandError(f"demo tenant {tenant.slug}: {'; '.join(problems)}")
         for name, description, price in spec["products"]:
             Product.objects.get_or_create(
                 tenant=tenant,
@@ -140,6 +183,10 @@ class Command(BaseCommand):
                 _registered[str(config.webhook_token)] = webhook_url(config)
                 _REGISTERED_FILE.parent.mkdir(parents=True, exist_ok=True)
                 _REGISTERED_FILE.write_text(json.dumps(_registered))
+        # After the gateways: the past orders are paid through them.
+        demo_history_seed(
+            tenant=tenant, prices=[Decimal(price) for _, _, price in spec["products"]], now=now
+        )
         for token in ApiToken.objects.for_tenant(tenant).filter(
             name=DEMO_TOKEN_NAME, revoked_at__isnull=True
         ):
@@ -161,7 +208,7 @@ class Command(BaseCommand):
                     webhook_secret=gw.webhook_secret,
                 )
             gateways.append(entry)
-        return {
+        return tenant, {
             "slug": tenant.slug,
             "name": tenant.name,
             "store_url": settings.WASLA_PUBLIC_BASE_URL + f"/store/{tenant.slug}/",
