@@ -1,13 +1,12 @@
 import json
 from decimal import Decimal
-from io import StringIO
 from pathlib import Path
 
 import httpx
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
+from testsupport.demo import seed_demo_json
 from testsupport.factories import make_tap_config, make_tenant
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
@@ -22,15 +21,9 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
 
 
-def _seed() -> dict:
-    out = StringIO()
-    call_command("seed_demo", "--json", stdout=out)
-    return json.loads(out.getvalue())
-
-
 def test_seed_demo_prints_what_the_acceptance_checks_need_and_reuses_data():
-    first = _seed()
-    second = _seed()
+    first = seed_demo_json()
+    second = seed_demo_json()
     assert [t["slug"] for t in first["tenants"]] == ["nakheel", "qahwa"]
     assert first["staff"]["username"] == "staff"
     assert first["staff"]["password"]
@@ -57,15 +50,17 @@ def test_seed_demo_prints_what_the_acceptance_checks_need_and_reuses_data():
 
 
 def test_live_gateway_secrets_are_never_printed():
-    _seed()
+    seed_demo_json()
     config = PaymentGatewayConfig.objects.filter(tenant__slug="nakheel", provider="tap").get()
     make_tap_config(config.tenant, mode="live", public_key="", secret_key="sk_live_do_not_print")
-    output = json.dumps(_seed())
+    output = json.dumps(seed_demo_json())
     assert "sk_live_do_not_print" not in output
 
 
 def test_store_pages_and_bad_choices():
-    _seed()
+    seed_demo_json()
+    # The demo's past orders are there; a refused choice adds none.
+    orders, attempts = Order.objects.count(), PaymentAttempt.objects.count()
     client = Client()
     home = client.get("/store/nakheel/")
     assert home.status_code == 200
@@ -88,8 +83,7 @@ def test_store_pages_and_bad_choices():
     no_phone = client.post(f"/store/nakheel/products/{product_url}", {"payment": "tap:stcpay"})
     assert no_phone.status_code == 422
     assert b"STC Pay needs" in no_phone.content
-    assert not PaymentAttempt.objects.exists()
-    assert not Order.objects.exists()
+    assert (Order.objects.count(), PaymentAttempt.objects.count()) == (orders, attempts)
 
 
 def test_demo_settings_point_every_provider_at_the_local_sandbox():

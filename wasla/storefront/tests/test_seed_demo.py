@@ -1,0 +1,136 @@
+"""The demo's past: `seed_demo` gives each demo tenant a valid tax profile and two past calendar
+months (Asia/Riyadh) of paid orders confirmed at their own time, invoices those months, and adds
+nothing when run again; the ledger it leaves verifies."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from testsupport.demo import seed_demo_json
+from testsupport.invoicing import ledger_verified
+from testsupport.payments import balance
+from wasla.invoicing.models import Invoice, InvoiceSettlement
+from wasla.ledger.accounts import AccountRole
+from wasla.ledger.models import LedgerTransaction
+from wasla.orders.models import Order
+from wasla.payments.models import PaymentAttempt, RefundRecord
+from wasla.settlement.models import SettlementRecord
+from wasla.settlement.selectors import month_bounds
+from wasla.storefront.demo_history import demo_months
+from wasla.tenants.models import Tenant
+from wasla.tenants.tax_profile import tenant_tax_profile_problems
+
+# Seeding connects the demo gateways, which registers webhooks with the sandbox over HTTP.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
+
+SLUGS = ("nakheel", "qahwa")
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            Order,
+            PaymentAttempt,
+            SettlementRecord,
+            RefundRecord,
+            Invoice,
+            InvoiceSettlement,
+            LedgerTransaction,
+        )
+    }
+
+
+def test_each_demo_tenant_has_a_valid_tax_profile_in_riyadh_or_jeddah(settings):
+    seed_demo_json()
+    tenants = Tenant.objects.filter(slug__in=SLUGS).order_by("slug")
+    assert [t.city for t in tenants] == ["Riyadh", "Jeddah"]
+    for tenant in tenants:
+        assert tenant_tax_profile_problems(tenant) == []
+        tenant.full_clean()
+        assert tenant.vat_number != settings.WASLA_SELLER["vat_number"]  # not Wasla's own
+    assert len({t.vat_number for t in tenants}) == 2
+
+
+def test_two_past_months_are_paid_invoiced_once_and_the_ledger_verifies():
+    first = seed_demo_json()
+    counts = _counts()
+    second = seed_demo_json()
+    assert _counts() == counts  # a second run reuses everything and adds nothing
+    assert second["invoices"] == first["invoices"]
+
+    older, newer = months = demo_months(now=timezone.now())
+    assert [(i["tenant"], i["year"], i["month"]) for i in first["invoices"]] == [
+        (slug, *month) for month in months for slug in SLUGS
+    ]
+    for row in first["invoices"]:
+        assert row["status"] == "issued"  # left outstanding
+        assert row["amount_due"] == row["total"]
+        assert row["number"].startswith("INV-")
+        assert row["pdf_url"] == f"/api/v1/invoices/{row['id']}/pdf/"
+
+    for slug in SLUGS:
+        tenant = Tenant.objects.get(slug=slug)
+        for year, month in months:
+            start, end = month_bounds(year=year, month=month)
+            orders = Order.objects.filter(
+                tenant=tenant, reference__startswith=f"DEMO-{year}{month:02d}-"
+            )
+            assert 14 <= orders.count() <= 19
+            settlements = SettlementRecord.objects.filter(order__in=orders).select_related(
+                "order", "payment_attempt"
+            )
+            assert settlements.count() == orders.count()
+            for settlement in settlements:
+                # Confirmed at its own time, inside its month, by the confirmation services.
+                assert start <= settlement.payment_paid_at < end
+                assert settlement.payment_attempt.paid_at == settlement.payment_paid_at
+                assert settlement.order.paid_at == settlement.payment_paid_at
+                assert settlement.order.created_at < settlement.payment_paid_at
+                assert settlement.wasla_fee == Decimal("1.00")
+            reversed_ = settlements.filter(status=SettlementRecord.Status.REVERSED)
+            assert reversed_.count() == (1 if (year, month) == older else 0)
+
+            invoice = Invoice.objects.get(tenant=tenant, year=year, month=month)
+            billed = set(invoice.settlement_links.values_list("settlement_id", flat=True))
+            standing = settlements.exclude(status=SettlementRecord.Status.REVERSED)
+            assert billed == set(standing.values_list("pk", flat=True))
+            assert invoice.total_operations == len(billed)
+            assert invoice.subtotal == Decimal(len(billed))  # 1.00 SAR each
+            assert invoice.vat_total == invoice.subtotal * Decimal("0.15")
+            assert (invoice.status, invoice.amount_due) == (Invoice.Status.ISSUED, invoice.total)
+            assert set(standing.values_list("status", flat=True)) == {"invoiced"}
+
+        attempts = PaymentAttempt.objects.filter(tenant=tenant)
+        assert set(attempts.values_list("provider", flat=True)) == {
+            "tap",
+            "stripe",
+            "paypal",
+            "cod",
+        }
+        assert {"mada", "card", "paypal", "cod"} <= set(attempts.values_list("method", flat=True))
+        refunds = RefundRecord.objects.filter(tenant=tenant)
+        assert sorted(refunds.values_list("status", "provider")) == [
+            ("succeeded", "cod"),
+            ("succeeded", "cod"),
+        ]
+        assert set(attempts.filter(refunded_amount__gt=0).values_list("status", flat=True)) == {
+            "refunded",
+            "partially_refunded",
+        }
+        # Everything earned is billed: nothing left unbilled, the invoices' totals receivable.
+        invoiced = Invoice.objects.filter(tenant=tenant)
+        assert balance(tenant, AccountRole.UNBILLED) == 0
+        assert balance(tenant, AccountRole.RECEIVABLE) == sum(i.total for i in invoiced)
+
+    assert ledger_verified().strip().endswith("ledger ok")
+    out = StringIO()
+    call_command("generate_invoices", "--year", newer[0], "--month", newer[1], "--json", stdout=out)
+    outcomes = {t["tenant"]: t["outcome"] for t in json.loads(out.getvalue())["tenants"]}
+    assert outcomes == {"nakheel": "already_invoiced", "qahwa": "already_invoiced"}
