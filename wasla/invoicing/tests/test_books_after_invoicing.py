@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -27,6 +27,7 @@ import pytest
 from django.core.management import call_command
 
 from testsupport.invoicing import (
+    bank_transfer_at,
     clock_at,
     ledger_verified,
     make_invoiceable_tenant,
@@ -37,8 +38,7 @@ from testsupport.invoicing import (
 )
 from testsupport.payments import refunded, standard_plan_in
 from wasla.invoicing.credit_notes import credit_notes_issue
-from wasla.invoicing.models import Invoice, InvoicePayment, MerchantCredit
-from wasla.invoicing.payments import invoice_payment_record
+from wasla.invoicing.models import Invoice, MerchantCredit
 from wasla.ledger.models import LedgerAccount
 from wasla.payments.models import PaymentAttempt
 from wasla.tenants.models import Tenant
@@ -67,19 +67,6 @@ def _run(tenant: Tenant, month: int, currency: str = "SAR") -> Invoice:
     return invoice
 
 
-def _transfer(invoice: Invoice, amount: Decimal) -> None:
-    with clock_at(TRANSFERS):
-        invoice_payment_record(
-            invoice=invoice,
-            amount=amount,
-            paid_on=date(2026, 2, 5),
-            reference=f"SARIE-{invoice.pk}",
-            method=InvoicePayment.Method.BANK_TRANSFER,
-            actor="finance@wasla.test",
-            now=TRANSFERS,
-        )
-
-
 def _month() -> list[tuple[Tenant, str]]:
     """The month of the module docstring; returns the (tenant, currency) books it wrote."""
     percentage_fee_plan()  # 1.00 SAR + 2.5 %, the percentage given back on a partial refund
@@ -106,8 +93,9 @@ def _month() -> list[tuple[Tenant, str]]:
         D("11.79"),
     )
     assert (souq_kwd.subtotal, souq_kwd.vat_total, souq_kwd.total) == (D("1"), D("0.15"), D("1.15"))
-    _transfer(acme_jan, D("10.93"))  # paid in full
-    _transfer(souq_jan, D("5.00"))  # paid in part; the KWD invoice is not paid at all
+    bank_transfer_at(acme_jan, TRANSFERS, D("10.93"), "SARIE-1")  # paid in full
+    bank_transfer_at(souq_jan, TRANSFERS, D("5.00"), "SARIE-2")  # paid in part
+    # ... and the KWD invoice not at all.
 
     _refund(REFUNDS, a_big, "50.00")  # 1.25 back on a paid invoice
     _refund(REFUNDS, s_big, "100.00")  # 2.50 back on a part-paid one

@@ -22,13 +22,13 @@ import pprint
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 
 import pytest
 from django.db import connection, transaction
 from hypothesis import HealthCheck, example, given, note, settings
 
 from testsupport.invoicing import (
+    bank_transfer_at,
     clock_at,
     ledger_verified,
     make_invoiceable_tenant,
@@ -39,8 +39,7 @@ from testsupport.invoicing import (
 from testsupport.payments import refunded
 from wasla.common.money import round_money
 from wasla.invoicing.credit_notes import credit_notes_issue
-from wasla.invoicing.models import Invoice, InvoicePayment
-from wasla.invoicing.payments import invoice_payment_record
+from wasla.invoicing.models import Invoice
 from wasla.payments.models import PaymentAttempt
 from wasla.settlement.models import SettlementRecord
 from wasla.tenants.models import Tenant
@@ -77,15 +76,7 @@ def _pay(invoice: Invoice, shares: tuple[int, ...]) -> None:
         due = invoice.amount_due
         amount = due if percent == ALL else round_money(due * percent / 100, invoice.currency)
         if invoice.status == Invoice.Status.ISSUED and amount > 0:
-            invoice_payment_record(
-                invoice=invoice,
-                amount=amount,
-                paid_on=date(2026, 2, 10),
-                reference=f"TRF-{invoice.pk}-{n}",
-                method=InvoicePayment.Method.BANK_TRANSFER,
-                actor="finance@wasla.test",
-                now=TRANSFERS,
-            )
+            bank_transfer_at(invoice, TRANSFERS, amount, f"TRF-{invoice.pk}-{n}")
 
 
 SEEN: Counter[str] = Counter()  # what the examples exercised, over the whole run
