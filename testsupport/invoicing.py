@@ -1,6 +1,7 @@
 """Invoicing test helpers: a complete tax profile, payments confirmed at a chosen moment through
 the real confirmation service, the monthly run as the command runs it, a fee plan whose refunds
-give fees back, and the ledger check."""
+give fees back, a bank transfer recorded on an invoice at a chosen moment, and the ledger
+check."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from django.core.management import call_command
 
-from wasla.invoicing.models import Invoice
+from wasla.invoicing.models import Invoice, InvoicePayment
+from wasla.invoicing.payments import RecordedPayment, invoice_payment_record
 from wasla.invoicing.services import invoice_generate_for_period
 from wasla.payments.models import PaymentAttempt
 from wasla.settlement.models import FeePlan
@@ -102,3 +104,20 @@ def ledger_verified() -> str:
     out = StringIO()
     call_command("verify_ledger", stdout=out)
     return out.getvalue()
+
+
+def bank_transfer_at(
+    invoice: Invoice, moment: datetime, amount: Decimal, reference: str
+) -> RecordedPayment:
+    """A bank transfer of `amount` staff record on `invoice` at `moment` (the product's clock
+    too, so its ledger posting is dated then), through `invoice_payment_record`."""
+    with clock_at(moment):
+        return invoice_payment_record(
+            invoice=invoice,
+            amount=amount,
+            paid_on=moment.astimezone(RIYADH).date(),
+            reference=reference,
+            method=InvoicePayment.Method.BANK_TRANSFER,
+            actor="finance@wasla.test",
+            now=moment,
+        )
