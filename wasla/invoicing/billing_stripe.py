@@ -81,9 +81,10 @@ def _client() -> stripe.StripeClient:
     )
 
 
-def _call(call: Any) -> Any:
+def _call(call: Any) -> dict[str, Any]:
+    """Run one API call; a plain dict out (StripeObjects are not dicts), our errors for failures."""
     try:
-        return call(_client())
+        return dict(call(_client()).to_dict())
     except stripe.CardError:
         raise
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
@@ -107,7 +108,7 @@ def customer_ensure(*, tenant_id: int, name: str, email: str = "") -> str:
             params=params, options={"idempotency_key": f"wasla-billing-customer-{tenant_id}"}
         )
     )
-    return str(customer.id)
+    return str(customer["id"])
 
 
 def setup_session_create(
@@ -128,7 +129,7 @@ def setup_session_create(
             }
         )
     )
-    return str(session.url)
+    return str(session["url"])
 
 
 def setup_session_card(*, session_id: str) -> SavedCard | None:
@@ -137,33 +138,34 @@ def setup_session_card(*, session_id: str) -> SavedCard | None:
     session = _call(lambda c: c.v1.checkout.sessions.retrieve(session_id))
     if session.get("mode") != "setup" or not session.get("setup_intent"):
         return None
-    intent = _call(lambda c: c.v1.setup_intents.retrieve(str(session.setup_intent)))
+    intent = _call(lambda c: c.v1.setup_intents.retrieve(str(session["setup_intent"])))
     if intent.get("status") != "succeeded" or not intent.get("payment_method"):
         return None
-    method = _call(lambda c: c.v1.payment_methods.retrieve(str(intent.payment_method)))
-    card = method.card
+    method = _call(lambda c: c.v1.payment_methods.retrieve(str(intent["payment_method"])))
+    card = method.get("card") or {}
+    exp_month, exp_year = card.get("exp_month"), card.get("exp_year")
     return SavedCard(
-        customer_id=str(session.customer or method.customer or ""),
-        payment_method_id=str(method.id),
-        brand=str(card.brand),
-        last4=str(card.last4),
-        exp_month=int(card.exp_month) if card.get("exp_month") else None,
-        exp_year=int(card.exp_year) if card.get("exp_year") else None,
+        customer_id=str(session.get("customer") or method.get("customer") or ""),
+        payment_method_id=str(method["id"]),
+        brand=str(card.get("brand") or ""),
+        last4=str(card.get("last4") or ""),
+        exp_month=exp_month if isinstance(exp_month, int) else None,
+        exp_year=exp_year if isinstance(exp_year, int) else None,
     )
 
 
-def _outcome(intent: Any) -> ChargeOutcome:
-    status = str(intent.status)
+def _outcome(intent: dict[str, Any]) -> ChargeOutcome:
+    status, intent_id = str(intent.get("status")), str(intent.get("id") or "")
     if status in ("succeeded", "processing"):
-        return ChargeOutcome("succeeded", str(intent.id))
+        return ChargeOutcome("succeeded", intent_id)
     if status == "requires_action":
         action = intent.get("next_action") or {}
         url = str(((action.get("redirect_to_url") or {}).get("url")) or "")
-        return ChargeOutcome("requires_action", str(intent.id), redirect_url=url)
+        return ChargeOutcome("requires_action", intent_id, redirect_url=url)
     error = intent.get("last_payment_error") or {}
     return ChargeOutcome(
         "declined",
-        str(intent.id),
+        intent_id,
         decline_code=str(error.get("decline_code") or error.get("code") or status),
         message=str(error.get("message") or ""),
     )
@@ -201,7 +203,7 @@ def charge(request: Charge) -> ChargeOutcome:
 
 
 def intent_status(*, intent_id: str) -> str:
-    return str(_call(lambda c: c.v1.payment_intents.retrieve(intent_id)).status)
+    return str(_call(lambda c: c.v1.payment_intents.retrieve(intent_id)).get("status"))
 
 
 def amount_from_minor(units: int, currency: str) -> Decimal:
