@@ -10,7 +10,7 @@ import hmac
 import json
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -89,7 +89,7 @@ def issued_invoice(tenant: Tenant | None = None) -> Invoice:
 
 def day(n: int, hour: int = 9) -> datetime:
     """`n` days after the invoice was issued, at `hour` (Riyadh)."""
-    return riyadh(2026, 2, 1 + n, hour)
+    return ISSUED + timedelta(days=n, hours=hour)
 
 
 def signed(body: bytes, secret: str | None = None, timestamp: int | None = None) -> str:
