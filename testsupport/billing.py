@@ -83,7 +83,8 @@ def issued_invoice(tenant: Tenant | None = None) -> Invoice:
     tenant = tenant or make_invoiceable_tenant()
     paid_payment_at(tenant, riyadh(2026, 1, 10))
     invoice = run_month(tenant, 2026, 1)
-    assert invoice is not None and invoice.issued_at == ISSUED
+    assert invoice is not None
+    assert invoice.issued_at == ISSUED
     return invoice
 
 

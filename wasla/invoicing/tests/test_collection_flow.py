@@ -77,8 +77,11 @@ def test_a_saved_card_is_charged_and_the_webhook_pays_the_invoice(billing):
 
     shown = api.get("/api/v1/billing/card/").json()
     assert (shown["brand"], shown["last4"]) == ("visa", "4242")
-    assert shown["exp_month"] and shown["exp_year"] and shown["saved_at"]
-    assert "payment_method" not in str(shown) and "cus_" not in str(shown)
+    assert shown["exp_month"]
+    assert shown["exp_year"]
+    assert shown["saved_at"]
+    assert "payment_method" not in str(shown)
+    assert "cus_" not in str(shown)
     assert api.get(f"/api/v1/invoices/{invoice.pk}/").json()["collection"] == {
         "status": "not_started",
         "tries": 0,
