@@ -12,6 +12,7 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import stripe
@@ -70,10 +71,12 @@ def card_saved(api: APIClient, number: str) -> None:
     on the sandbox's setup page (and its 3-D Secure step when the card asks for one). The
     sandbox waits for our webhook before it redirects, so the card is stored on return."""
     with httpx.Client(timeout=30, trust_env=False, follow_redirects=False) as browser:
-        answer = browser.post(card_setup_url(api), data={"outcome": number})
+        setup_url = card_setup_url(api)
+        answer = browser.post(setup_url, data={"outcome": number})
         assert answer.status_code == 302, answer.text
         if "/3ds/" in answer.headers["location"]:
-            answer = browser.post(answer.headers["location"], data={"outcome": "succeed"})
+            threeds = urljoin(setup_url, answer.headers["location"])
+            answer = browser.post(threeds, data={"outcome": "succeed"})
             assert answer.status_code == 302, answer.text
         assert answer.headers["location"].startswith(RETURN_URL)
 

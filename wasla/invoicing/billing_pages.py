@@ -45,6 +45,7 @@ def _page(request: HttpRequest, invoice: Invoice, **extra: Any) -> HttpResponse:
     context = {
         "invoice": invoice,
         "amount_due": format_amount(invoice.amount_due, invoice.currency),
+        "amount_paid": format_amount(invoice.amount_paid, invoice.currency),
         "card": BillingCard.objects.filter(tenant_id=invoice.tenant_id).first(),
         "state": state,
         "waiting": False,
