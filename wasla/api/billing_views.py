@@ -7,6 +7,8 @@ merchant saves a card; the card is stored when Stripe's signed event arrives.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -33,6 +35,13 @@ class CardSetupInput(serializers.Serializer):
         max_length=2000,
         help_text="Where the merchant comes back after saving (or not saving) the card.",
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Every field is optional: a misspelt one must not pass as "no input".
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name[:100]: ["Unknown field."] for name in unknown})
+        return attrs
 
 
 class CardSetupOutput(serializers.Serializer):
