@@ -27,7 +27,8 @@ _defaults = {
     "WASLA_SELLER_CITY": "Riyadh",
     "WASLA_SELLER_POSTAL_CODE": "12211",
     "WASLA_SELLER_IBAN": "SA0380000000608010167519",
-    # Wasla's own Stripe account, on the sandbox: `seed_demo` registers the billing webhook.
+    # Wasla's own Stripe account, on the sandbox (`manage.py billing_webhook_register` prints
+    # the webhook secret to set as WASLA_BILLING_STRIPE_WEBHOOK_SECRET).
     "WASLA_BILLING_STRIPE_SECRET_KEY": "sk_test_51WaslaPlatformBillingKeyForTheDemo00001",
 }
 for _name, _value in _defaults.items():

@@ -202,6 +202,24 @@ def charge(request: Charge) -> ChargeOutcome:
     return _outcome(intent)
 
 
+WEBHOOK_EVENTS: Final = (
+    "checkout.session.completed",
+    "payment_intent.payment_failed",
+    "payment_intent.succeeded",
+)
+
+
+def webhook_endpoint_create(*, url: str) -> str:
+    """Register the billing webhook at `url` with the platform account; returns its signing
+    secret (for WASLA_BILLING_STRIPE_WEBHOOK_SECRET)."""
+    endpoint = _call(
+        lambda c: c.v1.webhook_endpoints.create(
+            params={"url": url, "enabled_events": list(WEBHOOK_EVENTS)}
+        )
+    )
+    return str(endpoint["secret"])
+
+
 def intent_status(*, intent_id: str) -> str:
     return str(_call(lambda c: c.v1.payment_intents.retrieve(intent_id)).get("status"))
 

@@ -5,13 +5,24 @@ and the collect command and task refuse to run without the platform key."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from sandbox.stripe_sim.models import StripeCheckoutSession, StripeCustomer
-from testsupport.billing import RETURN_URL, VISA, card_saved, card_setup_url, sandbox_knobs
+from testsupport.billing import (
+    RETURN_URL,
+    VISA,
+    card_saved,
+    card_setup_url,
+    deliver,
+    event_body,
+    sandbox_knobs,
+    signed,
+)
 from testsupport.factories import api_client_for
 from testsupport.invoicing import make_invoiceable_tenant
 from wasla.invoicing.models import BillingCard
@@ -77,3 +88,15 @@ def test_collection_needs_the_platform_key(settings):
     with pytest.raises(CommandError, match="WASLA_BILLING_STRIPE_SECRET_KEY"):
         call_command("collect_invoices")
     assert collect_invoices() == 0  # the beat task: nothing charged, nothing failed
+
+
+def test_the_billing_webhook_registers_with_its_signing_secret(billing, settings):
+    out = StringIO()
+    call_command("billing_webhook_register", "--json", stdout=out)
+    registered = json.loads(out.getvalue())
+    assert registered["url"] == f"{billing}/webhooks/billing/stripe/"
+    assert registered["secret"].startswith("whsec_")
+
+    settings.WASLA_BILLING_STRIPE_WEBHOOK_SECRET = registered["secret"]
+    body = event_body("plan.created", {"id": "plan_1"}, event_id="evt_registered")
+    assert deliver(billing, body, signature=signed(body, registered["secret"])).status_code == 200
