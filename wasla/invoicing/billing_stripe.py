@@ -193,8 +193,8 @@ def charge(request: Charge) -> ChargeOutcome:
         )
     except stripe.CardError as exc:
         error = exc.error
-        intent = getattr(error, "payment_intent", None) if error is not None else None
-        intent_id = str(intent.id) if intent is not None else ""
+        declined = getattr(error, "payment_intent", None) if error is not None else None
+        intent_id = str(declined.id) if declined is not None else ""
         code = str(exc.code or "card_declined")
         status = "requires_authentication" if code == "authentication_required" else "declined"
         decline = str(getattr(error, "decline_code", None) or code)
