@@ -74,12 +74,16 @@ def _intent_succeeded(event: BillingEvent, now: datetime) -> tuple[str, str]:
     units = event.object.get("amount_received")
     if not intent_id.startswith("pi_") or not isinstance(units, int) or units <= 0:
         raise EventUnreadable("a PaymentIntent needs its id and amount_received")
+    try:
+        amount = billing_stripe.amount_from_minor(units, str(event.object.get("currency")))
+    except (ValueError, ArithmeticError) as error:  # MoneyError: an unknown currency, absurd units
+        raise EventUnreadable(f"unusable amount: {error}") from None
     if attempt is not None:
         collection_try_settle(attempt=attempt, status=CollectionTry.Status.SUCCEEDED)
     try:
         recorded = invoice_payment_record(
             invoice=invoice,
-            amount=billing_stripe.amount_from_minor(units, str(event.object.get("currency"))),
+            amount=amount,
             paid_on=now.astimezone(RIYADH).date(),
             reference=intent_id,
             method=InvoicePayment.Method.CARD,
@@ -125,6 +129,8 @@ HANDLERS: dict[str, Callable[[BillingEvent, datetime], tuple[str, str]]] = {
 def event_tenant_id(event: BillingEvent) -> int | None:
     """The tenant an event is about, from what Wasla put in it (None: not ours to act on)."""
     if event.type in HANDLERS:
+        if "invoice_id" not in event.metadata:
+            return None  # a PaymentIntent the collection did not make: not ours to act on
         return _int(event.metadata.get("tenant_id"), "metadata.tenant_id")
     if (
         event.type == "checkout.session.completed"

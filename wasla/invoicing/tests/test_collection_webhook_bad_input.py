@@ -89,12 +89,21 @@ def test_bad_bodies_are_4xx_and_change_nothing(billing, invoice):
     assert deliver(billing, b"a=1", **{"Content-Type": "text/plain"}).status_code == 415
     huge = b'{"id": "evt_1", "pad": "' + b"x" * (300 * 1024) + b'"}'
     assert deliver(billing, huge).status_code == 413
-    for metadata in ({}, {"invoice_id": "1 OR 1=1", "tenant_id": str(invoice.tenant_id)}):
+    for metadata in (
+        {"invoice_id": "1 OR 1=1", "tenant_id": str(invoice.tenant_id), "try": "1"},
+        {"invoice_id": str(invoice.pk), "try": "1"},  # no tenant
+        {"invoice_id": str(invoice.pk), "tenant_id": str(invoice.tenant_id)},  # no try
+    ):
         unusable = _succeeded_body(invoice, metadata=metadata)
         answer = deliver(billing, unusable)
         assert answer.status_code == 422, answer.text
-    no_amount = _succeeded_body(invoice, amount_received="115")
-    assert deliver(billing, no_amount).status_code == 422
+    for unusable_amount in (
+        {"amount_received": "115"},
+        {"currency": "xyz"},
+        {"amount_received": 10**40},
+    ):
+        answer = deliver(billing, _succeeded_body(invoice, **unusable_amount))
+        assert answer.status_code == 422, (unusable_amount, answer.text)
     _unchanged(invoice)
 
 
@@ -108,6 +117,15 @@ def test_another_tenants_invoice_is_never_paid(billing, invoice):
     other.refresh_from_db()
     assert other.status == "issued"
     _unchanged(invoice)
+
+
+def test_a_payment_intent_the_collection_did_not_make_is_ignored(billing, invoice):
+    foreign = _succeeded_body(invoice, metadata={"order": "shop-7"})
+    assert deliver(billing, foreign).json() == {"status": "processed"}
+    invoice.refresh_from_db()
+    assert invoice.status == "issued"
+    assert not InvoicePayment.objects.exists()
+    assert BillingWebhookEvent.objects.get().status == "ignored"
 
 
 def test_unknown_events_are_recorded_once_and_ignored(billing, invoice):
