@@ -70,7 +70,7 @@ class CollectionState:
 
 
 def invoice_collection_state(invoice: Invoice) -> CollectionState:
-    tries = list(invoice.collection_tries.order_by("number"))
+    tries = sorted(invoice.collection_tries.all(), key=lambda attempt: attempt.number)
     latest = tries[-1] if tries else None
     if invoice.status == Invoice.Status.PAID:
         return CollectionState("paid", len(tries), None, "")
