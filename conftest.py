@@ -118,6 +118,7 @@ def sandbox(live_server, settings) -> str:  # type: ignore[no-untyped-def]
         "stripe": {"sandbox": f"{base}/sandbox/stripe", "live": "https://api.stripe.com"},
         "paypal": {"sandbox": f"{base}/sandbox/paypal", "live": "https://api-m.paypal.com"},
     }
+    settings.WASLA_BILLING_STRIPE_API_BASE = f"{base}/sandbox/stripe"  # Wasla's own account
     settings.ALLOWED_HOSTS = ["*"]
     return base
 

@@ -9,7 +9,9 @@ Beat (`celery -A config beat`) runs:
 - `invoicing.generate_previous_month` at 03:00 on the 1st of each month (CELERY_TIMEZONE, i.e.
   Asia/Riyadh): the previous month's invoices, once that month has ended there;
 - `invoicing.issue_credit_notes` daily at 04:00 (Asia/Riyadh): credit notes for the refunds
-  made after invoicing.
+  made after invoicing;
+- `invoicing.collect_invoices` daily at 05:00 (Asia/Riyadh): issued invoices charged on the
+  merchants' saved cards on the dunning schedule.
 Each entry expires after one interval, so sweeps queued while no worker ran do not pile up.
 """
 
@@ -54,4 +56,9 @@ def _register_periodic_tasks(sender: Celery, **kwargs: Any) -> None:
         crontab(minute=0, hour=4),
         sender.signature("invoicing.issue_credit_notes"),
         name="invoicing-credit-notes",
+    )
+    sender.add_periodic_task(
+        crontab(minute=0, hour=5),
+        sender.signature("invoicing.collect_invoices"),
+        name="invoicing-collect",
     )

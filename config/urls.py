@@ -9,6 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("wasla.api.urls")),
+    # Before the merchant webhooks: /webhooks/billing/stripe/ is Wasla's own Stripe account.
+    path("", include("wasla.invoicing.urls")),
     path("", include("wasla.payments.urls")),
     path("store/", include("wasla.storefront.urls")),
     path("healthz", health.healthz, name="healthz"),

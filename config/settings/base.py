@@ -293,4 +293,16 @@ WASLA_SELLER = {
 }
 # An invoice is due this many days after it is issued.
 WASLA_INVOICE_DUE_DAYS = env.int("WASLA_INVOICE_DUE_DAYS", default=14)
+# Collection by card (wasla/invoicing/collection.py) on Wasla's own Stripe account: its secret
+# key and the signing secret of its billing webhook endpoint (secrets: no default, never
+# logged; unset, nothing is charged), its API base (the sandbox in the demo and tests), and the
+# dunning schedule: try n is made this many days after the invoice was issued.
+WASLA_BILLING_STRIPE_SECRET_KEY = env("WASLA_BILLING_STRIPE_SECRET_KEY", default="")
+WASLA_BILLING_STRIPE_WEBHOOK_SECRET = env("WASLA_BILLING_STRIPE_WEBHOOK_SECRET", default="")
+WASLA_BILLING_STRIPE_API_BASE = env(
+    "WASLA_BILLING_STRIPE_API_BASE", default="https://api.stripe.com"
+)
+WASLA_COLLECTION_SCHEDULE_DAYS = [
+    int(day) for day in env.list("WASLA_COLLECTION_SCHEDULE_DAYS", default=["1", "3", "7"])
+]
 # --- end of invoicing

@@ -27,6 +27,9 @@ _defaults = {
     "WASLA_SELLER_CITY": "Riyadh",
     "WASLA_SELLER_POSTAL_CODE": "12211",
     "WASLA_SELLER_IBAN": "SA0380000000608010167519",
+    # Wasla's own Stripe account, on the sandbox (`manage.py billing_webhook_register` prints
+    # the webhook secret to set as WASLA_BILLING_STRIPE_WEBHOOK_SECRET).
+    "WASLA_BILLING_STRIPE_SECRET_KEY": "sk_test_51WaslaPlatformBillingKeyForTheDemo00001",
 }
 for _name, _value in _defaults.items():
     os.environ.setdefault(_name, _value)
@@ -36,6 +39,9 @@ for _provider in ("tap", "stripe", "paypal"):
         f"WASLA_{_provider.upper()}_SANDBOX_URL",
         os.environ["WASLA_SANDBOX_BASE_URL"] + f"/sandbox/{_provider}",
     )
+os.environ.setdefault(
+    "WASLA_BILLING_STRIPE_API_BASE", os.environ["WASLA_SANDBOX_BASE_URL"] + "/sandbox/stripe"
+)
 # The PayPal sandbox serves its webhook certificate from this server.
 os.environ.setdefault("WASLA_PAYPAL_CERT_HOSTS", "*.paypal.com,127.0.0.1,localhost")
 

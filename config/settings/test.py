@@ -23,6 +23,9 @@ _defaults = {
     "WASLA_SELLER_CITY": "Riyadh",
     "WASLA_SELLER_POSTAL_CODE": "12211",
     "WASLA_SELLER_IBAN": "SA0380000000608010167519",
+    # Wasla's own Stripe account on the sandbox (tests point the base at their live server and
+    # register the billing webhook there, which gives its signing secret).
+    "WASLA_BILLING_STRIPE_SECRET_KEY": "sk_test_51WaslaPlatformBillingKeyForTheSandbox0001",
 }
 for _name, _value in _defaults.items():
     os.environ.setdefault(_name, _value)

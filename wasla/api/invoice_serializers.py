@@ -11,6 +11,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from wasla.invoicing.collection_status import invoice_collection_state
 from wasla.invoicing.models import CreditNote, Invoice
 from wasla.invoicing.rendering import supply_period
 from wasla.invoicing.selectors import LISTED_INVOICE_STATUSES
@@ -104,6 +105,28 @@ class CreditNoteRefOutput(serializers.Serializer):
     number = serializers.CharField(source="display_number")
 
 
+class CollectionOutput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[
+            "not_started",
+            "pending",
+            "succeeded",
+            "declined",
+            "requires_authentication",
+            "failed",
+            "overdue",
+            "paid",
+        ],
+        help_text="Where charging the saved card stands; `overdue`: every try of the schedule "
+        "failed.",
+    )
+    tries = serializers.IntegerField()
+    next_try_at = serializers.DateTimeField(allow_null=True)
+    payment_page_url = serializers.CharField(
+        help_text="Where to complete the payment when the bank asks for 3-D Secure; else empty."
+    )
+
+
 class InvoiceOutput(serializers.ModelSerializer):
     number = serializers.CharField(source="display_number")
     status = InvoiceStatusField()
@@ -115,6 +138,7 @@ class InvoiceOutput(serializers.ModelSerializer):
     amount_due = AmountField()
     lines = InvoiceLineOutput(many=True)
     credit_notes = CreditNoteRefOutput(many=True, help_text="Its issued credit notes.")
+    collection = serializers.SerializerMethodField()
 
     class Meta:
         model = Invoice
@@ -137,7 +161,14 @@ class InvoiceOutput(serializers.ModelSerializer):
             "paid_at",
             "lines",
             "credit_notes",
+            "collection",
         ]
+
+    @extend_schema_field(CollectionOutput)
+    def get_collection(self, invoice: Invoice) -> dict[str, Any]:
+        """Collection by the merchant's saved card (Wasla's Stripe account)."""
+        state = invoice_collection_state(invoice)
+        return dict(CollectionOutput(state).data)
 
     @extend_schema_field(PeriodOutput)
     def get_period(self, invoice: Invoice) -> dict[str, Any]:

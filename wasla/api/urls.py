@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import invoice_views, views
+from . import billing_views, invoice_views, views
 
 urlpatterns = [
     path("orders/", views.OrderListCreateApi.as_view(), name="order-list"),
@@ -26,6 +26,12 @@ urlpatterns = [
     path("ledger/entries/", views.LedgerEntryListApi.as_view(), name="ledger-entry-list"),
     path("settlements/", views.SettlementListApi.as_view(), name="settlement-list"),
     path("reports/monthly/", views.MonthlyReportApi.as_view(), name="report-monthly"),
+    path("billing/card/", billing_views.BillingCardApi.as_view(), name="billing-card"),
+    path(
+        "billing/card/setup/",
+        billing_views.BillingCardSetupApi.as_view(),
+        name="billing-card-setup",
+    ),
     path("invoices/", invoice_views.InvoiceListApi.as_view(), name="invoice-list"),
     path(
         "invoices/<int:invoice_id>/",

@@ -1,7 +1,8 @@
 """Staff views of invoices and credit notes: read-only. Invoices are made and issued by the
 monthly run, and an issued document is final (the database refuses changes anyway); a
 correction is a credit note. The one thing staff do here is record a bank transfer received on
-an issued invoice (its own small view, through `invoice_payment_record`)."""
+an issued invoice (its own small view, through `invoice_payment_record`). Collection by card
+shows as the invoice's tries and an "overdue" column and filter (the schedule exhausted)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .collection_status import overdue_q
 from .models import (
+    BillingCard,
+    CollectionTry,
     CreditNote,
     CreditNoteLine,
     Invoice,
@@ -77,6 +81,39 @@ class InvoicePaymentInline(ReadOnly, admin.TabularInline):
     extra = 0
 
 
+TRY_FIELDS = (
+    "number",
+    "status",
+    "payment_intent_id",
+    "decline_code",
+    "decline_message",
+    "attempted_at",
+    "next_try_at",
+)
+
+
+class CollectionTryInline(ReadOnly, admin.TabularInline):
+    model = CollectionTry
+    fields = TRY_FIELDS
+    readonly_fields = TRY_FIELDS
+    extra = 0
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "yes":
+            return queryset.filter(overdue_q())
+        if self.value() == "no":
+            return queryset.exclude(overdue_q())
+        return queryset
+
+
 class BankTransferForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=3)
     paid_on = forms.DateField(label=_("Received on"), help_text=_("YYYY-MM-DD"))
@@ -94,13 +131,26 @@ class InvoiceAdmin(ReadOnly, admin.ModelAdmin):
         "total",
         "amount_due",
         "status",
+        "overdue",
         "issued_at",
     ]
-    list_filter = ["tenant", "year", "month", "status", "currency"]
+    list_filter = [OverdueFilter, "tenant", "year", "month", "status", "currency"]
     list_select_related = ["tenant"]
     search_fields = ["number", "tenant__slug"]
     readonly_fields = ("record_payment",)
-    inlines = [InvoiceLineInline, InvoiceSettlementInline, InvoicePaymentInline]
+    inlines = [
+        InvoiceLineInline,
+        InvoiceSettlementInline,
+        InvoicePaymentInline,
+        CollectionTryInline,
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).annotate(is_overdue=overdue_q())
+
+    @admin.display(description=_("overdue"), boolean=True, ordering="is_overdue")
+    def overdue(self, invoice: Invoice) -> bool:
+        return bool(getattr(invoice, "is_overdue", False))
 
     @admin.display(description=_("Payment"))
     def record_payment(self, invoice: Invoice) -> str:
@@ -167,3 +217,10 @@ class MerchantCreditAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["credit_note", "tenant", "currency", "amount", "created_at"]
     list_filter = ["tenant", "currency"]
     list_select_related = ["tenant", "credit_note"]
+
+
+@admin.register(BillingCard)
+class BillingCardAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["tenant", "brand", "last4", "exp_month", "exp_year", "saved_at"]
+    list_select_related = ["tenant"]
+    exclude = ["stripe_customer_id", "payment_method_id"]

@@ -18,6 +18,10 @@ Invariants (docs/invariants.md, invariant 9), held by PostgreSQL and not only by
   unique constraint); a settlement is billed by at most one invoice (unique link).
 - `total = subtotal + vat_total` and `amount_due = total - amount_paid - amount_credited ≥ 0`
   (CHECK constraints): what credit notes take off an unpaid invoice is `amount_credited`.
+- Collection by card: one billing card per tenant; one collection try per (invoice, try
+  number), so two collect runs cannot both make try n, and each try's Stripe idempotency key
+  (`wasla-invoice-<id>-try-<n>`) is charged at most once. A billing webhook event is recorded
+  once (unique event id), so a replayed delivery has no second effect.
 """
 
 from __future__ import annotations
@@ -295,3 +299,91 @@ class MerchantCredit(TenantOwned):
 
     def __str__(self) -> str:
         return f"credit {self.amount} {self.currency} from credit note {self.credit_note_id}"
+
+
+class BillingCard(TenantOwned):
+    """The merchant's card on Wasla's own Stripe account, saved through setup-mode Checkout.
+
+    The Stripe Customer is made first (card fields empty); `payment_method_id` is set once the
+    card is saved, and replaced when the merchant saves another."""
+
+    stripe_customer_id = models.CharField(max_length=100)
+    payment_method_id = models.CharField(max_length=100, blank=True, default="")
+    brand = models.CharField(max_length=20, blank=True, default="")
+    last4 = models.CharField(max_length=4, blank=True, default="")
+    exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    saved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="billing_card_one_per_tenant"),
+        ]
+
+    @property
+    def is_saved(self) -> bool:
+        return bool(self.payment_method_id)
+
+    def __str__(self) -> str:
+        return f"{self.brand} •••• {self.last4}" if self.is_saved else self.stripe_customer_id
+
+
+class CollectionTry(TenantOwned):
+    """One off-session charge of an invoice's amount due; try n is due n-th day of the schedule.
+
+    The row is committed `pending` before Stripe is called; the answer (or the billing webhook,
+    whichever comes first) settles it. A `succeeded` try is not yet a payment: the billing
+    webhook records the payment on the invoice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        DECLINED = "declined"
+        REQUIRES_AUTHENTICATION = "requires_authentication"
+        FAILED = "failed"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="collection_tries")
+    number = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.PENDING)
+    payment_intent_id = models.CharField(max_length=100, blank=True, default="")
+    # The on-session PaymentIntent the merchant started on the hosted page (3-D Secure).
+    action_intent_id = models.CharField(max_length=100, blank=True, default="")
+    decline_code = models.CharField(max_length=100, blank=True, default="")
+    decline_message = models.CharField(max_length=500, blank=True, default="")
+    attempted_at = models.DateTimeField()
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["invoice_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "number"], name="collection_try_once"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="collection_try_number_sane"),
+        ]
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"wasla-invoice-{self.invoice_id}-try-{self.number}"
+
+    def __str__(self) -> str:
+        return f"try {self.number} of invoice {self.invoice_id}: {self.status}"
+
+
+class BillingWebhookEvent(models.Model):
+    """A verified event of Wasla's own Stripe account, recorded once (platform-level: the
+    event may name no tenant)."""
+
+    class Status(models.TextChoices):
+        PROCESSED = "processed"
+        IGNORED = "ignored"
+        FAILED = "failed"
+
+    event_id = models.CharField(max_length=255, unique=True)
+    event_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    detail = models.TextField(blank=True, default="")
+    received_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}: {self.status}"

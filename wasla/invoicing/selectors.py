@@ -11,7 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from wasla.common.problems import NotFound
 from wasla.tenants.models import Tenant
 
-from .models import CreditNote, Invoice
+from .models import CollectionTry, CreditNote, Invoice
 
 LISTED_INVOICE_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PAID)
 
@@ -19,8 +19,8 @@ LISTED_INVOICE_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PAID)
 def invoice_list(
     *, tenant: Tenant, year: int | None = None, month: int | None = None, status: str | None = None
 ) -> QuerySet[Invoice]:
-    """The tenant's issued and paid invoices, newest period first, with their lines and
-    issued credit notes; `year`/`month` are the period the invoice bills."""
+    """The tenant's issued and paid invoices, newest period first, with their lines, issued
+    credit notes and collection tries; `year`/`month` are the period the invoice bills."""
     qs = (
         Invoice.objects.for_tenant(tenant)
         .filter(status__in=LISTED_INVOICE_STATUSES)
@@ -32,6 +32,7 @@ def invoice_list(
                     "number"
                 ),
             ),
+            Prefetch("collection_tries", queryset=CollectionTry.objects.order_by("number")),
         )
         .order_by("-year", "-month", "-number")
     )

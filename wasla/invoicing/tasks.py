@@ -1,5 +1,5 @@
-"""Celery tasks of invoicing: the monthly run, on the 1st of each month, and the credit notes
-of refunds after invoicing, daily (beat, Asia/Riyadh)."""
+"""Celery tasks of invoicing: the monthly run, on the 1st of each month, the credit notes of
+refunds after invoicing and the collection of invoices by card, daily (beat, Asia/Riyadh)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from .collection import invoices_collect
 from .credit_notes import CreditNotesIncomplete, credit_notes_issue
 from .run import invoices_generate_all
 from .services import RIYADH
@@ -38,3 +39,14 @@ def issue_credit_notes() -> int:
     except CreditNotesIncomplete as error:
         logger.error("credit notes failed: %s", error.failures)
         return len(error.issued)
+
+
+@shared_task(name="invoicing.collect_invoices", ignore_result=True)
+def collect_invoices() -> int:
+    """Charge the invoices whose next try is due; returns how many tries could not be made
+    (each is logged and made again by the next run, with the same idempotency key)."""
+    results = invoices_collect(now=timezone.now())
+    errors = [result for result in results if result.outcome == "error"]
+    for result in errors:
+        logger.error("invoice collection failed: %s", result.as_dict())
+    return len(errors)

@@ -113,6 +113,8 @@ def test_beat_runs_the_sweeper_and_reconciliation():
         "invoicing.generate_previous_month": crontab(minute=0, hour=3, day_of_month=1),
         # Credit notes for refunds after invoicing, daily at 04:00.
         "invoicing.issue_credit_notes": crontab(minute=0, hour=4),
+        # Invoices charged on the merchants' saved cards, daily at 05:00.
+        "invoicing.collect_invoices": crontab(minute=0, hour=5),
     }
     assert celery_app.conf.timezone == "Asia/Riyadh"
     # What a worker does when it boots: import the configured and autodiscovered task modules
