@@ -145,7 +145,8 @@ SEED: list[str] = [
         fee_delta, paid_at + interval '1 hour', refund_id, id, tenant_id
     FROM seed_s WHERE refund IS NOT NULL ORDER BY id
     """,
-    # The ledger: one row per transaction (fee, reduction, reversal) in each tenant's order.
+    # The ledger: one row per transaction (fee, reduction, reversal) in each tenant's order. The
+    # fee postings come first, numbered as their settlements, so a reversal reverses `id`.
     """
     CREATE TEMP TABLE seed_tx ON COMMIT DROP AS
     SELECT t.tenant_id, row_number() OVER (PARTITION BY t.tenant_id ORDER BY kind, id) AS sequence,
@@ -166,10 +167,9 @@ SEED: list[str] = [
         ADD COLUMN reverses bigint, ADD COLUMN fingerprint text, ADD COLUMN own text
     """,
     """
-    UPDATE seed_tx t SET
+    UPDATE seed_tx SET
         entry_type = CASE kind WHEN 1 THEN 'fee' WHEN 2 THEN 'adjustment' ELSE 'reversal' END,
-        reverses = CASE WHEN kind = 3 THEN (SELECT f.tx_id FROM seed_tx f
-                                            WHERE f.kind = 1 AND f.id = t.id) END
+        reverses = CASE WHEN kind = 3 THEN id END
     """,
     # `fee:<settlement>`, `fee-reduction:<adjustment>` (adjustment id = settlement id here),
     # `reversal:<transaction>`; the fingerprint is `ledger_fingerprint`'s canonical JSON.
@@ -198,6 +198,10 @@ SEED: list[str] = [
     """,
     "CREATE UNIQUE INDEX ON seed_tx (tenant_id, sequence)",
     "ANALYZE seed_tx",
+    # The chain steps one transaction per tenant at a time: an index lookup each, never a scan
+    # of the whole staging table per step.
+    "SET LOCAL enable_hashjoin = off",
+    "SET LOCAL enable_mergejoin = off",
     """
     INSERT INTO ledger_ledgertransaction (id, entry_type, reference_id, idempotency_key,
         fingerprint, sequence, previous_hash, hash, created_at, reverses_id, tenant_id)
@@ -215,6 +219,8 @@ SEED: list[str] = [
     FROM seed_tx t JOIN chain c USING (tenant_id, sequence)
     ORDER BY t.tx_id
     """,
+    "RESET enable_hashjoin",
+    "RESET enable_mergejoin",
     """
     INSERT INTO ledger_ledgeraccount (id, code, type, currency, balance, created_at, tenant_id)
     SELECT 2 * g - 1, 'Assets:Merchants:T' || lpad(g::text, 6, '0') || ':Unbilled', 'asset',
