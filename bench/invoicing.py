@@ -7,7 +7,7 @@ What it does, in one run, with row-level security as in production (README "Row-
 security"):
 1. creates a scratch database on the DATABASE_URL server, ensures the roles (`db_roles_setup`)
    and migrates it as the DATABASE_URL user, the owner of the tables (policies and grants);
-2. seeds it set-based (bench/invoicing_seed.py): tenants × settlements of January 2026 with
+2. seeds it set-based (bench/invoicing_seed.py): tenants x settlements of January 2026 with
    their orders, paid attempts, fee snapshots, refunds (fee reductions, reversals) and ledger
    postings; with --verify (the default up to 20,000 settlements) `verify_ledger` checks them;
 3. clones it twice (CREATE DATABASE … TEMPLATE), so both sides start from the same data;
@@ -64,9 +64,7 @@ def main() -> int:
 
     server_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     db = environ.Env.db_url_config(server_url)
-    server = {
-        k.lower(): str(db[k]) for k in ("HOST", "PORT", "USER", "PASSWORD") if db.get(k)
-    }
+    server = {k.lower(): str(db[k]) for k in ("HOST", "PORT", "USER", "PASSWORD") if db.get(k)}
     prefix = f"wasla_bench_{secrets.token_hex(4)}"
     names = {side: f"{prefix}_{side}" for side in ("seed", "a", "b")}
     admin = make_conninfo(dbname="postgres", **server)
@@ -78,8 +76,12 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     try:
         return _run(
-            tenants=args.tenants, per_tenant=args.per_tenant, verify=verify, names=names,
-            server=server, admin=admin,
+            tenants=args.tenants,
+            per_tenant=args.per_tenant,
+            verify=verify,
+            names=names,
+            server=server,
+            admin=admin,
         )
     finally:
         from django.db import connections
@@ -91,8 +93,13 @@ def main() -> int:
 
 
 def _run(
-    *, tenants: int, per_tenant: int, verify: bool, names: dict[str, str],
-    server: dict[str, str], admin: str,
+    *,
+    tenants: int,
+    per_tenant: int,
+    verify: bool,
+    names: dict[str, str],
+    server: dict[str, str],
+    admin: str,
 ) -> int:
     import django
     import psycopg
@@ -102,10 +109,10 @@ def _run(
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
-
     from invoicing_compare import compare, outcome_counts
     from invoicing_seed import seed
     from invoicing_setbased import CHAIN_LOCK_CLASS, invoices_generate_set_based
+
     from wasla.invoicing.run import invoices_generate_all
     from wasla.invoicing.services import FEE_LINE_AR, FEE_LINE_EN
 
@@ -176,11 +183,15 @@ def _run(
     ratio = a_seconds / b_seconds
     per_tenant_statements = statements / tenants
     rows = [
-        ("settlements seeded (tenants × per tenant)", f"{tenants:,} × {per_tenant:,}"),
-        ("ledger transactions / entries seeded", f"{counts['ledger_ledgertransaction']:,} / "
-         f"{counts['ledger_financialledgerentry']:,}"),
-        ("adjustments seeded (reductions and reversals)",
-         f"{counts['settlement_settlementadjustment']:,}"),
+        ("settlements seeded (tenants x per tenant)", f"{tenants:,} x {per_tenant:,}"),
+        (
+            "ledger transactions / entries seeded",
+            f"{counts['ledger_ledgertransaction']:,} / {counts['ledger_financialledgerentry']:,}",
+        ),
+        (
+            "adjustments seeded (reductions and reversals)",
+            f"{counts['settlement_settlementadjustment']:,}",
+        ),
         ("seed time (SQL, checks, VACUUM ANALYZE)", f"{seed_seconds:8.1f} s"),
         ("A: invoices_generate_all (Python, app role, RLS)", f"{a_seconds:8.1f} s"),
         ("B: set-based SQL, one transaction", f"{b_seconds:8.1f} s"),

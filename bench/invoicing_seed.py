@@ -1,4 +1,4 @@
-"""Seed for bench/invoicing.py: T tenants × N settlements of one month, set-based, in SQL.
+"""Seed for bench/invoicing.py: T tenants x N settlements of one month, set-based, in SQL.
 
 Runs as the owner of the tables (a superuser) on a freshly migrated database, in one
 transaction with `session_replication_role = replica`, so the per-row triggers (the deferred
@@ -83,8 +83,9 @@ SEED: list[str] = [
     """,
     """
     UPDATE seed_s SET fee_delta = CASE refund WHEN 'reversed' THEN -fee
-        WHEN 'partial' THEN -least(round(refunded * (CASE WHEN percent_plan THEN 2.5 ELSE 0 END)
-                                         / 100, 2), fee - CASE WHEN percent_plan THEN 0 ELSE fee END)
+        WHEN 'partial' THEN -least(
+            round(refunded * (CASE WHEN percent_plan THEN 2.5 ELSE 0 END) / 100, 2),
+            fee - CASE WHEN percent_plan THEN 0 ELSE fee END)
         END
     """,
     """

@@ -21,25 +21,21 @@ import psycopg
 # ledger/services.py CHAIN_LOCK_CLASS.
 CHAIN_LOCK_CLASS = 0x4C454447
 
-_PROFILE_COMPLETE = """
-    btrim(legal_name_ar) <> '' AND btrim(legal_name_en) <> ''
-    AND btrim(vat_number) ~ '^3[0-9]{13}3$' AND btrim(cr_number) ~ '^[0-9]{10}$'
-    AND btrim(building_number) ~ '^[0-9]{4}$' AND btrim(street) <> ''
-    AND btrim(district) <> '' AND btrim(city) <> '' AND btrim(postal_code) ~ '^[0-9]{5}$'
-    AND btrim(country_code) ~ '^[A-Z]{2}$'
-"""
 
-# Account codes (ledger/accounts.py) for plain slugs, the only ones the seed makes.
-_COMPONENT = "upper(left(slug, 1)) || substr(slug, 2)"
-
+# The tax profile is complete as tenants/tax_profile.py says; account codes
+# (ledger/accounts.py) are those of plain slugs, the only ones the seed makes (checked).
 STATEMENTS: list[str] = [
     "SELECT set_config('wasla.tenant_id', '', true), set_config('role', %(platform_role)s, true)",
     """INSERT INTO tenants_platformaccesslog (reason, actor, at)
        VALUES ('set-based monthly invoicing (bench)', 'system', now())""",
     """CREATE TEMP TABLE b_locked ON COMMIT DROP AS
-       SELECT id AS tenant_id, slug, """
-    + _PROFILE_COMPLETE
-    + """ AS complete FROM tenants_tenant WHERE is_active ORDER BY id FOR UPDATE""",
+       SELECT id AS tenant_id, slug,
+           btrim(legal_name_ar) <> '' AND btrim(legal_name_en) <> ''
+           AND btrim(vat_number) ~ '^3[0-9]{13}3$' AND btrim(cr_number) ~ '^[0-9]{10}$'
+           AND btrim(building_number) ~ '^[0-9]{4}$' AND btrim(street) <> ''
+           AND btrim(district) <> '' AND btrim(city) <> '' AND btrim(postal_code) ~ '^[0-9]{5}$'
+           AND btrim(country_code) ~ '^[A-Z]{2}$' AS complete
+       FROM tenants_tenant WHERE is_active ORDER BY id FOR UPDATE""",
     """CREATE TEMP TABLE b_tenant ON COMMIT DROP AS
        SELECT tenant_id, slug FROM b_locked l WHERE complete AND NOT EXISTS (
            SELECT 1 FROM invoicing_invoice i WHERE i.tenant_id = l.tenant_id
@@ -70,9 +66,8 @@ STATEMENTS: list[str] = [
     """CREATE TEMP TABLE b_counter ON COMMIT DROP AS
        SELECT last_number FROM invoicing_documentcounter WHERE series = 'invoice' FOR UPDATE""",
     """CREATE TEMP TABLE b_invoice ON COMMIT DROP AS
-       SELECT tenant_id, slug, """
-    + _COMPONENT
-    + """ AS comp, subtotal, vat_total, subtotal + vat_total AS total, operations,
+       SELECT tenant_id, slug, upper(left(slug, 1)) || substr(slug, 2) AS comp,
+           subtotal, vat_total, subtotal + vat_total AS total, operations,
            (SELECT last_number FROM b_counter) + row_number() OVER (ORDER BY slug) AS number,
            nextval(pg_get_serial_sequence('invoicing_invoice', 'id')) AS invoice_id
        FROM (SELECT l.tenant_id, t.slug, sum(net) AS subtotal, sum(vat) AS vat_total,
