@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 
 from wasla.common.money import round_money
@@ -145,13 +146,17 @@ def _billable(*, tenant: Tenant, currency: str, end: datetime) -> list[Billable]
     )
     rows = (
         SettlementRecord.objects.filter(pk__in=ids, status=SettlementRecord.Status.PENDING)
-        .annotate(reduced=Coalesce(Subquery(reductions, output_field=money), Value(Decimal(0))))
+        .annotate(
+            reduced=Coalesce(Subquery(reductions, output_field=money), Value(Decimal(0))),
+            # Only the snapshot's rate (None when absent), not the whole snapshot to decode.
+            snapshot_vat_rate=KeyTransform("vat_rate", "fee_breakdown"),
+        )
         .order_by("pk")
-        .values_list("pk", "fee_breakdown", "wasla_fee", "reduced")
+        .values_list("pk", "snapshot_vat_rate", "wasla_fee", "reduced")
     )
     return [
-        (pk, Decimal(snapshot.get("vat_rate") or PRE_ENGINE_VAT_RATE), fee + reduced)
-        for pk, snapshot, fee, reduced in rows
+        (pk, Decimal(vat_rate or PRE_ENGINE_VAT_RATE), fee + reduced)
+        for pk, vat_rate, fee, reduced in rows
     ]
 
 
