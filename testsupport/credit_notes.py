@@ -1,7 +1,7 @@
 """An issued credit note on an invoice, for tests that read one (the API, its PDF).
 
 Written as the issuing will write it: a draft with its lines, then its number from the credit
-note series, its totals and issue time in one transaction; the database freezes it from then on.
+note series, its totals, issue time and parties in one transaction; the database freezes it from then on.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from django.db import transaction
 from wasla.common.money import round_money
 from wasla.invoicing.models import CreditNote, CreditNoteLine, DocumentSeries, Invoice
 from wasla.invoicing.numbering import document_number_next
+from wasla.invoicing.parties import buyer_snapshot, seller_snapshot
+from wasla.tenants.models import Tenant
 
 
 def issued_credit_note(
@@ -47,5 +49,8 @@ def issued_credit_note(
         note.status = CreditNote.Status.ISSUED
         note.issued_at = issued_at
         note.subtotal, note.vat_total, note.total = net_amount, vat, net_amount + vat
-        note.save(update_fields=["number", "status", "issued_at", "subtotal", "vat_total", "total"])
+        note.buyer_snapshot = buyer_snapshot(Tenant.objects.get(pk=invoice.tenant_id))
+        note.seller_snapshot = seller_snapshot()
+        fields = ["number", "status", "issued_at", "subtotal", "vat_total", "total"]
+        note.save(update_fields=[*fields, "buyer_snapshot", "seller_snapshot"])
     return note
