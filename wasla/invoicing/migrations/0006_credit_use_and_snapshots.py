@@ -43,6 +43,8 @@ assert INVOICE_FINAL.count("amount_credit_applied") == 2
 FORWARDS = (
     INVOICE_FINAL  # noqa: S608 (constant SQL, no input)
     + r"""
+-- AFTER the insert, so row-level security has judged the row first (a use written for
+-- another tenant is refused as such) and the sum includes the new use.
 CREATE FUNCTION invoicing_credit_use_within_credit() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     credit record;
@@ -61,15 +63,15 @@ BEGIN
     END IF;
     SELECT COALESCE(sum(amount), 0) INTO used
         FROM invoicing_merchantcredituse WHERE credit_id = NEW.credit_id;
-    IF used + NEW.amount > credit.amount THEN
-        RAISE EXCEPTION 'merchant credit % is % and % of it is used: % more is refused',
-            NEW.credit_id, credit.amount, used, NEW.amount USING ERRCODE = 'check_violation';
+    IF used > credit.amount THEN
+        RAISE EXCEPTION 'merchant credit % is %: its uses would add up to %',
+            NEW.credit_id, credit.amount, used USING ERRCODE = 'check_violation';
     END IF;
-    RETURN NEW;
+    RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER merchant_credit_use_within_credit BEFORE INSERT ON invoicing_merchantcredituse
+CREATE TRIGGER merchant_credit_use_within_credit AFTER INSERT ON invoicing_merchantcredituse
     FOR EACH ROW EXECUTE FUNCTION invoicing_credit_use_within_credit();
 CREATE TRIGGER merchant_credit_use_final BEFORE UPDATE OR DELETE ON invoicing_merchantcredituse
     FOR EACH ROW EXECUTE FUNCTION invoicing_fact_final();
