@@ -1,7 +1,8 @@
 """An issued credit note on an invoice, for tests that read one (the API, its PDF).
 
 Written as the issuing will write it: a draft with its lines, then its number from the credit
-note series, its totals, issue time and parties in one transaction; the database freezes it from then on.
+note series, its totals, issue time and parties in one transaction; the database freezes it
+from then on.
 """
 
 from __future__ import annotations
