@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 import subprocess
-from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from testsupport.credit_notes import merchant_credit_left
 from testsupport.factories import api_client_for
 from testsupport.invoicing import (
     ledger_verified,
@@ -21,17 +21,14 @@ from testsupport.invoicing import (
     riyadh,
     run_month,
 )
-from testsupport.payments import balance, refunded
+from testsupport.payments import balance
 from wasla.invoicing.credit_notes import credit_notes_issue
 from wasla.invoicing.merchant_credit import merchant_credit_balance
 from wasla.invoicing.models import (
     CreditNote,
     Invoice,
-    InvoicePayment,
-    MerchantCredit,
     MerchantCreditUse,
 )
-from wasla.invoicing.payments import invoice_payment_record
 from wasla.invoicing.reconciliation import invoicing_differences
 from wasla.invoicing.rendering import invoice_pdf
 from wasla.ledger.accounts import AccountRole
@@ -39,7 +36,6 @@ from wasla.ledger.models import LedgerTransaction
 from wasla.payments.providers.base import RefundResult, RefundStatus
 from wasla.payments.refunds import refund_apply_result
 from wasla.settlement.models import SettlementRecord
-from wasla.tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -51,32 +47,10 @@ def _percentage_plan() -> None:
     percentage_fee_plan()  # 1.00 + 2.5 %
 
 
-def _paid_january_then_refunded(tenant: Tenant):  # type: ignore[no-untyped-def]
-    """January: fees 6.00 + 3.50, invoice 10.93 paid by transfer; then the 200.00 payment is
-    refunded in full: a credit note of 6.90 on a paid invoice, the merchant's credit."""
-    a = paid_payment_at(tenant, riyadh(2026, 1, 9), "200.00")
-    paid_payment_at(tenant, riyadh(2026, 1, 10), "100.00")
-    january = run_month(tenant, 2026, 1)
-    assert january is not None
-    assert january.total == D("10.93")
-    invoice_payment_record(
-        invoice=january,
-        amount=january.total,
-        paid_on=date(2026, 2, 3),
-        reference="FT-1",
-        method=InvoicePayment.Method.BANK_TRANSFER,
-        actor="finance",
-        now=riyadh(2026, 2, 3),
-    )
-    refund = refunded(a, "200.00")
-    [note] = credit_notes_issue(now=riyadh(2026, 2, 10))
-    assert MerchantCredit.objects.get(credit_note=note).amount == D("6.90")
-    return january, note, refund
-
-
 def test_worked_example_the_credit_lowers_next_months_amount_due():
     tenant = make_invoiceable_tenant()
-    _, note, refund = _paid_january_then_refunded(tenant)
+    left = merchant_credit_left(tenant)
+    note, refund = left.credit_note, left.refund
     assert balance(tenant, AccountRole.RECEIVABLE) == D("-6.90")
     paid_payment_at(tenant, riyadh(2026, 2, 14), "400.00")  # fee 11.00
 
@@ -137,7 +111,7 @@ def test_worked_example_the_credit_lowers_next_months_amount_due():
 
 def test_an_invoice_the_credit_covers_is_paid_at_issue_and_the_rest_waits():
     tenant = make_invoiceable_tenant()
-    _paid_january_then_refunded(tenant)  # credit 6.90
+    merchant_credit_left(tenant)  # credit 6.90
     paid_payment_at(tenant, riyadh(2026, 2, 14), "100.00")  # fee 3.50 + 0.53 VAT = 4.03
 
     february = run_month(tenant, 2026, 2)
@@ -163,7 +137,7 @@ def test_an_invoice_the_credit_covers_is_paid_at_issue_and_the_rest_waits():
 
 def test_credit_in_another_currency_is_not_applied():
     tenant = make_invoiceable_tenant()
-    _paid_january_then_refunded(tenant)
+    merchant_credit_left(tenant)
     paid_payment_at(tenant, riyadh(2026, 2, 14), "10.000", currency="KWD")
 
     february_kwd = run_month(tenant, 2026, 2, currency="KWD")
@@ -183,8 +157,8 @@ def _raw(sql: str, params: list[object]) -> None:
 
 def test_the_database_refuses_uses_beyond_the_credit_and_any_change_to_them():
     tenant = make_invoiceable_tenant()
-    _, note, _ = _paid_january_then_refunded(tenant)
-    credit = MerchantCredit.objects.get(credit_note=note)
+    left = merchant_credit_left(tenant)
+    note, credit = left.credit_note, left.credit
     paid_payment_at(tenant, riyadh(2026, 2, 14), "100.00")
     february = run_month(tenant, 2026, 2)  # uses 4.03 of 6.90
     assert february is not None
@@ -217,7 +191,7 @@ def test_the_database_refuses_uses_beyond_the_credit_and_any_change_to_them():
 
 def test_a_credit_is_never_used_on_another_currencys_invoice():
     tenant = make_invoiceable_tenant()
-    _, note, _ = _paid_january_then_refunded(tenant)
+    credit = merchant_credit_left(tenant).credit
     paid_payment_at(tenant, riyadh(2026, 2, 14), "10.000", currency="KWD")
     kwd = run_month(tenant, 2026, 2, currency="KWD")
     assert kwd is not None
@@ -225,5 +199,5 @@ def test_a_credit_is_never_used_on_another_currencys_invoice():
         _raw(
             "INSERT INTO invoicing_merchantcredituse (tenant_id, credit_id, invoice_id, amount,"
             " created_at) VALUES (%s, %s, %s, 1, now())",
-            [tenant.pk, MerchantCredit.objects.get(credit_note=note).pk, kwd.pk],
+            [tenant.pk, credit.pk, kwd.pk],
         )

@@ -6,7 +6,6 @@ actual amounts, and the command exits 1."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from decimal import Decimal
 from io import StringIO
 
@@ -16,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from testsupport.credit_notes import merchant_credit_left
 from testsupport.database import database_owner
 from testsupport.invoicing import (
     make_invoiceable_tenant,
@@ -24,10 +24,7 @@ from testsupport.invoicing import (
     riyadh,
     run_month,
 )
-from testsupport.payments import refunded
-from wasla.invoicing.credit_notes import credit_notes_issue
-from wasla.invoicing.models import Invoice, InvoicePayment, MerchantCreditUse
-from wasla.invoicing.payments import invoice_payment_record
+from wasla.invoicing.models import Invoice, MerchantCreditUse
 from wasla.invoicing.reconciliation import invoicing_differences
 from wasla.settlement.reconcile_checks import reconcile_checks_run
 from wasla.tenants.models import Tenant
@@ -38,21 +35,7 @@ D = Decimal
 def _books(tenant: Tenant) -> Invoice:
     """January paid, a refund after it (credit 6.90), February using the credit: every kind of
     document and posting the identities cover. Returns February's invoice."""
-    a = paid_payment_at(tenant, riyadh(2026, 1, 9), "200.00")
-    paid_payment_at(tenant, riyadh(2026, 1, 10), "100.00")
-    january = run_month(tenant, 2026, 1)
-    assert january is not None
-    invoice_payment_record(
-        invoice=january,
-        amount=january.total,
-        paid_on=date(2026, 2, 3),
-        reference="FT-1",
-        method=InvoicePayment.Method.BANK_TRANSFER,
-        actor="finance",
-        now=riyadh(2026, 2, 3),
-    )
-    refunded(a, "200.00")
-    credit_notes_issue(now=riyadh(2026, 2, 10))
+    merchant_credit_left(tenant)
     paid_payment_at(tenant, riyadh(2026, 2, 14), "400.00")
     february = run_month(tenant, 2026, 2)
     assert february is not None
