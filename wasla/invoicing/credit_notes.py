@@ -36,14 +36,10 @@ from .models import (
     MerchantCredit,
 )
 from .numbering import document_number_next
+from .paid import invoice_close_if_settled
 from .parties import buyer_snapshot, seller_snapshot
 from .postings import credit_note_post_issue
-from .services import (
-    PRE_ENGINE_VAT_RATE,
-    InvoicingError,
-    invoice_close_if_settled,
-    invoice_lines_compute,
-)
+from .services import PRE_ENGINE_VAT_RATE, InvoicingError, invoice_lines_compute
 
 logger = logging.getLogger(__name__)
 

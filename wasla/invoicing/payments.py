@@ -19,8 +19,9 @@ from wasla.common.money import MoneyError, format_amount, is_exact
 from wasla.tenants.models import Tenant
 
 from .models import Invoice, InvoicePayment
+from .paid import invoice_close_if_settled
 from .postings import invoice_post_payment
-from .services import InvoicingError, invoice_close_if_settled
+from .services import InvoicingError
 
 
 class PaymentRefused(InvoicingError):

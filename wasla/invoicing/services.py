@@ -30,6 +30,7 @@ from wasla.tenants.tax_profile import tenant_tax_profile_problems
 from .merchant_credit import merchant_credit_apply
 from .models import DocumentSeries, Invoice, InvoiceLine, InvoiceSettlement
 from .numbering import document_number_next
+from .paid import invoice_close_if_settled
 from .parties import buyer_snapshot, seller_snapshot
 from .postings import invoice_post_issue
 from .seller import seller_profile
@@ -100,6 +101,13 @@ def invoice_lines_compute(*, fees: list[tuple[Decimal, Decimal]], currency: str)
     return lines
 
 
+# What issuing writes, in one UPDATE: all of it is frozen from then on (migration 0006).
+ISSUED_FIELDS = [
+    *("number", "status", "issued_at", "due_date"),
+    *("buyer_snapshot", "seller_snapshot", "amount_credit_applied", "amount_due"),
+]
+
+
 def invoice_issue(*, invoice: Invoice, tenant: Tenant, now: datetime) -> Invoice:
     """Issue a draft invoice: its number, issue time, due date and parties (snapshots), the
     merchant's unused credit applied to what it bills, and its ledger posting. An invoice the
@@ -121,35 +129,9 @@ def invoice_issue(*, invoice: Invoice, tenant: Tenant, now: datetime) -> Invoice
     invoice.amount_credit_applied = applied
     invoice.amount_due -= applied
     closed = invoice_close_if_settled(invoice=invoice, now=now)
-    invoice.save(
-        update_fields=[
-            "number",
-            "status",
-            "issued_at",
-            "due_date",
-            "buyer_snapshot",
-            "seller_snapshot",
-            "amount_credit_applied",
-            "amount_due",
-            *closed,
-        ]
-    )
+    invoice.save(update_fields=[*ISSUED_FIELDS, *closed])
     invoice_post_issue(invoice=invoice, tenant=tenant)
     return invoice
-
-
-def invoice_close_if_settled(*, invoice: Invoice, now: datetime) -> list[str]:
-    """Mark a locked, issued invoice that has nothing left due `paid` (its settlements too).
-
-    Sets the fields on `invoice` and returns their names for the caller's save."""
-    if invoice.status != Invoice.Status.ISSUED or invoice.amount_due != 0:
-        return []
-    invoice.status = Invoice.Status.PAID
-    invoice.paid_at = now
-    SettlementRecord.objects.filter(
-        invoice_link__invoice=invoice, status=SettlementRecord.Status.INVOICED
-    ).update(status=SettlementRecord.Status.PAID)
-    return ["status", "paid_at"]
 
 
 Billable = tuple[int, Decimal, Decimal]  # settlement id, VAT rate, fee net of reductions

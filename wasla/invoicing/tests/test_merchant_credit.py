@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from testsupport.credit_notes import merchant_credit_left
+from testsupport.credit_notes import issued_credit_note, merchant_credit_left
 from testsupport.factories import api_client_for
 from testsupport.invoicing import (
     ledger_verified,
@@ -22,11 +22,13 @@ from testsupport.invoicing import (
     run_month,
 )
 from testsupport.payments import balance
+from testsupport.threads import in_threads
 from wasla.invoicing.credit_notes import credit_notes_issue
 from wasla.invoicing.merchant_credit import merchant_credit_balance
 from wasla.invoicing.models import (
     CreditNote,
     Invoice,
+    MerchantCredit,
     MerchantCreditUse,
 )
 from wasla.invoicing.reconciliation import invoicing_differences
@@ -36,6 +38,7 @@ from wasla.ledger.models import LedgerTransaction
 from wasla.payments.providers.base import RefundResult, RefundStatus
 from wasla.payments.refunds import refund_apply_result
 from wasla.settlement.models import SettlementRecord
+from wasla.tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +204,58 @@ def test_a_credit_is_never_used_on_another_currencys_invoice():
             " created_at) VALUES (%s, %s, %s, 1, now())",
             [tenant.pk, credit.pk, kwd.pk],
         )
+
+
+# Races: real threads, each on its own connection -----------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("repeat", range(3))
+def test_concurrent_runs_of_a_month_use_the_credit_once(close_thread_connections, repeat):
+    percentage_fee_plan()
+    tenant = make_invoiceable_tenant()
+    merchant_credit_left(tenant)  # 6.90
+    paid_payment_at(tenant, riyadh(2026, 2, 14), "100.00")  # invoice of 4.03
+
+    invoices = in_threads(6, lambda i: run_month(tenant, 2026, 2))
+
+    assert all(isinstance(invoice, Invoice) for invoice in invoices), invoices
+    assert {invoice.pk for invoice in invoices} == {invoices[0].pk}
+    [use] = MerchantCreditUse.objects.filter(tenant=tenant)
+    assert use.amount == D("4.03")
+    assert merchant_credit_balance(tenant_id=tenant.pk, currency="SAR") == D("2.87")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("repeat", range(3))
+def test_concurrent_uses_of_one_credit_never_exceed_it(close_thread_connections, repeat):
+    """Past the services (which lock the tenant): two uses of 4.00 of a 6.90 credit written
+    at the same moment on two invoices; the database lets one through."""
+    percentage_fee_plan()
+    tenant = make_invoiceable_tenant()
+    left = merchant_credit_left(tenant)
+    paid_payment_at(tenant, riyadh(2026, 2, 14), "400.00")
+    february = run_month(tenant, 2026, 2)  # uses all 6.90: give the credit back to the race
+    assert february is not None
+    credit = MerchantCredit.objects.create(
+        tenant=tenant,
+        credit_note=issued_credit_note(february, issued_at=riyadh(2026, 3, 2), net="6.00"),
+        amount=D("6.90"),
+        created_at=riyadh(2026, 3, 2),
+    )
+    targets = [left.invoice.pk, february.pk]
+
+    def use(i: int) -> MerchantCreditUse:
+        with tenant_context(tenant.pk), transaction.atomic():
+            return MerchantCreditUse.objects.create(
+                tenant=tenant,
+                credit=credit,
+                invoice_id=targets[i],
+                amount=D("4.00"),
+                created_at=riyadh(2026, 3, 3),
+            )
+
+    results = in_threads(2, use)
+
+    assert sorted(type(r).__name__ for r in results) == ["IntegrityError", "MerchantCreditUse"]
+    assert MerchantCreditUse.objects.filter(credit=credit).count() == 1
