@@ -110,7 +110,9 @@ def snapshots_fill(apps, schema_editor):
     tenants = {tenant.pk: tenant for tenant in apps.get_model("tenants", "Tenant").objects.all()}
     for name, drafts in (("Invoice", ("draft", "void")), ("CreditNote", ("draft",))):
         model = apps.get_model("invoicing", name)
-        for document in model.objects.exclude(status__in=drafts).filter(buyer_snapshot=None):
+        for document in model.objects.exclude(status__in=drafts).filter(
+            buyer_snapshot__isnull=True
+        ):
             document.buyer_snapshot = buyer_snapshot(tenants[document.tenant_id])
             document.seller_snapshot = seller
             document.save(update_fields=["buyer_snapshot", "seller_snapshot"])
