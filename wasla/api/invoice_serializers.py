@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from wasla.invoicing.collection_status import invoice_collection_state
-from wasla.invoicing.models import CreditNote, Invoice
+from wasla.invoicing.models import CreditNote, Invoice, InvoicePayment
 from wasla.invoicing.rendering import supply_period
 from wasla.invoicing.selectors import LISTED_INVOICE_STATUSES
 
@@ -127,6 +127,27 @@ class CollectionOutput(serializers.Serializer):
     )
 
 
+# SPEC §6 names how an invoice was paid by its channel: a transfer staff recorded is `manual`,
+# a card charged through Wasla's Stripe account is `stripe`.
+PAYMENT_METHODS = {
+    InvoicePayment.Method.BANK_TRANSFER: "manual",
+    InvoicePayment.Method.CARD: "stripe",
+}
+
+
+@extend_schema_field({"type": "string", "enum": sorted(PAYMENT_METHODS.values())})
+class PaymentMethodField(serializers.Field):
+    def to_representation(self, value: str) -> str:
+        return PAYMENT_METHODS[InvoicePayment.Method(value)]
+
+
+class InvoicePaymentOutput(serializers.Serializer):
+    method = PaymentMethodField()
+    amount = AmountField("invoice.currency")
+    paid_on = serializers.DateField()
+    reference = serializers.CharField()
+
+
 class InvoiceOutput(serializers.ModelSerializer):
     number = serializers.CharField(source="display_number")
     status = InvoiceStatusField()
@@ -135,8 +156,13 @@ class InvoiceOutput(serializers.ModelSerializer):
     vat = AmountField(source="vat_total")
     total = AmountField()
     amount_paid = AmountField()
+    credit_applied = AmountField(
+        source="amount_credit_applied",
+        help_text="The merchant's credit (from earlier credit notes) used when it was issued.",
+    )
     amount_due = AmountField()
     lines = InvoiceLineOutput(many=True)
+    payments = InvoicePaymentOutput(many=True, help_text="The money received on it.")
     credit_notes = CreditNoteRefOutput(many=True, help_text="Its issued credit notes.")
     collection = serializers.SerializerMethodField()
 
@@ -155,11 +181,13 @@ class InvoiceOutput(serializers.ModelSerializer):
             "vat",
             "total",
             "amount_paid",
+            "credit_applied",
             "amount_due",
             "due_date",
             "issued_at",
             "paid_at",
             "lines",
+            "payments",
             "credit_notes",
             "collection",
         ]

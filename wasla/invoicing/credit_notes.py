@@ -7,9 +7,10 @@ credited yet, per tenant and original invoice, and issues one credit note for ea
 transaction: the invoice row locked (so two runs queue and the second finds the adjustments
 linked), a draft with one line per VAT rate (VAT once per rate on the aggregate, at the rate
 the invoice billed), the adjustments linked (unique per adjustment: credited once), the next
-number of the `credit_note` series, the ledger posting. Its total first lowers what the invoice
-still has due (`amount_credited`; an invoice left with nothing due is closed); the rest, when
-the invoice was paid, becomes the merchant's credit (`MerchantCredit`).
+number of the `credit_note` series, the parties as they stand (snapshots), the ledger posting.
+Its total first lowers what the invoice still has due (`amount_credited`; an invoice left with
+nothing due is closed); the rest, when the invoice was paid, becomes the merchant's credit
+(`MerchantCredit`), which the next invoices use (merchant_credit.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 
 from wasla.settlement.models import SettlementAdjustment
 from wasla.tenants.context import platform_access, tenant_context
@@ -35,7 +36,8 @@ from .models import (
     MerchantCredit,
 )
 from .numbering import document_number_next
-from .payments import invoice_close_if_settled
+from .paid import invoice_close_if_settled
+from .parties import buyer_snapshot, seller_snapshot
 from .postings import credit_note_post_issue
 from .services import PRE_ENGINE_VAT_RATE, InvoicingError, invoice_lines_compute
 
@@ -120,8 +122,12 @@ def credit_note_issue_for_invoice(*, invoice_id: int, now: datetime) -> CreditNo
         note.number = document_number_next(series=DocumentSeries.CREDIT_NOTE)
         note.status = CreditNote.Status.ISSUED
         note.issued_at = now
-        note.save(update_fields=["number", "status", "issued_at"])
-        credit_note_post_issue(note=note, tenant=Tenant.objects.get(pk=invoice.tenant_id))
+        tenant = Tenant.objects.get(pk=invoice.tenant_id)
+        note.buyer_snapshot, note.seller_snapshot = buyer_snapshot(tenant), seller_snapshot()
+        note.save(
+            update_fields=["number", "status", "issued_at", "buyer_snapshot", "seller_snapshot"]
+        )
+        credit_note_post_issue(note=note, tenant=tenant)
         _credit_apply(note=note, invoice=invoice, now=now)
         return note
 
@@ -174,12 +180,3 @@ def credit_notes_issue(*, now: datetime) -> list[CreditNote]:
     if failures:
         raise CreditNotesIncomplete(issued, failures)
     return issued
-
-
-def merchant_credit_balance(*, tenant_id: int, currency: str) -> Decimal:
-    """The credit a merchant holds with Wasla in `currency` (from credit notes on paid
-    invoices). In the books: the credit balance of its Receivable account."""
-    total = MerchantCredit.objects.filter(tenant_id=tenant_id, currency=currency).aggregate(
-        total=Sum("amount")
-    )["total"]
-    return total if total is not None else Decimal(0)

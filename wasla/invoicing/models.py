@@ -16,8 +16,13 @@ Invariants (docs/invariants.md, invariant 9), held by PostgreSQL and not only by
   the issuing transaction (a rolled-back issue gives its number back) and only ever raised.
 - One invoice per tenant, calendar month (Asia/Riyadh) and currency, void drafts aside (partial
   unique constraint); a settlement is billed by at most one invoice (unique link).
-- `total = subtotal + vat_total` and `amount_due = total - amount_paid - amount_credited ≥ 0`
-  (CHECK constraints): what credit notes take off an unpaid invoice is `amount_credited`.
+- `total = subtotal + vat_total` and `amount_due = total - amount_paid - amount_credited -
+  amount_credit_applied ≥ 0` (CHECK constraints): what credit notes take off an unpaid invoice
+  is `amount_credited`; the merchant's credit used at issue is `amount_credit_applied`.
+- An issued document carries its buyer and seller as they stood at issue (snapshots, frozen
+  with it); editing a tax profile later changes no issued document (migration 0007).
+- A merchant credit is used by invoices (`MerchantCreditUse`, facts); its uses never add up to
+  more than the credit (a trigger holding the credit's row, migration 0007).
 - Collection by card: one billing card per tenant; one collection try per (invoice, try
   number), so two collect runs cannot both make try n, and each try's Stripe idempotency key
   (`wasla-invoice-<id>-try-<n>`) is charged at most once. A billing webhook event is recorded
@@ -85,11 +90,17 @@ class Invoice(TenantOwned):
     amount_paid = _money(default=ZERO)
     # What issued credit notes took off the amount due while some was still due.
     amount_credited = _money(default=ZERO)
+    # The merchant's credit (from earlier credit notes) used at issue; frozen with the issue.
+    amount_credit_applied = _money(default=ZERO, db_default=ZERO)
     amount_due = _money(default=ZERO)
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     issued_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # The parties as they stood at issue (buyer: the tenant's tax profile; seller: Wasla's, with
+    # its IBAN); what the documents print, whatever the profiles say later.
+    buyer_snapshot = models.JSONField(null=True, blank=True)
+    seller_snapshot = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -109,9 +120,13 @@ class Invoice(TenantOwned):
                     vat_total__gte=ZERO,
                     amount_paid__gte=ZERO,
                     amount_credited__gte=ZERO,
+                    amount_credit_applied__gte=ZERO,
                     amount_due__gte=ZERO,
                     total=F("subtotal") + F("vat_total"),
-                    amount_due=F("total") - F("amount_paid") - F("amount_credited"),
+                    amount_due=F("total")
+                    - F("amount_paid")
+                    - F("amount_credited")
+                    - F("amount_credit_applied"),
                 ),
                 name="invoice_amounts_add_up",
             ),
@@ -119,6 +134,11 @@ class Invoice(TenantOwned):
                 condition=Q(status__in=["draft", "void"])
                 | Q(number__isnull=False, issued_at__isnull=False, due_date__isnull=False),
                 name="invoice_issued_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "void"])
+                | Q(buyer_snapshot__isnull=False, seller_snapshot__isnull=False),
+                name="invoice_issued_has_parties",
             ),
             models.CheckConstraint(
                 condition=~Q(status="paid") | Q(paid_at__isnull=False, amount_due=ZERO),
@@ -196,10 +216,17 @@ class CreditNote(TenantOwned):
     total = _money(default=ZERO)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     issued_at = models.DateTimeField(null=True, blank=True)
+    buyer_snapshot = models.JSONField(null=True, blank=True)  # as on Invoice
+    seller_snapshot = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft")
+                | Q(buyer_snapshot__isnull=False, seller_snapshot__isnull=False),
+                name="credit_note_issued_has_parties",
+            ),
             models.CheckConstraint(
                 condition=Q(
                     subtotal__gte=ZERO, vat_total__gte=ZERO, total=F("subtotal") + F("vat_total")
@@ -387,3 +414,25 @@ class BillingWebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}: {self.status}"
+
+
+class MerchantCreditUse(TenantOwned):
+    """Part of a merchant credit used by an invoice at its issue (never changed nor deleted;
+    the uses of one credit never add up to more than it: trigger, migration 0007)."""
+
+    credit = models.ForeignKey(MerchantCredit, on_delete=models.PROTECT, related_name="uses")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_uses")
+    amount = _money()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=ZERO), name="merchant_credit_use_positive"
+            ),
+            models.UniqueConstraint(fields=["credit", "invoice"], name="merchant_credit_use_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of credit {self.credit_id} on invoice {self.invoice_id}"

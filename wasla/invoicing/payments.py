@@ -16,10 +16,10 @@ from decimal import Decimal
 from django.db import transaction
 
 from wasla.common.money import MoneyError, format_amount, is_exact
-from wasla.settlement.models import SettlementRecord
 from wasla.tenants.models import Tenant
 
 from .models import Invoice, InvoicePayment
+from .paid import invoice_close_if_settled
 from .postings import invoice_post_payment
 from .services import InvoicingError
 
@@ -33,20 +33,6 @@ class RecordedPayment:
     payment: InvoicePayment
     invoice: Invoice  # as it stands after the recording
     created: bool  # False: this transfer was recorded already, nothing changed
-
-
-def invoice_close_if_settled(*, invoice: Invoice, now: datetime) -> list[str]:
-    """Mark a locked, issued invoice that has nothing left due `paid` (its settlements too).
-
-    Sets the fields on `invoice` and returns their names for the caller's save."""
-    if invoice.status != Invoice.Status.ISSUED or invoice.amount_due != 0:
-        return []
-    invoice.status = Invoice.Status.PAID
-    invoice.paid_at = now
-    SettlementRecord.objects.filter(
-        invoice_link__invoice=invoice, status=SettlementRecord.Status.INVOICED
-    ).update(status=SettlementRecord.Status.PAID)
-    return ["status", "paid_at"]
 
 
 REFERENCE_MAX = InvoicePayment._meta.get_field("reference").max_length or 100

@@ -7,6 +7,12 @@
   total). When the invoice was paid already, Receivable goes into credit: what Wasla owes the
   merchant (its `MerchantCredit`).
 
+Merchant credit applied to a later invoice posts nothing of its own. The credit note that
+created it already left Receivable in credit by that amount; the later invoice posts its whole
+total to Receivable as usual, so Receivable nets to what that invoice still has due (its
+`amount_due`, lowered by the credit applied). Receivable = Σ invoice amounts due - unused
+merchant credit at every moment (checked by `manage.py reconcile`).
+
 The fees were posted to Unbilled when each payment was confirmed (net of the reductions its
 refunds made), so the invoice moves exactly the fees it bills from Unbilled to Receivable.
 Each idempotency key is the document's or the payment's, so a replay finds the posting made

@@ -3,8 +3,12 @@ typed document that every rendering (the PDF, the ZATCA QR, later the UBL XML) i
 
 - Only issued documents are rendered (an invoice `issued` or `paid`, a credit note `issued`):
   a draft has no number yet and a void draft was never a tax document.
-- The seller is Wasla (its tax profile and IBAN from settings), the buyer the tenant's tax
-  profile; the supply period is the invoice's calendar month (a credit note: its invoice's).
+- The parties are the ones the document recorded at its issue (parties.py): Wasla's seller
+  profile with its IBAN and the tenant's tax profile as they stood then, so editing a profile
+  later never changes an issued document. The supply period is the invoice's calendar month (a
+  credit note: its invoice's).
+- An invoice shows what credit notes took off it and the merchant's credit applied at issue
+  above its amount due (not as lines: the supply billed is unchanged).
 - A line's figures are the stored ones. The stored unit price is the average per operation,
   rounded, so quantity x unit price may miss the exact net by a halala; such a line is shown as
   one unit at its net amount, the number of operations in its description, because a tax
@@ -14,12 +18,12 @@ typed document that every rendering (the PDF, the ZATCA QR, later the UBL XML) i
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from wasla.common.money import is_exact, round_money
-from wasla.tenants.models import Tenant
 
 from .banks import bank_name_for_iban
 from .documents import (
@@ -35,7 +39,6 @@ from .documents import (
 )
 from .documents.pdf import document_pdf
 from .models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
-from .seller import SellerProfile, seller_profile
 
 RENDERED_INVOICE_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PAID)
 
@@ -52,7 +55,7 @@ def invoice_document(*, invoice: Invoice) -> InvoiceDocument:
         or invoice.due_date is None
     ):
         raise NotRenderable(f"invoice {invoice.pk} is {invoice.status}: only issued ones render")
-    seller = seller_profile()
+    seller = _snapshot(invoice.seller_snapshot, invoice)
     currency = invoice.currency
     lines = tuple(_line(line, currency) for line in invoice.lines.all())
     start, end = supply_period(year=invoice.year, month=invoice.month)
@@ -64,16 +67,20 @@ def invoice_document(*, invoice: Invoice) -> InvoiceDocument:
         supply_end=end,
         currency=currency,
         seller=_party(seller),
-        buyer=_party(invoice.tenant),
+        buyer=_party(_snapshot(invoice.buyer_snapshot, invoice)),
         lines=lines,
         vat_breakdown=vat_breakdown_for(lines=lines, currency=currency),
         subtotal=_exact(invoice.subtotal, currency),
         vat_total=_exact(invoice.vat_total, currency),
         total=_exact(invoice.total, currency),
         amount_paid=_exact(invoice.amount_paid, currency),
+        amount_credited=_exact(invoice.amount_credited, currency),
+        credit_applied=_exact(invoice.amount_credit_applied, currency),
         amount_due=_exact(invoice.amount_due, currency),
         due_date=invoice.due_date,
-        payment=PaymentInstructions(iban=seller.iban, bank_name=bank_name_for_iban(seller.iban)),
+        payment=PaymentInstructions(
+            iban=seller["iban"], bank_name=bank_name_for_iban(seller["iban"])
+        ),
     )
 
 
@@ -93,8 +100,8 @@ def credit_note_document(*, credit_note: CreditNote) -> InvoiceDocument:
         supply_start=start,
         supply_end=end,
         currency=currency,
-        seller=_party(seller_profile()),
-        buyer=_party(credit_note.tenant),
+        seller=_party(_snapshot(credit_note.seller_snapshot, credit_note)),
+        buyer=_party(_snapshot(credit_note.buyer_snapshot, credit_note)),
         lines=lines,
         vat_breakdown=vat_breakdown_for(lines=lines, currency=currency),
         subtotal=_exact(credit_note.subtotal, currency),
@@ -157,19 +164,26 @@ def _exact(amount: Decimal, currency: str) -> Decimal:
     return round_money(amount, currency)
 
 
-def _party(profile: SellerProfile | Tenant) -> TaxParty:
-    """Wasla's seller profile or a tenant's tax profile: the same fields, by the same names."""
+def _snapshot(snapshot: object, document: Invoice | CreditNote) -> Mapping[str, str]:
+    """A party recorded at issue (every issued document has both: CHECK constraint)."""
+    if not isinstance(snapshot, dict):
+        raise NotRenderable(f"{document} records no parties")
+    return snapshot
+
+
+def _party(profile: Mapping[str, str]) -> TaxParty:
+    """A recorded seller or buyer profile (the tax profile fields, by their names)."""
     return TaxParty(
-        legal_name_ar=profile.legal_name_ar,
-        legal_name_en=profile.legal_name_en,
-        vat_number=profile.vat_number,
-        cr_number=profile.cr_number,
+        legal_name_ar=profile["legal_name_ar"],
+        legal_name_en=profile["legal_name_en"],
+        vat_number=profile["vat_number"],
+        cr_number=profile["cr_number"],
         address=NationalAddress(
-            building_number=profile.building_number,
-            street=profile.street,
-            district=profile.district,
-            city=profile.city,
-            postal_code=profile.postal_code,
-            country=profile.country_code,
+            building_number=profile["building_number"],
+            street=profile["street"],
+            district=profile["district"],
+            city=profile["city"],
+            postal_code=profile["postal_code"],
+            country=profile["country_code"],
         ),
     )

@@ -19,13 +19,15 @@ LISTED_INVOICE_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PAID)
 def invoice_list(
     *, tenant: Tenant, year: int | None = None, month: int | None = None, status: str | None = None
 ) -> QuerySet[Invoice]:
-    """The tenant's issued and paid invoices, newest period first, with their lines, issued
-    credit notes and collection tries; `year`/`month` are the period the invoice bills."""
+    """The tenant's issued and paid invoices, newest period first, with their lines, payments,
+    issued credit notes and collection tries (prefetched: a page costs the same few queries
+    whatever its size); `year`/`month` are the period the invoice bills."""
     qs = (
         Invoice.objects.for_tenant(tenant)
         .filter(status__in=LISTED_INVOICE_STATUSES)
         .prefetch_related(
             "lines",
+            "payments",
             Prefetch(
                 "credit_notes",
                 queryset=CreditNote.objects.filter(status=CreditNote.Status.ISSUED).order_by(

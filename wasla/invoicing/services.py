@@ -3,9 +3,9 @@
 `invoice_generate_for_period` is the monthly run for one tenant and currency. In one
 transaction it locks the tenant row (so two runs for a tenant queue, and the second finds the
 first's invoice), locks the tenant's pending settlements up to the end of the month, builds the
-invoice, issues it (gap-free number, ledger posting) and marks the settlements `invoiced`. It
-either commits all of that or nothing. Its statement count does not depend on the number of
-settlements.
+invoice, marks the settlements `invoiced` and issues it (gap-free number, parties, the merchant's
+credit applied, ledger posting). It either commits all of that or nothing. Its statement count
+does not depend on the number of settlements.
 """
 
 from __future__ import annotations
@@ -28,8 +28,11 @@ from wasla.settlement.selectors import month_bounds
 from wasla.tenants.models import Tenant
 from wasla.tenants.tax_profile import tenant_tax_profile_problems
 
+from .merchant_credit import merchant_credit_apply
 from .models import DocumentSeries, Invoice, InvoiceLine, InvoiceSettlement
 from .numbering import document_number_next
+from .paid import invoice_close_if_settled
+from .parties import buyer_snapshot, seller_snapshot
 from .postings import invoice_post_issue
 from .seller import seller_profile
 
@@ -99,10 +102,20 @@ def invoice_lines_compute(*, fees: list[tuple[Decimal, Decimal]], currency: str)
     return lines
 
 
-def invoice_issue(*, invoice: Invoice, tenant: Tenant, now: datetime) -> Invoice:
-    """Issue a draft invoice: its number, issue time and due date, and its ledger posting.
+# What issuing writes, in one UPDATE: all of it is frozen from then on (migration 0007).
+ISSUED_FIELDS = [
+    *("number", "status", "issued_at", "due_date"),
+    *("buyer_snapshot", "seller_snapshot", "amount_credit_applied", "amount_due"),
+]
 
-    Runs inside the caller's transaction, which holds the number until it commits."""
+
+def invoice_issue(*, invoice: Invoice, tenant: Tenant, now: datetime) -> Invoice:
+    """Issue a draft invoice: its number, issue time, due date and parties (snapshots), the
+    merchant's unused credit applied to what it bills, and its ledger posting. An invoice the
+    credit covers whole is `paid` at once, its (already `invoiced`) settlements too.
+
+    Runs inside the caller's transaction, which holds the number until it commits. The
+    issuing is one UPDATE, so everything frozen at issue is written before the freeze."""
     if invoice.status != Invoice.Status.DRAFT:
         raise InvoicingError(f"invoice {invoice.pk} is {invoice.status}, not a draft")
     invoice.number = document_number_next(series=DocumentSeries.INVOICE)
@@ -111,7 +124,13 @@ def invoice_issue(*, invoice: Invoice, tenant: Tenant, now: datetime) -> Invoice
     invoice.due_date = (
         (now + timedelta(days=settings.WASLA_INVOICE_DUE_DAYS)).astimezone(RIYADH).date()
     )
-    invoice.save(update_fields=["number", "status", "issued_at", "due_date"])
+    invoice.buyer_snapshot = buyer_snapshot(tenant)
+    invoice.seller_snapshot = seller_snapshot()
+    applied = merchant_credit_apply(invoice=invoice, up_to=invoice.amount_due, now=now)
+    invoice.amount_credit_applied = applied
+    invoice.amount_due -= applied
+    closed = invoice_close_if_settled(invoice=invoice, now=now)
+    invoice.save(update_fields=[*ISSUED_FIELDS, *closed])
     invoice_post_issue(invoice=invoice, tenant=tenant)
     return invoice
 
@@ -240,10 +259,12 @@ def invoice_generate(
             InvoiceSettlement(tenant=locked, invoice=invoice, settlement_id=pk, fee=fee)
             for pk, _, fee in billable
         )
-        invoice_issue(invoice=invoice, tenant=locked, now=now)
+        # Invoiced before the issue: an invoice the merchant's credit covers is paid at issue,
+        # and so are its settlements.
         marked = SettlementRecord.objects.filter(
             pk__in=[pk for pk, _, _ in billable], status=SettlementRecord.Status.PENDING
         ).update(status=SettlementRecord.Status.INVOICED)
         if marked != len(billable):  # impossible under the locks; never bill a moved settlement
             raise InvoicingError(f"{len(billable) - marked} settlement(s) changed during the run")
+        invoice_issue(invoice=invoice, tenant=locked, now=now)
         return Generated(invoice, created=True)

@@ -9,7 +9,8 @@ Invariants checked on construction (a document that breaks one cannot exist):
 - each line's net is quantity x unit price and its VAT is net x rate, both rounded once;
 - the VAT breakdown has one entry per rate, VAT computed once on the aggregate of that rate;
 - subtotal = Σ taxable amounts, VAT total = Σ breakdown VAT, total = subtotal + VAT total,
-  amount due = total - amount paid;
+  amount due = total - amount paid - amount credited (by credit notes) - credit applied (the
+  merchant's earlier credit, used at issue; shown above the amount due, never as a line);
 - a credit note names the invoice it corrects and why; a tax invoice has a due date and
   payment instructions.
 """
@@ -162,6 +163,8 @@ class InvoiceDocument:
     total: Decimal
     amount_paid: Decimal
     amount_due: Decimal
+    amount_credited: Decimal = Decimal(0)
+    credit_applied: Decimal = Decimal(0)
     due_date: date | None = None
     payment: PaymentInstructions | None = None
     credit_note_of: CreditNoteReference | None = None
@@ -234,6 +237,8 @@ class InvoiceDocument:
             total=self.total,
             amount_paid=self.amount_paid,
             amount_due=self.amount_due,
+            amount_credited=self.amount_credited,
+            credit_applied=self.credit_applied,
         )
         if self.subtotal != sum((e.taxable_amount for e in expected), Decimal(0)):
             raise DocumentError("the subtotal is not the sum of the line net amounts")
@@ -241,8 +246,11 @@ class InvoiceDocument:
             raise DocumentError("the VAT total is not the sum of the VAT breakdown")
         if self.total != self.subtotal + self.vat_total:
             raise DocumentError("the total is not subtotal + VAT")
-        if self.amount_due != self.total - self.amount_paid:
-            raise DocumentError("the amount due is not total - amount paid")
+        settled = self.amount_paid + self.amount_credited + self.credit_applied
+        if self.amount_due != self.total - settled:
+            raise DocumentError(
+                "the amount due is not total - amount paid - amount credited - credit applied"
+            )
 
 
 def vat_breakdown_for(*, lines: Iterable[DocumentLine], currency: str) -> tuple[VatBreakdown, ...]:

@@ -42,6 +42,8 @@ LABELS: frozenset[str] = frozenset(
         gettext_noop("Subtotal excl. VAT"),
         gettext_noop("Total VAT"),
         gettext_noop("Amount paid"),
+        gettext_noop("Credited by credit notes"),
+        gettext_noop("Credit applied"),
         gettext_noop("Amount due"),
         gettext_noop("Payment instructions"),
         gettext_noop("Bank"),

@@ -24,7 +24,8 @@ from testsupport.invoicing import (
     run_month,
 )
 from testsupport.payments import balance, refunded
-from wasla.invoicing.credit_notes import credit_notes_issue, merchant_credit_balance
+from wasla.invoicing.credit_notes import credit_notes_issue
+from wasla.invoicing.merchant_credit import merchant_credit_balance
 from wasla.invoicing.models import CreditNote, Invoice, InvoicePayment, MerchantCredit
 from wasla.invoicing.payments import invoice_payment_record
 from wasla.invoicing.tasks import issue_credit_notes

@@ -122,6 +122,8 @@ def test_a_draft_may_change_and_an_issued_credit_note_never(tenant):
             subtotal=Decimal("1.00"),
             vat_total=Decimal("0.15"),
             total=Decimal("1.15"),
+            buyer_snapshot=invoice.buyer_snapshot,
+            seller_snapshot=invoice.seller_snapshot,
         )
     for sql in (
         "UPDATE invoicing_creditnote SET total = 0, subtotal = 0, vat_total = 0 WHERE id = %(n)s",

@@ -263,7 +263,8 @@ def test_the_bank_is_read_from_the_iban(settings):
         bank_name_for_iban("SA4499000000608010167519")
     with pytest.raises(UnknownBank):
         bank_name_for_iban("GB33BUKB20201555555555")
-    invoice = _january_invoice(payments=1)
+    # The IBAN an invoice records at its issue is the one whose bank it prints.
     settings.WASLA_SELLER = {**settings.WASLA_SELLER, "iban": "SA4499000000608010167519"}
+    invoice = _january_invoice(payments=1)
     with pytest.raises(UnknownBank, match="'99'"):
         invoice_document(invoice=invoice)

@@ -82,7 +82,23 @@ def _gateway(tenant: Tenant) -> PaymentGatewayConfig:
     return PaymentGatewayConfig.objects.filter(tenant=tenant).first() or make_tap_config(tenant)
 
 
+def _merchant_credit_use(tenant: Tenant) -> Any:
+    """A use of a credit on the invoice its credit note corrects (one invoice per month)."""
+    from wasla.invoicing.models import MerchantCredit, MerchantCreditUse
+
+    credit = build_row(MerchantCredit, tenant)
+    assert isinstance(credit, MerchantCredit)
+    return MerchantCreditUse.objects.create(
+        tenant=tenant,
+        credit=credit,
+        invoice_id=credit.credit_note.invoice_id,
+        amount=credit.amount,
+        created_at=timezone.now(),
+    )
+
+
 BUILDERS: dict[str, Any] = {
+    "invoicing.MerchantCreditUse": _merchant_credit_use,
     "orders.Order": make_order,
     "payments.PaymentGatewayConfig": _gateway,
     "payments.PaymentAttempt": lambda tenant: make_attempt(_gateway(tenant)),

@@ -1,8 +1,10 @@
-"""Reconcile stale payment attempts with their providers, then report settlement differences.
+"""Reconcile stale payment attempts with their providers, then report settlement differences and
+the differences of the checks other apps registered (settlement/reconcile_checks.py; invoicing
+adds its books: invoices, credit notes, merchant credit and the ledger).
 
 Exit status: 0 when the run went through, whatever it resolved (provider errors for single
-attempts are in the report and are retried by the next run); 1 when settlement differences
-exist, because those need a person.
+attempts are in the report and are retried by the next run); 1 when settlement or books
+differences exist, because those need a person.
 
 It lives in the settlement app because it reports on settlements, which payments knows nothing
 of; the pending attempts it resolves first are the payment app's business.
@@ -16,6 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wasla.payments.reconciliation import ReconcileReport, reconcile_pending
+from wasla.settlement.reconcile_checks import BooksDifference, reconcile_checks_run
 from wasla.settlement.reconciliation import SettlementDifference, reconcile_settlements
 
 
@@ -42,16 +45,30 @@ class Command(BaseCommand):
             raise CommandError("--older-than-minutes cannot be negative")
         report = reconcile_pending(older_than=timedelta(minutes=minutes))
         differences = reconcile_settlements()
+        books = reconcile_checks_run()
         if options["json"]:
             body = {
                 "pending": report.as_dict(),
                 "settlement_differences": [d.as_dict() for d in differences],
+                "books_differences": [d.as_dict() for d in books],
             }
             self.stdout.write(json.dumps(body, indent=2))
         else:
             self._write_text(report, differences)
-        if differences:
-            raise CommandError(f"{len(differences)} settlement difference(s) found", returncode=1)
+            self._write_books(books)
+        if differences or books:
+            raise CommandError(
+                f"{len(differences)} settlement and {len(books)} books difference(s) found",
+                returncode=1,
+            )
+
+    def _write_books(self, books: list[BooksDifference]) -> None:
+        self.stdout.write(f"Books differences: {len(books)}")
+        for d in books:
+            self.stdout.write(
+                f"  {d.check}/{d.kind}: tenant={d.tenant_id} {d.currency}: expected "
+                f"{d.expected}, actual {d.actual} ({d.detail})"
+            )
 
     def _write_text(self, report: ReconcileReport, differences: list[SettlementDifference]) -> None:
         s = report.summary()
