@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -98,7 +99,7 @@ def certificate_issued_by(*, certificate: x509.Certificate, issuer: x509.Certifi
     """Whether `issuer`'s key signed `certificate` (and the names chain)."""
     try:
         certificate.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, x509.InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature):
         return False
     return True
 
