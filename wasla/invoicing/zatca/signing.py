@@ -3,7 +3,9 @@
 What ZATCA's SDK really does (every point checked against its four signed samples):
 - `ds:SignatureValue` is ECDSA-SHA256 over the 32 raw bytes of the invoice hash, not over the
   canonical `ds:SignedInfo` as XML-DSig would have it; so `signxml` and other XML-DSig
-  libraries cannot make or check it (nor do they run the XPath-filter transforms).
+  libraries cannot make or check it (nor do they run the XPath-filter transforms). fatoora-rs's
+  Python bindings (a native library) sign compatibly but add QR tag 9 to standard documents,
+  which the SDK's standard samples do not carry, and report no check-by-check verification.
 - The signed-properties digest and the certificate digest are base64 of the SHA-256 *hex*.
 - The signed-properties digest is taken over `xades:SignedProperties` serialised like exclusive
   C14N (`xmlns:xades` on it, `xmlns:ds` on each ds element) but with the empty
