@@ -1,4 +1,4 @@
-"""The ZATCA QR payload: TLV tags 1-5, byte for byte."""
+"""The ZATCA QR payload: the TLV codec (text and binary values) and tags 1-5, byte for byte."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import pytest
 from testsupport.documents import make_invoice, make_seller
 from wasla.invoicing.documents.qr import (
     QrError,
+    ZatcaTag,
     tlv_decode,
+    tlv_decode_bytes,
     tlv_encode,
     zatca_qr_decode,
+    zatca_qr_decode_bytes,
     zatca_qr_tlv,
 )
 
@@ -94,3 +97,17 @@ def test_decoder_refuses_what_is_not_base64() -> None:
 def test_tag_must_fit_one_byte(tag: int) -> None:
     with pytest.raises(QrError, match="one byte"):
         tlv_encode(fields=[(tag, "x")])
+
+
+def test_binary_values_of_the_stamp_tags_round_trip() -> None:
+    public_key = bytes(range(88))  # tag 8 is DER bytes, not text
+    fields = [(ZatcaTag.SELLER_NAME, "وصلة"), (ZatcaTag.PUBLIC_KEY, public_key)]
+    encoded = base64.b64encode(tlv_encode(fields=fields)).decode()
+    assert zatca_qr_decode_bytes(payload=encoded) == {1: "وصلة".encode(), 8: public_key}
+
+
+def test_lengths_from_128_to_255_are_one_plain_byte() -> None:
+    # As in ZATCA's samples and SDK: no BER long form, the length byte is the length.
+    encoded = tlv_encode(fields=[(ZatcaTag.SIGNATURE, b"x" * 200)])
+    assert encoded[:2] == bytes((7, 200))
+    assert tlv_decode_bytes(data=encoded) == {7: b"x" * 200}
