@@ -1,8 +1,11 @@
 """The pieces of a ZATCA UBL 2.1 document that repeat: the namespaces, amounts, the seller and
 buyer parties, the VAT category and the invoice lines.
 
-Every amount is written with exactly its currency's decimals (`format_amount`), never computed
-here: the figures come from the `InvoiceDocument`, which has checked that they add up.
+No amount is computed here: the figures come from the `InvoiceDocument`, which has checked that
+they add up. They are written with two decimals, whatever the currency: ZATCA applies EN 16931,
+whose rules allow two (BR-DEC-*) and check the totals rounded to two (BR-CO-14, BR-CO-15 are
+errors). A KWD amount with fils in its third decimal cannot be written without changing it, so
+it is refused, never rounded: such a document cannot be cleared as it was issued.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from decimal import Decimal
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from wasla.common.money import format_amount
 from wasla.invoicing.documents import DocumentLine, TaxParty
 
 NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -29,6 +31,7 @@ CBC = ElementMaker(namespace=NS_CBC, nsmap=NSMAP)
 # UN/ECE Recommendation 20 "one": a line counts operations charged a fee, not goods.
 UNIT_CODE = "C62"
 STANDARD_RATED = "S"
+ZATCA_AMOUNT_QUANTUM = Decimal("0.01")
 
 
 class UblError(ValueError):
@@ -36,8 +39,14 @@ class UblError(ValueError):
 
 
 def amount(tag: str, value: Decimal, currency: str) -> etree._Element:
-    """`<cbc:{tag} currencyID="...">` with the currency's decimals, e.g. `1234.00`."""
-    return getattr(CBC, tag)(format_amount(value, currency), currencyID=currency)
+    """`<cbc:{tag} currencyID="...">` with two decimals, e.g. `1234.00`."""
+    written = value.quantize(ZATCA_AMOUNT_QUANTUM)
+    if written != value:
+        raise UblError(
+            f"{tag} {value} {currency} has more than two decimals: ZATCA's rules (EN 16931) "
+            f"take amounts to two decimals, so this document cannot be written as issued"
+        )
+    return getattr(CBC, tag)(f"{written:f}", currencyID=currency)
 
 
 def rate_text(rate: Decimal) -> str:
