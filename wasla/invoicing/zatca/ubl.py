@@ -12,10 +12,11 @@ What the document says, and why:
   the merchant owes, or becomes a credit used on the next invoices, nothing is paid out.
 - The supply period is Delivery ActualDeliveryDate (KSA-5) and LatestDeliveryDate (KSA-24).
 - Amounts are the document's own (positive, as ZATCA wants them on credit notes too), written
-  with the currency's decimals. There are no allowances: nothing is discounted. A merchant credit
-  used at issue (money Wasla already owed the merchant) is the prepaid amount (BT-113), so
-  payable = total with VAT - prepaid (BR-CO-16); it is not an allowance, which would lower the
-  VAT base when the credit note that made the credit already gave that VAT back.
+  with two decimals (ubl_parts: a KWD amount that needs a third is refused). No allowances:
+  nothing is discounted. A merchant credit used at issue (money Wasla already owed the
+  merchant) is the prepaid amount (BT-113), so payable = total with VAT - prepaid (BR-CO-16);
+  it is not an allowance, which would lower the VAT base when the credit note that made the
+  credit already gave that VAT back.
 - Two TaxTotals: one with a TaxSubtotal per VAT rate in the document currency, and one with the
   VAT total alone in SAR (BT-111, ZATCA's tax currency). A document in another currency (KWD)
   needs the SAR exchange rate for that one: it is stated in TaxExchangeRate (KSA-36..39) and
