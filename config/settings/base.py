@@ -305,4 +305,16 @@ WASLA_BILLING_STRIPE_API_BASE = env(
 WASLA_COLLECTION_SCHEDULE_DAYS = [
     int(day) for day in env.list("WASLA_COLLECTION_SCHEDULE_DAYS", default=["1", "3", "7"])
 ]
+# ZATCA's rules (UBL 2.1 XSDs, the CEN and KSA schematrons as XSLT 2.0), as ZATCA's SDK ships
+# them: by default the copies in the shared fixtures (WASLA_SHARED_DIR, else ../shared).
+WASLA_ZATCA_RULES_DIR = Path(
+    env(
+        "WASLA_ZATCA_RULES_DIR",
+        default=str(
+            Path(env("WASLA_SHARED_DIR", default=str(BASE_DIR.parent / "shared")))
+            / "fixtures"
+            / "zatca"
+        ),
+    )
+)
 # --- end of invoicing
