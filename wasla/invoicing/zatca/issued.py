@@ -3,9 +3,8 @@
 
 The XML says what was true at issue and nothing later, so the same document always gives the
 same bytes (its hash is chained and cleared): payments recorded afterwards and credit notes on
-the invoice are not in it. What an invoice's amounts say was settled at issue, neither paid
-later nor credited by a credit note, is the merchant credit it used then: it is the prepaid
-amount (`amount_due = total - amount_paid - amount_credited - credit used at issue`, invariant 9).
+the invoice are not in it. The merchant credit an invoice used at issue
+(`amount_credit_applied`, frozen with it) is its prepaid amount.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ def invoice_ubl(*, invoice: Invoice, chain: ChainLink, sar_rate: Decimal | None 
     return ubl_document(
         document=invoice_document(invoice=invoice),
         chain=chain,
-        prepaid=invoice_credit_used_at_issue(invoice=invoice),
+        prepaid=invoice.amount_credit_applied,
         sar_rate=sar_rate,
     )
 
@@ -35,7 +34,3 @@ def credit_note_ubl(
     return ubl_document(
         document=credit_note_document(credit_note=credit_note), chain=chain, sar_rate=sar_rate
     )
-
-
-def invoice_credit_used_at_issue(*, invoice: Invoice) -> Decimal:
-    return invoice.total - invoice.amount_paid - invoice.amount_credited - invoice.amount_due

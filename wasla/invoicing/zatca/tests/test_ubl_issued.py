@@ -31,7 +31,8 @@ from testsupport.invoicing import (
 )
 from testsupport.payments import refunded, standard_plan_in
 from testsupport.zatca_ubl import chain_link, findings
-from wasla.invoicing.credit_notes import credit_notes_issue, merchant_credit_balance
+from wasla.invoicing.credit_notes import credit_notes_issue
+from wasla.invoicing.merchant_credit import merchant_credit_balance
 from wasla.invoicing.models import CreditNote, Invoice
 from wasla.invoicing.rendering import invoice_document
 from wasla.invoicing.zatca.issued import credit_note_ubl, invoice_ubl
