@@ -13,14 +13,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from lxml import etree
 
-from wasla.invoicing.zatca.certificates import (
+from fatoora.certificates import (
     CertificateAuthority,
     EgsSubject,
     ca_create,
     egs_certificate_issue,
     egs_key_generate,
 )
-from wasla.invoicing.zatca.hashing import invoice_parse, invoice_unstamped
+from fatoora.hashing import invoice_parse, invoice_unstamped
 
 __all__ = ["EgsIdentity", "make_egs_identity", "zatca_sample", "zatca_sample_unstamped"]
 

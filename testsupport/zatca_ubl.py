@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 
 from django.conf import settings
 
+from fatoora.validation import ValidationReport
 from wasla.invoicing.zatca.ubl import ChainLink
-from wasla.invoicing.zatca.validation import ValidationReport
 
 # The PIH of an EGS unit's first document (base64 of the SHA-256 hex of "0"), as ZATCA's samples
 # carry it.

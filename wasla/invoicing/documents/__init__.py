@@ -2,6 +2,7 @@
 (`zatca_qr_tlv`) and its bilingual PDF (`document_pdf`). Plain dataclasses in, bytes and
 strings out: no models, no database."""
 
+from fatoora.tlv import QrError, zatca_qr_decode
 from wasla.invoicing.documents.document import (
     CreditNoteReference,
     DocumentError,
@@ -15,7 +16,7 @@ from wasla.invoicing.documents.document import (
     vat_breakdown_for,
 )
 from wasla.invoicing.documents.pdf import document_html, document_pdf
-from wasla.invoicing.documents.qr import QrError, zatca_qr_decode, zatca_qr_fields, zatca_qr_tlv
+from wasla.invoicing.documents.qr import zatca_qr_fields, zatca_qr_tlv
 
 __all__ = [
     "CreditNoteReference",

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from fatoora.tlv import zatca_qr_decode
 from testsupport.documents import make_credit_note, make_invoice, make_line
 from wasla.invoicing.documents.document import InvoiceDocument
 from wasla.invoicing.documents.pdf import document_pdf
-from wasla.invoicing.documents.qr import zatca_qr_decode
 
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 # pdftotext wraps right-to-left runs in bidi embedding marks; the words are between them.

@@ -6,8 +6,7 @@ import base64
 
 import pytest
 
-from testsupport.documents import make_invoice, make_seller
-from wasla.invoicing.documents.qr import (
+from fatoora.tlv import (
     QrError,
     ZatcaTag,
     tlv_decode,
@@ -15,8 +14,9 @@ from wasla.invoicing.documents.qr import (
     tlv_encode,
     zatca_qr_decode,
     zatca_qr_decode_bytes,
-    zatca_qr_tlv,
 )
+from testsupport.documents import make_invoice, make_seller
+from wasla.invoicing.documents.qr import zatca_qr_tlv
 
 
 def test_tlv_of_zatcas_published_example_is_byte_exact() -> None:

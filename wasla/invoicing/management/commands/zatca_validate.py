@@ -11,12 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from wasla.invoicing.zatca.rules import RulesUnavailable
-from wasla.invoicing.zatca.validation import (
-    UnreadableDocument,
-    ValidationReport,
-    zatca_validate,
-)
+from fatoora.rules import RulesUnavailable
+from fatoora.validation import UnreadableDocument, ValidationReport
+from wasla.invoicing.zatca.validation import document_validate
 
 UNREADABLE = 2
 
@@ -37,7 +34,7 @@ class Command(BaseCommand):
                 f"cannot read {path}: {error.strerror}", returncode=UNREADABLE
             ) from None
         try:
-            report = zatca_validate(xml=xml)
+            report = document_validate(xml=xml)
         except UnreadableDocument as error:
             raise CommandError(f"{path}: {error}", returncode=UNREADABLE) from None
         except RulesUnavailable as error:

@@ -8,8 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from testsupport.zatca_stamp import NOW, make_egs_identity, zatca_sample, zatca_sample_unstamped
-from wasla.invoicing.zatca.certificates import (
+from fatoora.certificates import (
     CertificateError,
     EgsSubject,
     ca_create,
@@ -18,13 +17,14 @@ from wasla.invoicing.zatca.certificates import (
     certificate_issued_by,
     egs_certificate_issue,
 )
-from wasla.invoicing.zatca.hashing import (
+from fatoora.hashing import (
     NS,
     InvoiceXmlError,
     invoice_canonical,
     invoice_hash,
     invoice_parse,
 )
+from testsupport.zatca_stamp import NOW, make_egs_identity, zatca_sample, zatca_sample_unstamped
 
 
 def test_the_stamp_is_outside_the_hash_and_the_content_inside() -> None:

@@ -2,13 +2,13 @@
 
 from lxml import etree
 
+from fatoora.certificates import certificate_facts
+from fatoora.hashing import NS, invoice_parse
+from fatoora.qr import invoice_is_simplified, invoice_qr_fields
+from fatoora.signing import invoice_stamp
+from fatoora.tlv import ZatcaTag, zatca_qr_decode_bytes
+from fatoora.verifying import stamp_verify
 from testsupport.zatca_stamp import NOW, make_egs_identity, zatca_sample_unstamped
-from wasla.invoicing.documents.qr import ZatcaTag, zatca_qr_decode_bytes
-from wasla.invoicing.zatca.certificates import certificate_facts
-from wasla.invoicing.zatca.hashing import NS, invoice_parse
-from wasla.invoicing.zatca.qr import invoice_is_simplified, invoice_qr_fields
-from wasla.invoicing.zatca.signing import invoice_stamp
-from wasla.invoicing.zatca.verifying import stamp_verify
 
 
 def _kwd_invoice() -> bytes:

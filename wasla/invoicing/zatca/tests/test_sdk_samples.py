@@ -7,13 +7,13 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from fatoora.certificates import certificate_facts, certificate_from_base64
+from fatoora.hashing import FIRST_PIH, NS, invoice_hash, invoice_parse
+from fatoora.qr import invoice_qr_read
+from fatoora.signing import signed_properties_digest
+from fatoora.tlv import ZatcaTag, zatca_qr_decode_bytes
+from fatoora.verifying import stamp_verify
 from testsupport.zatca_stamp import SAMPLE_NAMES, zatca_sample
-from wasla.invoicing.documents.qr import ZatcaTag, zatca_qr_decode_bytes
-from wasla.invoicing.zatca.certificates import certificate_facts, certificate_from_base64
-from wasla.invoicing.zatca.hashing import FIRST_PIH, NS, invoice_hash, invoice_parse
-from wasla.invoicing.zatca.qr import invoice_qr_read
-from wasla.invoicing.zatca.signing import signed_properties_digest
-from wasla.invoicing.zatca.verifying import stamp_verify
 
 SIG = "ext:UBLExtensions//ds:Signature"
 

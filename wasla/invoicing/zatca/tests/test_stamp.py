@@ -8,6 +8,11 @@ import re
 import pytest
 from lxml import etree
 
+from fatoora.certificates import CertificateError, certificate_base64
+from fatoora.hashing import NS, InvoiceXmlError, invoice_hash, invoice_parse
+from fatoora.signing import SigningError, hash_sign, invoice_stamp
+from fatoora.tlv import zatca_qr_decode_bytes
+from fatoora.verifying import stamp_verify
 from testsupport.zatca_stamp import (
     NOW,
     SAMPLE_NAMES,
@@ -15,11 +20,6 @@ from testsupport.zatca_stamp import (
     zatca_sample,
     zatca_sample_unstamped,
 )
-from wasla.invoicing.documents.qr import zatca_qr_decode_bytes
-from wasla.invoicing.zatca.certificates import CertificateError, certificate_base64
-from wasla.invoicing.zatca.hashing import NS, InvoiceXmlError, invoice_hash, invoice_parse
-from wasla.invoicing.zatca.signing import SigningError, hash_sign, invoice_stamp
-from wasla.invoicing.zatca.verifying import stamp_verify
 
 
 @pytest.fixture(scope="module")

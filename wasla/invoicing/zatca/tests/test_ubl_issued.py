@@ -21,6 +21,7 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
+from fatoora.validation import ValidationReport
 from testsupport.invoicing import (
     bank_transfer_at,
     make_invoiceable_tenant,
@@ -37,7 +38,7 @@ from wasla.invoicing.models import CreditNote, Invoice
 from wasla.invoicing.rendering import invoice_document
 from wasla.invoicing.zatca.issued import credit_note_ubl, invoice_ubl
 from wasla.invoicing.zatca.ubl import UblError, ubl_document
-from wasla.invoicing.zatca.validation import ValidationReport, zatca_validate
+from wasla.invoicing.zatca.validation import document_validate
 from wasla.settlement.models import FeePlan, FeePlanAssignment
 from wasla.tenants.models import Tenant
 
@@ -81,7 +82,7 @@ def _january_invoice(currency: str = "SAR", *payments: str, **terms: str) -> Inv
 
 
 def _report(xml: bytes) -> ValidationReport:
-    report = zatca_validate(xml=xml)
+    report = document_validate(xml=xml)
     print(xml.decode())  # shown when a test fails
     for result in report.results:
         print(result)

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from wasla.invoicing.zatca.hashing import sha256_hex_base64
+from fatoora.hashing import sha256_hex_base64
 
 
 class CertificateError(ValueError):

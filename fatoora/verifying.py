@@ -18,16 +18,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from lxml import etree
 
-from wasla.invoicing.documents.qr import QrError, zatca_qr_decode_bytes
-from wasla.invoicing.zatca.certificates import (
+from fatoora.certificates import (
     CertificateError,
     CertificateFacts,
     certificate_facts,
     certificate_from_base64,
 )
-from wasla.invoicing.zatca.hashing import NS, InvoiceXmlError, invoice_hash
-from wasla.invoicing.zatca.qr import invoice_qr_fields, invoice_qr_read
-from wasla.invoicing.zatca.signing import signed_properties_digest
+from fatoora.hashing import NS, InvoiceXmlError, invoice_hash
+from fatoora.qr import invoice_qr_fields, invoice_qr_read
+from fatoora.signing import signed_properties_digest
+from fatoora.tlv import QrError, zatca_qr_decode_bytes
 
 _SIGNATURE = "ext:UBLExtensions//sac:SignatureInformation/ds:Signature"
 _PROPERTIES = "ds:Object/xades:QualifyingProperties/xades:SignedProperties"

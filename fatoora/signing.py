@@ -28,15 +28,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from lxml import etree
 
-from wasla.invoicing.zatca.certificates import CertificateError, certificate_facts
-from wasla.invoicing.zatca.hashing import (
+from fatoora.certificates import CertificateError, certificate_facts
+from fatoora.hashing import (
     NS,
     InvoiceXmlError,
     invoice_hash,
     invoice_parse,
     sha256_hex_base64,
 )
-from wasla.invoicing.zatca.qr import QR_REFERENCE, invoice_qr_payload
+from fatoora.qr import QR_REFERENCE, invoice_qr_payload
 
 _EXTENSIONS = """\
 <ext:UBLExtensions xmlns:ext="{ext}" xmlns:cbc="{cbc}">

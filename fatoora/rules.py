@@ -2,7 +2,7 @@
 ZATCA KSA schematrons, compiled from XSLT 2.0 by Saxon (`saxonche`), with their findings read
 from the SVRL report they write.
 
-The rule files are ZATCA's, never edited, found under `settings.WASLA_ZATCA_RULES_DIR`. Loading
+The rule files are ZATCA's, never edited, found in the directory the caller names. Loading
 the XSD and compiling an XSLT take a while, so each is done once per process, on first use;
 Saxon's processor is not documented as thread-safe, so the loading (under the cache) and every
 validation hold one lock.
@@ -18,7 +18,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from lxml import etree
 from saxonche import PySaxonApiError, PySaxonProcessor
 
@@ -60,13 +59,10 @@ class Finding:
     message: str
 
 
-def rules_dir() -> Path:
-    return Path(settings.WASLA_ZATCA_RULES_DIR)
-
-
-def xsd_findings(tree: etree._ElementTree) -> list[Finding]:
+def xsd_findings(tree: etree._ElementTree, *, rules: Path) -> list[Finding]:
+    """The UBL 2.1 schema's findings; `rules` is the directory of ZATCA's rule files."""
     with _lock:
-        schema = _schema()
+        schema = _schema(rules)
         if schema.validate(tree):
             return []
         errors = list(schema.error_log)
@@ -75,10 +71,12 @@ def xsd_findings(tree: etree._ElementTree) -> list[Finding]:
     ]
 
 
-def schematron_findings(schematron: Schematron, tree: etree._ElementTree) -> list[Finding]:
+def schematron_findings(
+    schematron: Schematron, tree: etree._ElementTree, *, rules: Path
+) -> list[Finding]:
     text = etree.tostring(tree, encoding="unicode")
     with _lock:
-        executable = _compiled(schematron)
+        executable = _compiled(schematron, rules)
         try:
             node = _processor().parse_xml(xml_text=text)
             report = executable.transform_to_string(xdm_node=node)
@@ -113,8 +111,8 @@ def _processor() -> PySaxonProcessor:
 
 
 @cache
-def _schema() -> etree.XMLSchema:
-    path = rules_dir() / XSD_PATH
+def _schema(rules: Path) -> etree.XMLSchema:
+    path = rules / XSD_PATH
     try:
         return etree.XMLSchema(etree.parse(str(path)))
     except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as error:
@@ -122,8 +120,8 @@ def _schema() -> etree.XMLSchema:
 
 
 @cache
-def _compiled(schematron: Schematron) -> Any:
-    path = rules_dir() / schematron.path
+def _compiled(schematron: Schematron, rules: Path) -> Any:
+    path = rules / schematron.path
     if not path.is_file():
         raise RulesUnavailable(f"the {schematron.value} schematron is not at {path}")
     try:

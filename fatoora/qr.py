@@ -4,8 +4,8 @@ Tags 1-5 are the document's own text (seller name, VAT number, `IssueDate`T`Issu
 tax-inclusive total and the VAT total as the XML writes them), 6 the invoice hash, 7 the
 signature value (both as their base64 text), 8 the public key (DER SubjectPublicKeyInfo) and,
 for simplified documents only (`InvoiceTypeCode/@name` 02…), 9 the CA's signature on the
-certificate: exactly what the four SDK samples carry. The TLV encoding is the one of the PDF QR
-(`wasla.invoicing.documents.qr`).
+certificate: exactly what the four SDK samples carry. The TLV encoding is `fatoora.tlv`, the one
+the PDF QR uses too.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import base64
 
 from lxml import etree
 
-from wasla.invoicing.documents.qr import ZatcaTag, tlv_encode
-from wasla.invoicing.zatca.certificates import CertificateFacts
-from wasla.invoicing.zatca.hashing import NS, InvoiceXmlError
+from fatoora.certificates import CertificateFacts
+from fatoora.hashing import NS, InvoiceXmlError
+from fatoora.tlv import ZatcaTag, tlv_encode
 
 QR_REFERENCE = "cac:AdditionalDocumentReference[normalize-space(cbc:ID)='QR']"
 _QR_TEXT = f"{QR_REFERENCE}/cac:Attachment/cbc:EmbeddedDocumentBinaryObject"
