@@ -142,16 +142,29 @@ def setup_session_card(*, session_id: str) -> SavedCard | None:
     if intent.get("status") != "succeeded" or not intent.get("payment_method"):
         return None
     method = api_call(lambda c: c.v1.payment_methods.retrieve(str(intent["payment_method"])))
+    return _saved_card(method, str(session.get("customer") or ""))
+
+
+def _saved_card(method: dict[str, Any], customer_id: str) -> SavedCard:
     card = method.get("card") or {}
     exp_month, exp_year = card.get("exp_month"), card.get("exp_year")
     return SavedCard(
-        customer_id=str(session.get("customer") or method.get("customer") or ""),
+        customer_id=customer_id or str(method.get("customer") or ""),
         payment_method_id=str(method["id"]),
         brand=str(card.get("brand") or ""),
         last4=str(card.get("last4") or ""),
         exp_month=exp_month if isinstance(exp_month, int) else None,
         exp_year=exp_year if isinstance(exp_year, int) else None,
     )
+
+
+def payment_method_attach(*, customer_id: str, payment_method_id: str) -> SavedCard:
+    """Attach a PaymentMethod (a Stripe test one such as `pm_card_visa` in the sandbox) to the
+    Customer; the card as Stripe then holds it."""
+    method = api_call(
+        lambda c: c.v1.payment_methods.attach(payment_method_id, params={"customer": customer_id})
+    )
+    return _saved_card(method, customer_id)
 
 
 def _outcome(intent: dict[str, Any]) -> ChargeOutcome:
