@@ -27,9 +27,12 @@ _defaults = {
     "WASLA_SELLER_CITY": "Riyadh",
     "WASLA_SELLER_POSTAL_CODE": "12211",
     "WASLA_SELLER_IBAN": "SA0380000000608010167519",
-    # Wasla's own Stripe account, on the sandbox (`manage.py billing_webhook_register` prints
-    # the webhook secret to set as WASLA_BILLING_STRIPE_WEBHOOK_SECRET).
+    # Wasla's own Stripe account, on the sandbox, which starts with the billing webhook
+    # registered under this signing secret (SANDBOX_STRIPE_ACCOUNTS below). Demo-only values.
     "WASLA_BILLING_STRIPE_SECRET_KEY": "sk_test_51WaslaPlatformBillingKeyForTheDemo00001",
+    "WASLA_BILLING_STRIPE_WEBHOOK_SECRET": "whsec_demoOnlyWaslaBillingWebhookSecret0001",
+    # The demo's invoices are issued on start: try 1 is due at once, then days 1 and 3.
+    "WASLA_COLLECTION_SCHEDULE_DAYS": "0,1,3",
 }
 for _name, _value in _defaults.items():
     os.environ.setdefault(_name, _value)
@@ -49,6 +52,25 @@ from .base import *  # noqa: E402,F403
 from .base import INSTALLED_APPS  # noqa: E402
 
 INSTALLED_APPS = [*INSTALLED_APPS, "sandbox.tap_sim", "sandbox.stripe_sim", "sandbox.paypal_sim"]
+# The Stripe sandbox's account for Wasla's billing key comes with the billing webhook endpoint
+# (this server's URL, the secret above), as a real account would have it registered.
+SANDBOX_STRIPE_ACCOUNTS = [
+    {
+        "secret_key": os.environ["WASLA_BILLING_STRIPE_SECRET_KEY"],
+        "webhook_endpoints": [
+            {
+                "url": os.environ["WASLA_PUBLIC_BASE_URL"].rstrip("/")
+                + "/webhooks/billing/stripe/",
+                "secret": os.environ["WASLA_BILLING_STRIPE_WEBHOOK_SECRET"],
+                "enabled_events": [
+                    "checkout.session.completed",
+                    "payment_intent.payment_failed",
+                    "payment_intent.succeeded",
+                ],
+            }
+        ],
+    }
+]
 WASLA_DEMO_STAFF_PASSWORD = Env().str("WASLA_DEMO_STAFF_PASSWORD", default="wasla-demo-staff")
 del Env
 

@@ -1,6 +1,7 @@
 """HTTP face of the billing endpoints: Customers, PaymentMethods, SetupIntents and PaymentIntents
-made through the API. The wire format, authentication, `Idempotency-Key`, `expand[]` and the
-fault knobs are `views.stripe_api`'s, exactly as for the Checkout endpoints.
+made through the API (created, confirmed, canceled). The wire format, authentication,
+`Idempotency-Key`, `expand[]` and the fault knobs are `views.stripe_api`'s, exactly as for the
+Checkout endpoints.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sandbox.stripe_sim.customers import (
     payment_method_attach,
     payment_method_detach,
 )
+from sandbox.stripe_sim.intent_cancel import cancellation_reason_parse, payment_intent_cancel
 from sandbox.stripe_sim.intents import Confirmed, payment_intent_confirm, payment_intent_create
 from sandbox.stripe_sim.serializers import payment_intent_to_dict
 from sandbox.stripe_sim.validation import reject_unknown
@@ -156,6 +158,19 @@ def _intent_confirm(call: ApiCall, intent_id: str) -> ApiResult:
     )
 
 
+def _intent_cancel(call: ApiCall, intent_id: str) -> ApiResult:
+    reason = cancellation_reason_parse(call.params)
+    return _confirmed(
+        payment_intent_cancel(
+            account=call.account,
+            intent_id=intent_id,
+            reason=reason,
+            now=call.now,
+            request_ref=call.ref,
+        )
+    )
+
+
 customers_api = stripe_api(POST=_customer_create)
 customer_api = stripe_api(GET=_customer_retrieve, POST=_customer_update)
 customer_payment_methods_api = stripe_api(GET=_customer_payment_methods)
@@ -166,3 +181,4 @@ payment_method_detach_api = stripe_api(POST=_payment_method_detach)
 setup_intent_api = stripe_api(GET=_setup_intent_retrieve)
 payment_intents_api = stripe_api(POST=_intent_create)
 payment_intent_confirm_api = stripe_api(POST=_intent_confirm)
+payment_intent_cancel_api = stripe_api(POST=_intent_cancel)

@@ -19,6 +19,7 @@ Invariants:
   again; its events are written in the same transaction and delivered only after the commit.
 - A payment-mode session leaves `open` as paid; a setup-mode one as `no_payment_required`.
 - A PaymentMethod detached from its Customer is never attached again (`detached` stays true).
+- A PaymentIntent leaves `succeeded` and `canceled` never: both are final.
 - A charge's refunds never exceed what it captured (checked under the charge's row lock and by a
   database constraint).
 - An idempotency key is unique per account (a database constraint).
@@ -167,6 +168,15 @@ class StripePaymentIntent(models.Model):
         REQUIRES_CONFIRMATION = "requires_confirmation"
         REQUIRES_ACTION = "requires_action"
         SUCCEEDED = "succeeded"
+        CANCELED = "canceled"
+
+    class CancellationReason(models.TextChoices):
+        """The reasons `POST /v1/payment_intents/{id}/cancel` accepts."""
+
+        ABANDONED = "abandoned"
+        DUPLICATE = "duplicate"
+        FRAUDULENT = "fraudulent"
+        REQUESTED_BY_CUSTOMER = "requested_by_customer"
 
     id = models.CharField(primary_key=True, max_length=40)
     account = models.ForeignKey(StripeAccount, on_delete=models.CASCADE, related_name="intents")
@@ -197,6 +207,11 @@ class StripePaymentIntent(models.Model):
     )
     client_secret = models.CharField(max_length=80)
     created = models.BigIntegerField()
+    # Set once, when the intent is canceled (`canceled` is final).
+    canceled_at = models.BigIntegerField(null=True, blank=True)
+    cancellation_reason = models.CharField(
+        max_length=32, choices=CancellationReason.choices, blank=True, default=""
+    )
 
     class Meta:
         constraints = [

@@ -49,6 +49,11 @@ urlpatterns = [
         billing_views.payment_intent_confirm_api,
         name="payment-intent-confirm",
     ),
+    path(
+        "v1/payment_intents/<str:intent_id>/cancel",
+        billing_views.payment_intent_cancel_api,
+        name="payment-intent-cancel",
+    ),
     path("v1/charges/<str:charge_id>", views.charge_api, name="charge"),
     path("v1/refunds", views.refunds_api, name="refunds"),
     path("v1/refunds/<str:refund_id>", views.refund_api, name="refund"),

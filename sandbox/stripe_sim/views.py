@@ -38,6 +38,7 @@ from sandbox.stripe_sim.idempotency import (
 from sandbox.stripe_sim.keys import key_is_acceptable
 from sandbox.stripe_sim.knobs import KNOBS
 from sandbox.stripe_sim.models import StripeAccount
+from sandbox.stripe_sim.preconfigured import preconfigured_apply
 from sandbox.stripe_sim.serializers import (
     API_VERSION,
     charge_to_dict,
@@ -212,7 +213,9 @@ def _idempotent_run(
 def _dispatch(
     request: HttpRequest, handlers: dict[str, Handler], kwargs: dict[str, Any], request_id: str
 ) -> HttpResponse:
-    account = account_for_key(api_key=_api_key(request))
+    api_key = _api_key(request)
+    account = account_for_key(api_key=api_key)
+    preconfigured_apply(account=account, api_key=api_key)
     if "Stripe-Account" in request.headers:
         raise errors.invalid("The Stripe sandbox does not simulate Connect (Stripe-Account).")
     handler = handlers.get(request.method or "")

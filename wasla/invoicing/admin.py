@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from .collection_status import overdue_q
 from .models import (
     BillingCard,
+    BillingRefund,
     CollectionTry,
     CreditNote,
     CreditNoteLine,
@@ -224,3 +225,12 @@ class BillingCardAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["tenant", "brand", "last4", "exp_month", "exp_year", "saved_at"]
     list_select_related = ["tenant"]
     exclude = ["stripe_customer_id", "payment_method_id"]
+
+
+@admin.register(BillingRefund)
+class BillingRefundAdmin(ReadOnly, admin.ModelAdmin):
+    """Card payments given back because their invoice could not take them (card_payments.py)."""
+
+    list_display = ["invoice", "tenant", "amount", "currency", "status", "created_at"]
+    list_filter = ["status", "tenant"]
+    list_select_related = ["tenant", "invoice"]

@@ -60,6 +60,16 @@ def billing_card_save(*, tenant_id: int, card: billing_stripe.SavedCard, now: da
         row.save()
 
 
+def billing_card_attach(*, tenant: Tenant, payment_method_id: str, now: datetime) -> None:
+    """Save a PaymentMethod Wasla already holds (attached by the API, no Checkout page) as the
+    tenant's card: the demo's test card. Raises billing_stripe errors."""
+    row = _customer_row(tenant=tenant)
+    card = billing_stripe.payment_method_attach(
+        customer_id=row.stripe_customer_id, payment_method_id=payment_method_id
+    )
+    billing_card_save(tenant_id=tenant.pk, card=card, now=now)
+
+
 def billing_card_get(*, tenant: Tenant) -> BillingCard | None:
     """The tenant's saved card, or None when none was saved yet."""
     row = BillingCard.objects.filter(tenant=tenant).first()

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from wasla.common.money import format_amount
 from wasla.tenants.context import Scope, scope_enter_for_request
 
-from . import billing_stripe
+from . import billing_intents, billing_stripe
 from .collection_status import pay_token_read
 from .hosted_payment import invoice_pay_on_session, payable_try
 from .models import BillingCard, Invoice
@@ -76,7 +76,7 @@ def billing_pay_return(request: HttpRequest, token: str) -> HttpResponse:
         # Paid at Stripe but not yet confirmed to us: wait for the webhook. Anything else
         # (3-D Secure failed or abandoned): the Pay button again.
         try:
-            status = billing_stripe.intent_status(intent_id=attempt.action_intent_id)
+            status = billing_intents.intent_status(intent_id=attempt.action_intent_id)
         except (billing_stripe.BillingStripeUnavailable, billing_stripe.BillingStripeRefused):
             status = "unknown"
         waiting = status in ("succeeded", "processing", "unknown")

@@ -81,7 +81,7 @@ def _client() -> stripe.StripeClient:
     )
 
 
-def _call(call: Any) -> dict[str, Any]:
+def api_call(call: Any) -> dict[str, Any]:
     """Run one API call; a plain dict out (StripeObjects are not dicts), our errors for failures."""
     try:
         return dict(call(_client()).to_dict())
@@ -103,7 +103,7 @@ def customer_ensure(*, tenant_id: int, name: str, email: str = "") -> str:
     params: dict[str, Any] = {"name": name[:200], "metadata": {"tenant_id": str(tenant_id)}}
     if email:
         params["email"] = email
-    customer = _call(
+    customer = api_call(
         lambda c: c.v1.customers.create(
             params=params, options={"idempotency_key": f"wasla-billing-customer-{tenant_id}"}
         )
@@ -116,7 +116,7 @@ def setup_session_create(
 ) -> str:
     """A setup-mode Checkout Session for the tenant's card; returns its hosted page URL."""
     reference = str(tenant_id)
-    session = _call(
+    session = api_call(
         lambda c: c.v1.checkout.sessions.create(
             params={
                 "mode": "setup",
@@ -135,23 +135,36 @@ def setup_session_create(
 def setup_session_card(*, session_id: str) -> SavedCard | None:
     """The card a completed setup session saved (Session → SetupIntent → PaymentMethod), or
     None while it has none."""
-    session = _call(lambda c: c.v1.checkout.sessions.retrieve(session_id))
+    session = api_call(lambda c: c.v1.checkout.sessions.retrieve(session_id))
     if session.get("mode") != "setup" or not session.get("setup_intent"):
         return None
-    intent = _call(lambda c: c.v1.setup_intents.retrieve(str(session["setup_intent"])))
+    intent = api_call(lambda c: c.v1.setup_intents.retrieve(str(session["setup_intent"])))
     if intent.get("status") != "succeeded" or not intent.get("payment_method"):
         return None
-    method = _call(lambda c: c.v1.payment_methods.retrieve(str(intent["payment_method"])))
+    method = api_call(lambda c: c.v1.payment_methods.retrieve(str(intent["payment_method"])))
+    return _saved_card(method, str(session.get("customer") or ""))
+
+
+def _saved_card(method: dict[str, Any], customer_id: str) -> SavedCard:
     card = method.get("card") or {}
     exp_month, exp_year = card.get("exp_month"), card.get("exp_year")
     return SavedCard(
-        customer_id=str(session.get("customer") or method.get("customer") or ""),
+        customer_id=customer_id or str(method.get("customer") or ""),
         payment_method_id=str(method["id"]),
         brand=str(card.get("brand") or ""),
         last4=str(card.get("last4") or ""),
         exp_month=exp_month if isinstance(exp_month, int) else None,
         exp_year=exp_year if isinstance(exp_year, int) else None,
     )
+
+
+def payment_method_attach(*, customer_id: str, payment_method_id: str) -> SavedCard:
+    """Attach a PaymentMethod (a Stripe test one such as `pm_card_visa` in the sandbox) to the
+    Customer; the card as Stripe then holds it."""
+    method = api_call(
+        lambda c: c.v1.payment_methods.attach(payment_method_id, params={"customer": customer_id})
+    )
+    return _saved_card(method, customer_id)
 
 
 def _outcome(intent: dict[str, Any]) -> ChargeOutcome:
@@ -186,7 +199,7 @@ def charge(request: Charge) -> ChargeOutcome:
     else:
         params["off_session"] = True
     try:
-        intent = _call(
+        intent = api_call(
             lambda c: c.v1.payment_intents.create(
                 params=params, options={"idempotency_key": request.idempotency_key}
             )
@@ -212,16 +225,12 @@ WEBHOOK_EVENTS: Final = (
 def webhook_endpoint_create(*, url: str) -> str:
     """Register the billing webhook at `url` with the platform account; returns its signing
     secret (for WASLA_BILLING_STRIPE_WEBHOOK_SECRET)."""
-    endpoint = _call(
+    endpoint = api_call(
         lambda c: c.v1.webhook_endpoints.create(
             params={"url": url, "enabled_events": list(WEBHOOK_EVENTS)}
         )
     )
     return str(endpoint["secret"])
-
-
-def intent_status(*, intent_id: str) -> str:
-    return str(_call(lambda c: c.v1.payment_intents.retrieve(intent_id)).get("status"))
 
 
 def amount_from_minor(units: int, currency: str) -> Decimal:

@@ -3,8 +3,9 @@
 The view (`billing_views.py`) verifies the signature and reads the event; here each event is
 recorded (`BillingWebhookEvent`, unique event id) in the same transaction as its effect, so a
 replay, or a concurrent duplicate waiting on the unique index, finds it and changes nothing:
-- `payment_intent.succeeded` (metadata: invoice, tenant, try): the try succeeded and
-  `invoice_payment_record(method=CARD, reference=<pi id>)` — itself once per PaymentIntent;
+- `payment_intent.succeeded` (metadata: invoice, tenant, try): `card_payment_apply` — the
+  payment recorded once per PaymentIntent and the try succeeded, or, when the invoice no longer
+  owes it, the PaymentIntent refunded whole (`card_payments.py`);
 - `payment_intent.payment_failed`: the try declined, unless already settled;
 - `checkout.session.completed` in setup mode: the card read back from Stripe (before the
   transaction: no lock waits on the network) and saved for the tenant of the session;
@@ -13,7 +14,6 @@ replay, or a concurrent duplicate waiting on the unique index, finds it and chan
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,12 +25,9 @@ from wasla.tenants.context import tenant_context
 
 from . import billing_stripe
 from .billing_cards import billing_card_save
-from .collection import collection_try_settle
-from .models import BillingWebhookEvent, CollectionTry, Invoice, InvoicePayment
-from .payments import PaymentRefused, invoice_payment_record
-from .services import RIYADH
-
-logger = logging.getLogger(__name__)
+from .card_payments import card_payment_apply
+from .collection_tries import collection_try_settle
+from .models import BillingWebhookEvent, CollectionTry, Invoice
 
 EventStatus = BillingWebhookEvent.Status
 CARD_PURPOSE = "wasla_billing_card"
@@ -78,25 +75,16 @@ def _intent_succeeded(event: BillingEvent, now: datetime) -> tuple[str, str]:
         amount = billing_stripe.amount_from_minor(units, str(event.object.get("currency")))
     except (ValueError, ArithmeticError) as error:  # MoneyError: an unknown currency, absurd units
         raise EventUnreadable(f"unusable amount: {error}") from None
-    if attempt is not None:
-        collection_try_settle(attempt=attempt, status=CollectionTry.Status.SUCCEEDED)
-    try:
-        recorded = invoice_payment_record(
-            invoice=invoice,
-            amount=amount,
-            paid_on=now.astimezone(RIYADH).date(),
-            reference=intent_id,
-            method=InvoicePayment.Method.CARD,
-            actor="stripe-billing-webhook",
-            now=now,
-        )
-    except PaymentRefused as refused:
-        # Money taken that the invoice no longer owes (paid meanwhile): for staff to refund.
-        logger.error(
-            "card payment %s not recorded on invoice %s: %s", intent_id, invoice.pk, refused
-        )
-        return EventStatus.FAILED, str(refused)
-    return EventStatus.PROCESSED, "recorded" if recorded.created else "already recorded"
+    applied = card_payment_apply(
+        invoice=invoice,
+        attempt=attempt,
+        intent_id=intent_id,
+        amount=amount,
+        actor="stripe-billing-webhook",
+        now=now,
+    )
+    detail = f"{applied.outcome}: {applied.detail}" if applied.detail else applied.outcome
+    return EventStatus.PROCESSED, detail
 
 
 def _intent_failed(event: BillingEvent, now: datetime) -> tuple[str, str]:

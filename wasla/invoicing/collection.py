@@ -5,15 +5,21 @@ dunning schedule: try n is due `WASLA_COLLECTION_SCHEDULE_DAYS[n-1]` days after 
 issued (1, 3, 7 by default); when the last try did not succeed the invoice is overdue.
 
 One try, for one invoice in its tenant's scope:
-1. lock the invoice, decide the try and commit it `pending` (unique per invoice and number, so
-   a concurrent run finds it and leaves it alone);
-2. call Stripe with no lock held; the idempotency key is the try's own
+1. if a try is due, cancel first every on-session PaymentIntent the merchant started on the
+   hosted page for this invoice (`hosted_payment.invoice_on_session_close`), so finishing its
+   3-D Secure later cannot charge a second time; one Stripe says was paid already is recorded
+   as the invoice's payment instead, and nothing is charged;
+2. lock the invoice, decide the try and commit it `pending` (unique per invoice and number, so
+   a concurrent run finds it and leaves it alone) — unless an on-session PaymentIntent was
+   started since step 1 (the next run closes it);
+3. call Stripe with no lock held; the idempotency key is the try's own
    (`wasla-invoice-<id>-try-<n>`), so a try re-driven after a crash is the same charge;
-3. settle the try from the answer: a decline schedules the next, `authentication_required`
+4. settle the try from the answer: a decline schedules the next, `authentication_required`
    waits for the merchant on the hosted page; a success only records the PaymentIntent — the
    billing webhook records the payment (`billing_webhooks.py`), whichever arrives first.
 A Stripe outage leaves the try `pending` (re-driven with the same key after `PENDING_STALE`),
-is reported, and the other invoices go on.
+is reported, and the other invoices go on. Refunds of PaymentIntents an invoice could not take
+that Stripe did not answer are sent again first (`card_payments.billing_refunds_retry`).
 """
 
 from __future__ import annotations
@@ -23,13 +29,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from django.conf import settings
 from django.db import transaction
 
 from wasla.tenants.context import platform_access, tenant_context
 
 from . import billing_stripe
-from .models import BillingCard, CollectionTry, Invoice
+from .card_payments import billing_refunds_retry
+from .collection_tries import collection_try_settle, schedule_days, try_due_at
+from .hosted_payment import invoice_on_session_close
+from .models import BillingCard, BillingRefund, CollectionTry, Invoice
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +48,9 @@ Status = CollectionTry.Status
 @dataclass(frozen=True)
 class CollectResult:
     invoice: str
-    outcome: str  # charged | declined | requires_authentication | failed | error | skipped
+    # charged | declined | requires_authentication | failed | paid_on_session | refund_* | error
+    # | skipped
+    outcome: str
     try_number: int | None = None
     detail: str = ""
 
@@ -53,38 +63,6 @@ class CollectResult:
         }
 
 
-def schedule_days() -> list[int]:
-    return list(settings.WASLA_COLLECTION_SCHEDULE_DAYS)
-
-
-def try_due_at(*, invoice: Invoice, number: int) -> datetime | None:
-    """When try `number` of `invoice` is due; None past the end of the schedule."""
-    days = schedule_days()
-    if invoice.issued_at is None or not 1 <= number <= len(days):
-        return None
-    return invoice.issued_at + timedelta(days=days[number - 1])
-
-
-def collection_try_settle(
-    *, attempt: CollectionTry, status: str, intent_id: str = "", code: str = "", message: str = ""
-) -> None:
-    """Record what Stripe said of a locked try. A pending try takes any outcome; a settled one
-    only `succeeded` (the merchant paid on the hosted page); a succeeded one never changes."""
-    if intent_id and not attempt.payment_intent_id:
-        attempt.payment_intent_id = intent_id[:100]
-    if attempt.status == Status.SUCCEEDED or (
-        attempt.status != Status.PENDING and status != Status.SUCCEEDED
-    ):
-        attempt.save(update_fields=["payment_intent_id", "updated_at"])
-        return
-    attempt.status = status
-    attempt.decline_code, attempt.decline_message = code[:100], message[:500]
-    attempt.next_try_at = None
-    if status != Status.SUCCEEDED:
-        attempt.next_try_at = try_due_at(invoice=attempt.invoice, number=attempt.number + 1)
-    attempt.save()
-
-
 @dataclass(frozen=True)
 class _Claim:
     attempt: CollectionTry | None
@@ -92,58 +70,83 @@ class _Claim:
     skipped: str = ""
 
 
-def _claim(*, invoice_id: int, now: datetime) -> _Claim:
-    """Lock the invoice and commit the try to make now (see the module docstring), if any."""
+def _refunded(intent_id: str) -> bool:
+    return bool(intent_id) and BillingRefund.objects.filter(payment_intent_id=intent_id).exists()
+
+
+def _next_try(invoice: Invoice, now: datetime) -> tuple[CollectionTry | int | None, str]:
+    """What is to be done for `invoice` now: the stale pending try to re-drive, the number of
+    the try to make, or None and why not."""
+    if invoice.status != Invoice.Status.ISSUED or invoice.amount_due <= 0:
+        return None, "nothing is due"
+    card = BillingCard.objects.filter(tenant_id=invoice.tenant_id).first()
+    if card is None or not card.is_saved:
+        return None, "no billing card"
+    latest = invoice.collection_tries.order_by("-number").first()
+    if (
+        latest is not None
+        and latest.status == Status.SUCCEEDED
+        and not _refunded(latest.payment_intent_id or latest.action_intent_id)
+    ):
+        return None, f"try {latest.number} succeeded: awaiting the webhook"
+    if latest is not None and latest.status == Status.PENDING:
+        if latest.attempted_at > now - PENDING_STALE:
+            return None, f"try {latest.number} is in progress"
+        return latest, ""  # re-driven: same number, same idempotency key
+    number = 1 if latest is None else latest.number + 1
+    due = try_due_at(invoice=invoice, number=number)
+    if due is None:
+        return None, "overdue: the schedule is exhausted"
+    if now < due:
+        return None, f"try {number} is due at {due.isoformat()}"
+    return number, ""
+
+
+def _claim(*, invoice_id: int, now: datetime, closed: frozenset[str]) -> _Claim:
+    """Lock the invoice and commit the try to make now (see the module docstring), if any;
+    `closed`: the on-session PaymentIntents canceled before."""
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
-        if invoice is None or invoice.status != Invoice.Status.ISSUED or invoice.amount_due <= 0:
+        if invoice is None:
             return _Claim(None, skipped="nothing is due")
-        card = BillingCard.objects.filter(tenant_id=invoice.tenant_id).first()
-        if card is None or not card.is_saved:
-            return _Claim(None, skipped="no billing card")
-        latest = invoice.collection_tries.order_by("-number").first()
-        if latest is not None and latest.status == Status.SUCCEEDED:
-            return _Claim(None, skipped=f"try {latest.number} succeeded: awaiting the webhook")
-        if latest is not None and latest.status == Status.PENDING:
-            if latest.attempted_at > now - PENDING_STALE:
-                return _Claim(None, skipped=f"try {latest.number} is in progress")
-            latest.attempted_at = now  # re-driven: same number, same idempotency key
-            latest.save(update_fields=["attempted_at", "updated_at"])
-            return _Claim(latest, card)
-        number = 1 if latest is None else latest.number + 1
-        due = try_due_at(invoice=invoice, number=number)
-        if due is None:
-            return _Claim(None, skipped="overdue: the schedule is exhausted")
-        if now < due:
-            return _Claim(None, skipped=f"try {number} is due at {due.isoformat()}")
+        todo, skipped = _next_try(invoice, now)
+        if todo is None:
+            return _Claim(None, skipped=skipped)
+        started = invoice.collection_tries.exclude(action_intent_id="").exclude(
+            action_intent_id__in=closed
+        )
+        if started.exclude(status=Status.SUCCEEDED).exists():
+            return _Claim(None, skipped="the merchant started paying on the hosted page")
+        card = BillingCard.objects.get(tenant_id=invoice.tenant_id)
+        if isinstance(todo, CollectionTry):
+            todo.attempted_at = now
+            todo.save(update_fields=["attempted_at", "updated_at"])
+            return _Claim(todo, card)
         attempt = CollectionTry.objects.create(
-            tenant_id=invoice.tenant_id, invoice=invoice, number=number, attempted_at=now
+            tenant_id=invoice.tenant_id, invoice=invoice, number=todo, attempted_at=now
         )
         return _Claim(attempt, card)
-
-
-def _paying_on_session(invoice_id: int) -> bool:
-    """Whether the merchant's own payment of the latest try (hosted page) went through, so
-    charging another try could charge twice; asked of Stripe before any lock is taken."""
-    latest = CollectionTry.objects.filter(invoice_id=invoice_id).order_by("-number").first()
-    if latest is None or not latest.action_intent_id or latest.status == Status.SUCCEEDED:
-        return False
-    status = billing_stripe.intent_status(intent_id=latest.action_intent_id)
-    return status in ("succeeded", "processing")
 
 
 def invoice_collect(*, invoice_id: int, now: datetime) -> CollectResult:
     """Make the try of one invoice that is due now, in the caller's tenant scope."""
     label = str(invoice_id)
     try:
-        if _paying_on_session(invoice_id):
-            return CollectResult(label, "skipped", detail="paid on the hosted page")
-        claim = _claim(invoice_id=invoice_id, now=now)
+        found = Invoice.objects.filter(pk=invoice_id).first()
+        if found is None:
+            return CollectResult(label, "skipped", detail="nothing is due")
+        label = found.display_number
+        todo, skipped = _next_try(found, now)
+        if todo is None:
+            return CollectResult(label, "skipped", detail=skipped)
+        closing = invoice_on_session_close(invoice_id=invoice_id, now=now)
+        if closing.paid:
+            return CollectResult(label, "paid_on_session", detail=closing.detail)
+        claim = _claim(invoice_id=invoice_id, now=now, closed=closing.closed)
         attempt, card = claim.attempt, claim.card
         if attempt is None or card is None:
             return CollectResult(label, "skipped", detail=claim.skipped)
         invoice = attempt.invoice
-        label = invoice.display_number
         request = billing_stripe.Charge(
             customer_id=card.stripe_customer_id,
             payment_method_id=card.payment_method_id,
@@ -189,6 +192,10 @@ def invoices_collect(*, now: datetime) -> list[CollectResult]:
     days = schedule_days()
     if not billing_stripe.is_configured() or not days:
         return []
+    results = [
+        CollectResult(str(refund.invoice_id), f"refund_{refund.status}", None, refund.reason)
+        for refund in billing_refunds_retry(now=now)
+    ]
     with platform_access(reason="invoice collection by card"):
         tenants_with_card = BillingCard.objects.exclude(payment_method_id="").values("tenant_id")
         found = list(
@@ -201,7 +208,6 @@ def invoices_collect(*, now: datetime) -> list[CollectResult]:
             .order_by("pk")
             .values_list("pk", "tenant_id")
         )
-    results = []
     for invoice_id, tenant_id in found:
         with tenant_context(tenant_id):
             results.append(invoice_collect(invoice_id=invoice_id, now=now))

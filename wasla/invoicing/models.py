@@ -436,3 +436,41 @@ class MerchantCreditUse(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.amount} of credit {self.credit_id} on invoice {self.invoice_id}"
+
+
+class BillingRefund(TenantOwned):
+    """A card PaymentIntent of an invoice that the invoice could not take (paid meanwhile by
+    another one, or less due than was charged), given back whole through Stripe's Refund API.
+
+    One row per PaymentIntent (unique), committed before Stripe is asked, whose idempotency key
+    derives from it (`wasla-refund-<pi>`): however often the PaymentIntent is reported, it is
+    refunded once. Nothing is posted to the ledger: the payment was never recorded."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"  # not yet accepted by Stripe (the daily collection asks again)
+        SUCCEEDED = "succeeded"  # accepted by Stripe
+        FAILED = "failed"  # Stripe refused it: for staff
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="card_refunds")
+    payment_intent_id = models.CharField(max_length=100, unique=True)
+    amount = _money()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    stripe_refund_id = models.CharField(max_length=100, blank=True, default="")
+    failure_message = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=ZERO), name="billing_refund_positive"),
+        ]
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"wasla-refund-{self.payment_intent_id}"
+
+    def __str__(self) -> str:
+        return f"refund of {self.payment_intent_id} ({self.status}) on invoice {self.invoice_id}"

@@ -23,6 +23,20 @@ from wasla.invoicing.models import CollectionTry, Invoice, InvoicePayment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# Where the English confirmation sentence puts its first letter, closing bracket and full stop
+# (x of each glyph), and where the button's Arabic and English labels sit.
+READING_ORDER = """() => {
+  const line = document.querySelector('#confirm-note .en-line');
+  const text = line.firstChild;
+  const x = (i) => { const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1);
+                     return r.getBoundingClientRect().left; };
+  const n = text.textContent.length;
+  return {direction: getComputedStyle(line).direction, first: x(0), bracket: x(n - 2),
+          stop: x(n - 1),
+          arabic: document.querySelector('#pay-ar').getBoundingClientRect().left,
+          english: document.querySelector('#pay-en').getBoundingClientRect().left};
+}"""
+
 
 def _needs_authentication(billing: str) -> tuple[Invoice, str]:
     invoice = issued_invoice()
@@ -49,6 +63,7 @@ def test_the_merchant_completes_3d_secure_on_the_hosted_page(billing):
         page.goto(url)
         seen["before"] = page.inner_text("#invoice-pay")
         assert page.get_attribute("html", "dir") == "rtl"
+        seen["layout"] = page.evaluate(READING_ORDER)
         page.screenshot(path=str(SHOTS / "billing_pay_page.png"), full_page=True)
         page.click("#pay")
         page.wait_for_url("**/sandbox/stripe/authenticate/**")
@@ -65,6 +80,12 @@ def test_the_merchant_completes_3d_secure_on_the_hosted_page(billing):
     assert "المبلغ المستحق" in seen["before"]
     assert "Amount due" in seen["before"]
     assert "Paid" in seen["after"]
+    layout = seen["layout"]
+    # The English sentence reads left to right inside the RTL page: its full stop is at its end,
+    # on the right of the closing bracket; the button reads Arabic first (on the right).
+    assert layout["direction"] == "ltr"
+    assert layout["first"] < layout["bracket"] < layout["stop"]
+    assert layout["arabic"] > layout["english"]
     invoice.refresh_from_db()
     assert (invoice.status, invoice.amount_due) == ("paid", Decimal("0.000"))
     attempt = CollectionTry.objects.get(invoice=invoice)

@@ -1,6 +1,8 @@
 """The demo's past: `seed_demo` gives each demo tenant a valid tax profile and two past calendar
-months (Asia/Riyadh) of paid orders confirmed at their own time, invoices those months, and adds
-nothing when run again; the ledger it leaves verifies."""
+months (Asia/Riyadh) of paid orders confirmed at their own time, invoices those months, collects
+nakheel's invoices by card (its test card saved on Wasla's Stripe account, the charges paid by
+the billing webhook of the sandbox's pre-configured endpoint) and leaves qahwa's outstanding, and
+adds nothing when run again; the ledger it leaves verifies."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from sandbox.stripe_sim.models import StripePaymentIntent
 from testsupport.demo import seed_demo_json
 from testsupport.invoicing import ledger_verified
 from testsupport.payments import balance
-from wasla.invoicing.models import Invoice, InvoiceSettlement
+from wasla.invoicing.models import BillingCard, CollectionTry, Invoice, InvoiceSettlement
 from wasla.ledger.accounts import AccountRole
 from wasla.ledger.models import LedgerTransaction
 from wasla.orders.models import Order
@@ -27,9 +30,30 @@ from wasla.tenants.models import Tenant
 from wasla.tenants.tax_profile import tenant_tax_profile_problems
 
 # Seeding connects the demo gateways, which registers webhooks with the sandbox over HTTP.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("demo_billing")]
 
 SLUGS = ("nakheel", "qahwa")
+
+
+@pytest.fixture
+def demo_billing(sandbox: str, settings) -> str:  # type: ignore[no-untyped-def]
+    """Billing as the demo configures it: the sandbox's account for Wasla's key comes with the
+    billing webhook endpoint (SANDBOX_STRIPE_ACCOUNTS), and try 1 is due on the day of issue."""
+    settings.WASLA_BILLING_STRIPE_WEBHOOK_SECRET = "whsec_seedDemoTestBillingSecret0001"
+    settings.WASLA_COLLECTION_SCHEDULE_DAYS = [0, 1, 3]
+    settings.SANDBOX_STRIPE_ACCOUNTS = [
+        {
+            "secret_key": settings.WASLA_BILLING_STRIPE_SECRET_KEY,
+            "webhook_endpoints": [
+                {
+                    "url": f"{sandbox}/webhooks/billing/stripe/",
+                    "secret": settings.WASLA_BILLING_STRIPE_WEBHOOK_SECRET,
+                    "enabled_events": ["payment_intent.succeeded"],
+                }
+            ],
+        }
+    ]
+    return sandbox
 
 
 def _counts() -> dict[str, int]:
@@ -70,8 +94,10 @@ def test_two_past_months_are_paid_invoiced_once_and_the_ledger_verifies():
         (slug, *month) for month in months for slug in SLUGS
     ]
     for row in first["invoices"]:
-        assert row["status"] == "issued"  # left outstanding
-        assert row["amount_due"] == row["total"]
+        if row["tenant"] == "nakheel":  # collected by card
+            assert (row["status"], row["amount_due"]) == ("paid", "0.00")
+        else:  # left outstanding
+            assert (row["status"], row["amount_due"]) == ("issued", row["total"])
         assert row["number"].startswith("INV-")
         assert row["pdf_url"] == f"/api/v1/invoices/{row['id']}/pdf/"
 
@@ -104,8 +130,20 @@ def test_two_past_months_are_paid_invoiced_once_and_the_ledger_verifies():
             assert invoice.total_operations == len(billed)
             assert invoice.subtotal == Decimal(len(billed))  # 1.00 SAR each
             assert invoice.vat_total == invoice.subtotal * Decimal("0.15")
-            assert (invoice.status, invoice.amount_due) == (Invoice.Status.ISSUED, invoice.total)
-            assert set(standing.values_list("status", flat=True)) == {"invoiced"}
+            if slug == "nakheel":
+                assert (invoice.status, invoice.amount_due) == (Invoice.Status.PAID, 0)
+                (payment,) = invoice.payments.all()
+                assert (payment.method, payment.amount) == ("card", invoice.total)
+                assert payment.reference.startswith("pi_")
+                assert payment.recorded_by == "stripe-billing-webhook"
+                assert set(standing.values_list("status", flat=True)) == {"paid"}
+            else:
+                assert (invoice.status, invoice.amount_due) == (
+                    Invoice.Status.ISSUED,
+                    invoice.total,
+                )
+                assert not invoice.payments.exists()
+                assert set(standing.values_list("status", flat=True)) == {"invoiced"}
 
         attempts = PaymentAttempt.objects.filter(tenant=tenant)
         assert set(attempts.values_list("provider", flat=True)) == {
@@ -124,11 +162,23 @@ def test_two_past_months_are_paid_invoiced_once_and_the_ledger_verifies():
             "refunded",
             "partially_refunded",
         }
-        # Everything earned is billed: nothing left unbilled, the invoices' totals receivable.
-        invoiced = Invoice.objects.filter(tenant=tenant)
+        # Everything earned is billed: nothing left unbilled; qahwa's invoices' totals are
+        # receivable, nakheel's went to Stripe clearing.
+        invoiced = sum(i.total for i in Invoice.objects.filter(tenant=tenant))
         assert balance(tenant, AccountRole.UNBILLED) == 0
-        assert balance(tenant, AccountRole.RECEIVABLE) == sum(i.total for i in invoiced)
+        paid_by_card = slug == "nakheel"
+        assert balance(tenant, AccountRole.RECEIVABLE) == (0 if paid_by_card else invoiced)
+        assert balance(tenant, AccountRole.STRIPE_CLEARING) == (invoiced if paid_by_card else 0)
 
+    # One card, one charge per nakheel invoice; the second run charged nothing more.
+    card = BillingCard.objects.get(tenant__slug="nakheel")
+    assert (card.brand, card.last4) == ("visa", "4242")
+    assert not BillingCard.objects.filter(tenant__slug="qahwa").exists()
+    assert list(CollectionTry.objects.values_list("invoice__tenant__slug", "number", "status")) == [
+        ("nakheel", 1, "succeeded"),
+        ("nakheel", 1, "succeeded"),
+    ]
+    assert StripePaymentIntent.objects.filter(status="succeeded").count() == 2
     assert ledger_verified().strip().endswith("ledger ok")
     out = StringIO()
     call_command("generate_invoices", "--year", newer[0], "--month", newer[1], "--json", stdout=out)

@@ -1,6 +1,7 @@
 """Demo data: two merchants with their tax profiles, sandbox gateways, products, API tokens and
 a staff login; two past months of paid orders (`demo_history`) and their invoices
-(`demo_invoices`), as of the clock read once at the start.
+(`demo_invoices`), nakheel's paid by card (`demo_collection`), as of the clock read once at the
+start.
 
 Idempotent: running it again reuses tenants, configs, products, orders and invoices, and issues
 fresh API tokens (the old demo tokens are revoked, since stored tokens cannot be shown again).
@@ -23,6 +24,7 @@ from django.utils import timezone
 from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentGatewayConfig
 from wasla.payments.orchestrator import webhook_url
+from wasla.storefront.demo_collection import DemoCollectionFailed, demo_collection_run
 from wasla.storefront.demo_history import demo_history_seed, demo_months
 from wasla.storefront.demo_invoices import (
     DemoInvoicingFailed,
@@ -74,6 +76,7 @@ TENANTS = [
     },
 ]
 DEMO_TOKEN_NAME = "demo"
+CARD_TENANT = "nakheel"  # pays its invoices by card; the other leaves them outstanding
 # Webhook URLs the demo registered with the sandbox providers, by gateway webhook token.
 _REGISTERED_FILE = Path(settings.VAR_DIR) / "demo-webhooks.json"
 _registered: dict[str, str] = {}
@@ -111,9 +114,13 @@ class Command(BaseCommand):
                 demo_invoices_generate(slugs=[t.slug for t in tenants], months=months, now=now)
             except DemoInvoicingFailed as error:
                 raise CommandError(f"demo invoicing failed: {error}") from error
-            # Collection comes here, between the invoices' issue and the summary read after
-            # it: nakheel's invoices are to be collected by card, qahwa's left outstanding.
-            # Until invoice card collection exists both stay outstanding.
+            # nakheel's invoices are collected by card (paid through the billing webhook);
+            # qahwa saves no card, so its invoices stay outstanding.
+            try:
+                card_tenant = next(t for t in tenants if t.slug == CARD_TENANT)
+                demo_collection_run(card_tenant=card_tenant, now=now)
+            except DemoCollectionFailed as error:
+                raise CommandError(f"demo collection failed: {error}") from error
             result["invoices"] = demo_invoices_summary(tenants=tenants, months=months)
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
