@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import secrets
 import sys
@@ -113,6 +114,7 @@ def _run(
     from invoicing_seed import seed
     from invoicing_setbased import CHAIN_LOCK_CLASS, invoices_generate_set_based
 
+    from wasla.invoicing.parties import seller_snapshot
     from wasla.invoicing.run import invoices_generate_all
     from wasla.invoicing.services import FEE_LINE_AR, FEE_LINE_EN
 
@@ -166,6 +168,7 @@ def _run(
         "lock_class": CHAIN_LOCK_CLASS,
         "line_ar": FEE_LINE_AR,
         "line_en": FEE_LINE_EN,
+        "seller": json.dumps(seller_snapshot()),
     }
     with psycopg.connect(make_conninfo(dbname=names["b"], **app_server)) as conn:
         started = time.perf_counter()

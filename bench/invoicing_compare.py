@@ -1,8 +1,9 @@
 """The check of bench/invoicing.py: both sides made the same invoices, invoice by invoice.
 
 Read as the owner of the tables (no row-level security) from each side's database, per tenant:
-the invoice (number, period, status, operations, subtotal, VAT, total, amount due, issue time,
-due date), its lines, the settlements it bills with their fees, and its ledger posting (account,
+the invoice (number, period, status, operations, subtotal, VAT, total, amounts due, paid and
+credited, issue time, due date, buyer and seller), its lines, the settlements it bills with their
+fees, and its ledger posting (account,
 debit, credit, balance after, sequence, previous hash); then the settlements by status, the
 accounts' balances and the invoice counter. The posting's own hash differs by design: it covers
 the moment it was written.
@@ -15,7 +16,8 @@ from typing import Any
 
 INVOICES = """
 SELECT t.slug, i.number, i.year, i.month, i.currency, i.status, i.total_operations, i.subtotal,
-    i.vat_total, i.total, i.amount_due, i.amount_paid, i.amount_credited, i.issued_at, i.due_date,
+    i.vat_total, i.total, i.amount_due, i.amount_paid, i.amount_credited, i.amount_credit_applied,
+    i.issued_at, i.due_date, i.buyer_snapshot::text, i.seller_snapshot::text,
     (SELECT json_agg(json_build_array(l.position, l.description_ar, l.description_en, l.quantity,
                      l.unit_price, l.net_amount, l.vat_rate, l.vat_amount) ORDER BY l.position)
      FROM invoicing_invoiceline l WHERE l.invoice_id = i.id)::text AS lines,

@@ -90,9 +90,19 @@ STATEMENTS: list[str] = [
        FROM b_billable b JOIN b_invoice i USING (tenant_id) ORDER BY b.id""",
     """UPDATE invoicing_documentcounter SET last_number = (SELECT max(number) FROM b_invoice)
        WHERE series = 'invoice' AND EXISTS (SELECT 1 FROM b_invoice)""",
+    # The parties as they stand at issue: the tenant's tax profile, Wasla's seller profile.
     """UPDATE invoicing_invoice SET number = b.number, status = 'issued',
-           issued_at = %(now)s, due_date = %(due_date)s
-       FROM b_invoice b WHERE invoicing_invoice.id = b.invoice_id""",
+           issued_at = %(now)s, due_date = %(due_date)s, seller_snapshot = %(seller)s::jsonb,
+           buyer_snapshot = jsonb_build_object(
+               'legal_name_ar', coalesce(t.legal_name_ar, ''),
+               'legal_name_en', coalesce(t.legal_name_en, ''),
+               'vat_number', coalesce(t.vat_number, ''), 'cr_number', coalesce(t.cr_number, ''),
+               'building_number', coalesce(t.building_number, ''),
+               'street', coalesce(t.street, ''), 'district', coalesce(t.district, ''),
+               'city', coalesce(t.city, ''), 'postal_code', coalesce(t.postal_code, ''),
+               'country_code', coalesce(t.country_code, ''))
+       FROM b_invoice b JOIN tenants_tenant t ON t.id = b.tenant_id
+       WHERE invoicing_invoice.id = b.invoice_id""",
     """SELECT count(pg_advisory_xact_lock(%(lock_class)s, tenant_id::int))
        FROM (SELECT tenant_id FROM b_invoice ORDER BY tenant_id) t""",
     # The posting's lines, in `invoice_post_issue`'s order; VAT Output only for VAT.
