@@ -5,86 +5,178 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ZatcaAuthority',
+            name="ZatcaAuthority",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('key_pem', models.TextField()),
-                ('certificate_pem', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False),
+                ),
+                ("key_pem", models.TextField()),
+                ("certificate_pem", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='zatca_authority_singleton')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="zatca_authority_singleton"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ZatcaCsid',
+            name="ZatcaCsid",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('request_id', models.BigIntegerField(unique=True)),
-                ('kind', models.CharField(choices=[('compliance', 'Compliance'), ('production', 'Production')], max_length=16)),
-                ('token', models.TextField(unique=True)),
-                ('secret_digest', models.CharField(max_length=64)),
-                ('certificate_serial', models.CharField(max_length=64, unique=True)),
-                ('vat_number', models.CharField(max_length=15)),
-                ('egs_serial', models.CharField(max_length=255)),
-                ('invoice_types', models.CharField(max_length=4)),
-                ('csr_pem', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('compliance', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='production_csids', to='sandbox_zatca.zatcacsid')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("request_id", models.BigIntegerField(unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("compliance", "Compliance"), ("production", "Production")],
+                        max_length=16,
+                    ),
+                ),
+                ("token", models.TextField(unique=True)),
+                ("secret_digest", models.CharField(max_length=64)),
+                ("certificate_serial", models.CharField(max_length=64, unique=True)),
+                ("vat_number", models.CharField(max_length=15)),
+                ("egs_serial", models.CharField(max_length=255)),
+                ("invoice_types", models.CharField(max_length=4)),
+                ("csr_pem", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "compliance",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="production_csids",
+                        to="sandbox_zatca.zatcacsid",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ZatcaComplianceCheck',
+            name="ZatcaComplianceCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('document', models.CharField(max_length=32)),
-                ('uuid', models.CharField(max_length=64)),
-                ('passed', models.BooleanField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('csid', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='sandbox_zatca.zatcacsid')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("document", models.CharField(max_length=32)),
+                ("uuid", models.CharField(max_length=64)),
+                ("passed", models.BooleanField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "csid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checks",
+                        to="sandbox_zatca.zatcacsid",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ZatcaSandboxKnobs',
+            name="ZatcaSandboxKnobs",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('api', models.CharField(choices=[('ok', 'Ok'), ('error_500', 'Error 500'), ('timeout', 'Timeout')], default='ok', max_length=16)),
-                ('timeout_seconds', models.FloatField(default=5.0)),
-                ('api_fail_count', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('clearance', models.CharField(choices=[('validate', 'Validate'), ('warn', 'Warn'), ('reject', 'Reject')], default='validate', max_length=16)),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False),
+                ),
+                (
+                    "api",
+                    models.CharField(
+                        choices=[("ok", "Ok"), ("error_500", "Error 500"), ("timeout", "Timeout")],
+                        default="ok",
+                        max_length=16,
+                    ),
+                ),
+                ("timeout_seconds", models.FloatField(default=5.0)),
+                ("api_fail_count", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "clearance",
+                    models.CharField(
+                        choices=[("validate", "Validate"), ("warn", "Warn"), ("reject", "Reject")],
+                        default="validate",
+                        max_length=16,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'zatca sandbox knobs',
-                'abstract': False,
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='sandbox_zatca_knobs_singleton')],
+                "verbose_name_plural": "zatca sandbox knobs",
+                "abstract": False,
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="sandbox_zatca_knobs_singleton"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ZatcaSubmission',
+            name="ZatcaSubmission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('egs', models.CharField(max_length=64)),
-                ('kind', models.CharField(choices=[('clearance', 'Clearance'), ('reporting', 'Reporting')], max_length=16)),
-                ('uuid', models.CharField(max_length=64)),
-                ('invoice_hash', models.CharField(max_length=64)),
-                ('icv', models.BigIntegerField(null=True)),
-                ('status', models.CharField(choices=[('accepted', 'Accepted'), ('accepted_with_warnings', 'Accepted With Warnings'), ('rejected', 'Rejected')], max_length=32)),
-                ('http_status', models.PositiveSmallIntegerField()),
-                ('answer', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('csid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='sandbox_zatca.zatcacsid')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("egs", models.CharField(max_length=64)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("clearance", "Clearance"), ("reporting", "Reporting")],
+                        max_length=16,
+                    ),
+                ),
+                ("uuid", models.CharField(max_length=64)),
+                ("invoice_hash", models.CharField(max_length=64)),
+                ("icv", models.BigIntegerField(null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("accepted", "Accepted"),
+                            ("accepted_with_warnings", "Accepted With Warnings"),
+                            ("rejected", "Rejected"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("http_status", models.PositiveSmallIntegerField()),
+                ("answer", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "csid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="sandbox_zatca.zatcacsid",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'rejected'), _negated=True), fields=('egs', 'uuid'), name='zatca_submission_once_per_uuid')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "rejected"), _negated=True),
+                        fields=("egs", "uuid"),
+                        name="zatca_submission_once_per_uuid",
+                    )
+                ],
             },
         ),
     ]
