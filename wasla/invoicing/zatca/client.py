@@ -136,9 +136,12 @@ class ZatcaClient:
         csid: Csid | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        auth = (csid.binary_security_token, csid.secret) if csid is not None else None
+        headers = dict(headers or {})
+        if csid is not None:
+            pair = f"{csid.binary_security_token}:{csid.secret}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         try:
-            response = self._http.post(path, json=body, auth=auth, headers=headers or {})
+            response = self._http.post(path, json=body, headers=headers)
         except httpx.TimeoutException:
             raise ZatcaUnavailable(f"ZATCA did not answer {path} in time") from None
         except httpx.TransportError as exc:
