@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
 
 from fatoora.hashing import FIRST_PIH
 from fatoora.signing import invoice_stamp
@@ -180,8 +181,6 @@ def test_rule_findings_uuid_idempotency_and_reporting(sim: httpx.Client) -> None
     # A seller VAT number ZATCA's rules refuse, properly stamped: the KSA rule, nothing else.
     uuid, xml = sample_document("Standard_Invoice")
     xml = xml.replace(b">399999999900003<", b">12345<", 1)
-    from cryptography import x509
-
     certificate = x509.load_pem_x509_certificate(pem(answer))
     stamped = invoice_stamp(
         xml=xml, private_key=egs.key, certificate=certificate, signing_time=SIGNED_AT
@@ -276,7 +275,18 @@ def test_a_document_signed_by_another_egs_is_refused(sim: httpx.Client) -> None:
     assert response.status_code == 400
     codes = [e["code"] for e in response.json()["validationResults"]["errorMessages"]]
     assert codes == ["invalid-certificate"]
-    assert FIRST_PIH  # the chain of `egs` was not touched: its first document may still come
+    # The chain of `egs` was not touched: its first document (PIH = FIRST_PIH) still clears.
+    uuid, own = sample_stamped("Standard_Invoice", key=egs.key, certificate_pem=pem(answer))
+    first = submit(
+        sim,
+        "/invoices/clearance/single",
+        answer,
+        uuid,
+        own.invoice_hash,
+        own.xml,
+        **{"Clearance-Status": "1"},
+    )
+    assert (first.status_code, first.json()["clearanceStatus"]) == (200, "CLEARED")
 
 
 def test_control_knobs(sim: httpx.Client) -> None:
