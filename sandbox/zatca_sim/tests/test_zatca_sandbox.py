@@ -12,7 +12,6 @@ import httpx
 import pytest
 from cryptography import x509
 
-from fatoora.hashing import FIRST_PIH
 from fatoora.signing import invoice_stamp
 from sandbox.zatca_sim.models import ZatcaSubmission
 from testsupport.zatca_egs import (
