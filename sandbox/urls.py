@@ -6,4 +6,5 @@ urlpatterns = [
     path("tap/", include("sandbox.tap_sim.urls")),
     path("stripe/", include("sandbox.stripe_sim.urls")),
     path("paypal/", include("sandbox.paypal_sim.urls")),
+    path("zatca/", include("sandbox.zatca_sim.urls")),
 ]

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -317,4 +318,19 @@ WASLA_ZATCA_RULES_DIR = Path(
         ),
     )
 )
+# ZATCA's e-invoicing API: the environment (sandbox = the developer portal, simulation,
+# production; it also picks the CSR's certificate template) and its base URL, which defaults to
+# ZATCA's gateway for that environment (the demo and tests point it at sandbox/zatca_sim).
+WASLA_ZATCA_ENVIRONMENT = env("WASLA_ZATCA_ENVIRONMENT", default="sandbox")
+if WASLA_ZATCA_ENVIRONMENT not in ("sandbox", "simulation", "production"):
+    raise ImproperlyConfigured("WASLA_ZATCA_ENVIRONMENT must be sandbox, simulation or production")
+WASLA_ZATCA_BASE_URL = env(
+    "WASLA_ZATCA_BASE_URL",
+    default="https://gw-fatoora.zatca.gov.sa/e-invoicing/"
+    + {"sandbox": "developer-portal", "simulation": "simulation", "production": "core"}[
+        WASLA_ZATCA_ENVIRONMENT
+    ],
+)
+# The ZATCA simulator's own copy of the rule files it validates with (the same ones by default).
+SANDBOX_ZATCA_RULES_DIR = Path(env("SANDBOX_ZATCA_RULES_DIR", default=str(WASLA_ZATCA_RULES_DIR)))
 # --- end of invoicing

@@ -45,13 +45,23 @@ for _provider in ("tap", "stripe", "paypal"):
 os.environ.setdefault(
     "WASLA_BILLING_STRIPE_API_BASE", os.environ["WASLA_SANDBOX_BASE_URL"] + "/sandbox/stripe"
 )
+os.environ.setdefault(
+    "WASLA_ZATCA_BASE_URL",
+    os.environ["WASLA_SANDBOX_BASE_URL"] + "/sandbox/zatca/e-invoicing/developer-portal",
+)
 # The PayPal sandbox serves its webhook certificate from this server.
 os.environ.setdefault("WASLA_PAYPAL_CERT_HOSTS", "*.paypal.com,127.0.0.1,localhost")
 
 from .base import *  # noqa: E402,F403
 from .base import INSTALLED_APPS  # noqa: E402
 
-INSTALLED_APPS = [*INSTALLED_APPS, "sandbox.tap_sim", "sandbox.stripe_sim", "sandbox.paypal_sim"]
+INSTALLED_APPS = [
+    *INSTALLED_APPS,
+    "sandbox.tap_sim",
+    "sandbox.stripe_sim",
+    "sandbox.paypal_sim",
+    "sandbox.zatca_sim",
+]
 # The Stripe sandbox's account for Wasla's billing key comes with the billing webhook endpoint
 # (this server's URL, the secret above), as a real account would have it registered.
 SANDBOX_STRIPE_ACCOUNTS = [

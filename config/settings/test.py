@@ -33,6 +33,12 @@ for _name, _value in _defaults.items():
 from .base import *  # noqa: E402,F403
 from .base import INSTALLED_APPS  # noqa: E402
 
-INSTALLED_APPS = [*INSTALLED_APPS, "sandbox.tap_sim", "sandbox.stripe_sim", "sandbox.paypal_sim"]
+INSTALLED_APPS = [
+    *INSTALLED_APPS,
+    "sandbox.tap_sim",
+    "sandbox.stripe_sim",
+    "sandbox.paypal_sim",
+    "sandbox.zatca_sim",
+]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WASLA_DEMO_STAFF_PASSWORD = "wasla-test-staff"

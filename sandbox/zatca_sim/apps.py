@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ZatcaSimConfig(AppConfig):
+    name = "sandbox.zatca_sim"
+    label = "sandbox_zatca"
