@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from lxml import etree
 
 from fatoora.hashing import NS
-from fatoora.validation import Check, Layer, ValidationResult
+from fatoora.validation import Check, Layer, UnreadableDocument, ValidationResult, zatca_parse
 from fatoora.verifying import StampProblem, stamp_verify
 
 _QR_TAG_PREFIX = "QR tag "
@@ -98,6 +98,17 @@ def pih_check(*, icv: int, pih: str) -> Check:
 def stamp_checks(*, icv: int, pih: str) -> tuple[Check, ...]:
     """The three extra layers of a document stamped at `icv` after `pih`."""
     return (qr_check, signature_check, pih_check(icv=icv, pih=pih))
+
+
+def stamp_checks_if_stamped(*, xml: bytes) -> tuple[Check, ...]:
+    """The `qr` and `signature` layers for a stamped document (one with ext:UBLExtensions),
+    none for an unstamped one or unreadable bytes (the validator reports those itself). The
+    `pih` layer needs the chain, which a lone file does not have."""
+    try:
+        root = zatca_parse(xml=xml).getroot()
+    except UnreadableDocument:
+        return ()
+    return (qr_check, signature_check) if root.xpath("ext:UBLExtensions", namespaces=NS) else ()
 
 
 def _texts(root: etree._Element, path: str) -> list[str]:

@@ -38,7 +38,9 @@ def _stamped_all() -> list[ZatcaDocument]:
     return list(ZatcaDocument.objects.order_by("icv"))
 
 
-def _assert_clean(documents: list[ZatcaDocument], allowed: set[tuple[str, str, str]] = set()):
+def _assert_clean(
+    documents: list[ZatcaDocument], allowed: frozenset[tuple[str, str, str]] = frozenset()
+):
     for document in documents:
         report = stamped_report(document)
         assert findings(report) <= allowed, (document, report.results)
