@@ -141,3 +141,46 @@ def test_a_document_is_for_exactly_one_invoice_or_credit_note():
             " VALUES (%s, gen_random_uuid(), '', '', '', 'pending', '[]', 0, '', now())",
             [invoice.tenant_id],
         )
+
+
+def test_the_merchant_gets_the_zatca_block_and_the_xml_only_once_cleared(api, tenant):
+    from testsupport.invoicing import with_tax_profile
+
+    with_tax_profile(tenant)
+    paid_payment_at(tenant, riyadh(2026, 1, 10), "100.00")
+    invoice = run_month(tenant, 2026, 1)
+    assert invoice is not None
+    make_active_egs()
+    [document] = [d for d in _stamp_all() if d.invoice_id == invoice.pk]
+
+    detail = api.get(f"/api/v1/invoices/{invoice.pk}/").json()
+    assert detail["zatca"] == {"uuid": str(document.uuid), "icv": 1, "status": "pending"}
+    answer = api.get(f"/api/v1/invoices/{invoice.pk}/xml/")
+    assert answer.status_code == 409
+    assert answer["Content-Type"] == "application/problem+json"
+    assert answer.json()["type"].endswith("/zatca-not-cleared")
+
+
+def test_the_pdf_qr_is_the_stamped_documents_once_stamped():
+    from fatoora.tlv import zatca_qr_decode, zatca_qr_decode_bytes
+    from wasla.invoicing.documents.qr import zatca_qr_tlv
+    from wasla.invoicing.rendering import invoice_document
+    from wasla.invoicing.zatca.selectors import document_qr_payload
+
+    invoice = _issued_invoice()
+    assert document_qr_payload(issued=invoice) is None  # unstamped: the PDF prints tags 1-5
+    make_active_egs()
+    [document] = _stamp_all()
+    invoice.refresh_from_db()
+
+    payload = document_qr_payload(issued=invoice)
+    assert payload == document.qr
+    stamped = zatca_qr_decode_bytes(payload=payload)
+    plain = zatca_qr_decode(payload=zatca_qr_tlv(document=invoice_document(invoice=invoice)))
+    assert sorted(stamped) == list(range(1, 9))
+    assert {tag: stamped[tag].decode() for tag in plain} == plain
+
+
+def _stamp_all() -> list[ZatcaDocument]:
+    zatca_stamp_pending(now=STAMPED_AT)
+    return list(ZatcaDocument.objects.order_by("icv"))
