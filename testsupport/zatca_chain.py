@@ -40,6 +40,7 @@ def previous_hash(document: ZatcaDocument) -> str:
 def stamped_report(document: ZatcaDocument, xml: bytes | None = None) -> ValidationReport:
     """All six layers (xsd, en, ksa, qr, signature, pih) on the stamped XML (or `xml`)."""
     assert document.icv is not None
+    assert document.signed_xml is not None
     signed = bytes(document.signed_xml) if xml is None else xml
     checks = stamp_checks(icv=document.icv, pih=previous_hash(document))
     return document_validate(xml=signed, extra=checks)

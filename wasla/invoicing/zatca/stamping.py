@@ -74,6 +74,7 @@ def unsigned_xml(*, document: ZatcaDocument, chain: ChainLink) -> bytes:
         return invoice_ubl(
             invoice=invoice, chain=chain, sar_rate=sar_rate(currency=invoice.currency)
         )
+    assert document.credit_note_id is not None  # exactly one of the two (CHECK)
     note = CreditNote.objects.select_related("invoice").get(pk=document.credit_note_id)
     return credit_note_ubl(credit_note=note, chain=chain, sar_rate=sar_rate(currency=note.currency))
 
@@ -128,7 +129,7 @@ def zatca_stamp_pending(*, now: datetime) -> list[StampOutcome]:
     """Stamp every waiting document in issue order, each in its own transaction; nothing when
     no unit is active. A document that cannot be stamped is recorded (`last_error`) and left
     for staff, and the others go on."""
-    outcomes = []
+    outcomes: list[StampOutcome] = []
     for document_id in documents_awaiting_stamp():
         document = ZatcaDocument.objects.get(pk=document_id)
         try:
