@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "wasla.settlement",
     "wasla.ledger",
     "wasla.invoicing",
+    "wasla.invoicing.zatca",
     "wasla.api",
     "wasla.storefront",
     # Templates, tags and Arabic catalog of the invoice PDFs (no models).
@@ -333,4 +334,14 @@ WASLA_ZATCA_BASE_URL = env(
 )
 # The ZATCA simulator's own copy of the rule files it validates with (the same ones by default).
 SANDBOX_ZATCA_RULES_DIR = Path(env("SANDBOX_ZATCA_RULES_DIR", default=str(WASLA_ZATCA_RULES_DIR)))
+# Clearance retries back off exponentially from RETRY_SECONDS, MAX_RETRIES times; the sweep
+# (beat, every SWEEP_INTERVAL_SECONDS) stamps documents left waiting and re-drives clearances a
+# dead worker left behind (after CLEARANCE_LEASE_SECONDS).
+WASLA_ZATCA_RETRY_SECONDS = env.float("WASLA_ZATCA_RETRY_SECONDS", default=30.0)
+WASLA_ZATCA_MAX_RETRIES = env.int("WASLA_ZATCA_MAX_RETRIES", default=8)
+WASLA_ZATCA_SWEEP_INTERVAL_SECONDS = env.int("WASLA_ZATCA_SWEEP_INTERVAL_SECONDS", default=300)
+WASLA_ZATCA_CLEARANCE_LEASE_SECONDS = env.int("WASLA_ZATCA_CLEARANCE_LEASE_SECONDS", default=600)
+# The SAR value of one unit of each other invoicing currency, stated on its documents (ZATCA's
+# tax currency is SAR): `KWD=12.2345,...`.
+WASLA_ZATCA_SAR_RATES = env.dict("WASLA_ZATCA_SAR_RATES", default={"KWD": "12.2345"})
 # --- end of invoicing

@@ -15,6 +15,7 @@ from wasla.invoicing.collection_status import invoice_collection_state
 from wasla.invoicing.models import CreditNote, Invoice, InvoicePayment
 from wasla.invoicing.rendering import supply_period
 from wasla.invoicing.selectors import LISTED_INVOICE_STATUSES
+from wasla.invoicing.zatca.selectors import zatca_summary
 
 from .serializers import AmountField
 
@@ -148,6 +149,14 @@ class InvoicePaymentOutput(serializers.Serializer):
     reference = serializers.CharField()
 
 
+class ZatcaOutput(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    icv = serializers.IntegerField(allow_null=True, help_text="Null until stamped.")
+    status = serializers.ChoiceField(
+        choices=["pending", "cleared", "cleared_with_warnings", "rejected"]
+    )
+
+
 class InvoiceOutput(serializers.ModelSerializer):
     number = serializers.CharField(source="display_number")
     status = InvoiceStatusField()
@@ -165,6 +174,7 @@ class InvoiceOutput(serializers.ModelSerializer):
     payments = InvoicePaymentOutput(many=True, help_text="The money received on it.")
     credit_notes = CreditNoteRefOutput(many=True, help_text="Its issued credit notes.")
     collection = serializers.SerializerMethodField()
+    zatca = serializers.SerializerMethodField()
 
     class Meta:
         model = Invoice
@@ -190,7 +200,13 @@ class InvoiceOutput(serializers.ModelSerializer):
             "payments",
             "credit_notes",
             "collection",
+            "zatca",
         ]
+
+    @extend_schema_field(ZatcaOutput(allow_null=True))
+    def get_zatca(self, invoice: Invoice) -> dict[str, Any] | None:
+        """ZATCA e-invoicing: the document's UUID, its ICV once stamped, its clearance."""
+        return zatca_summary(issued=invoice)
 
     @extend_schema_field(CollectionOutput)
     def get_collection(self, invoice: Invoice) -> dict[str, Any]:
@@ -214,6 +230,7 @@ class CreditNoteOutput(serializers.ModelSerializer):
     vat = AmountField(source="vat_total")
     total = AmountField()
     lines = CreditNoteLineOutput(many=True)
+    zatca = serializers.SerializerMethodField()
 
     class Meta:
         model = CreditNote
@@ -230,4 +247,9 @@ class CreditNoteOutput(serializers.ModelSerializer):
             "total",
             "issued_at",
             "lines",
+            "zatca",
         ]
+
+    @extend_schema_field(ZatcaOutput(allow_null=True))
+    def get_zatca(self, note: CreditNote) -> dict[str, Any] | None:
+        return zatca_summary(issued=note)

@@ -23,6 +23,7 @@ from wasla.invoicing.selectors import (
     invoice_get,
     invoice_list,
 )
+from wasla.invoicing.zatca.selectors import cleared_xml
 from wasla.tenants.auth import request_tenant
 
 from . import invoice_serializers as s
@@ -52,6 +53,29 @@ class PdfRenderer(BaseRenderer):
         renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
         return JSONRenderer().render(data, "application/json", renderer_context)
+
+
+XML = "application/xml"
+XML_RESPONSE = {
+    (200, XML): OpenApiResponse(
+        OpenApiTypes.BINARY,
+        description="ZATCA's cleared UBL 2.1 XML, as an attachment; 409 (problem "
+        "`zatca-not-cleared`) until ZATCA has cleared the document.",
+    )
+}
+
+
+class XmlRenderer(PdfRenderer):
+    """Lets a client send `Accept: application/xml`; errors still leave as problem+json."""
+
+    media_type = XML
+    format = "xml"
+
+
+def _xml_attachment(content: bytes, number: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XML)
+    response["Content-Disposition"] = f'attachment; filename="{number}.xml"'
+    return response
 
 
 def _attachment(pdf: RenderedPdf) -> HttpResponse:
@@ -114,3 +138,21 @@ class CreditNotePdfApi(ApiView):
     def get(self, request: Request, credit_note_id: int) -> HttpResponse:
         note = credit_note_get(tenant=request_tenant(request), credit_note_id=credit_note_id)
         return _attachment(credit_note_pdf(credit_note=note))
+
+
+class InvoiceXmlApi(ApiView):
+    renderer_classes = [JSONRenderer, XmlRenderer]
+
+    @extend_schema(responses=XML_RESPONSE)
+    def get(self, request: Request, invoice_id: int) -> HttpResponse:
+        invoice = invoice_get(tenant=request_tenant(request), invoice_id=invoice_id)
+        return _xml_attachment(cleared_xml(issued=invoice), invoice.display_number)
+
+
+class CreditNoteXmlApi(ApiView):
+    renderer_classes = [JSONRenderer, XmlRenderer]
+
+    @extend_schema(responses=XML_RESPONSE)
+    def get(self, request: Request, credit_note_id: int) -> HttpResponse:
+        note = credit_note_get(tenant=request_tenant(request), credit_note_id=credit_note_id)
+        return _xml_attachment(cleared_xml(issued=note), note.display_number)

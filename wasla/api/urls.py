@@ -41,6 +41,9 @@ urlpatterns = [
     path(
         "invoices/<int:invoice_id>/pdf/", invoice_views.InvoicePdfApi.as_view(), name="invoice-pdf"
     ),
+    path(
+        "invoices/<int:invoice_id>/xml/", invoice_views.InvoiceXmlApi.as_view(), name="invoice-xml"
+    ),
     path("credit-notes/", invoice_views.CreditNoteListApi.as_view(), name="credit-note-list"),
     path(
         "credit-notes/<int:credit_note_id>/",
@@ -51,5 +54,10 @@ urlpatterns = [
         "credit-notes/<int:credit_note_id>/pdf/",
         invoice_views.CreditNotePdfApi.as_view(),
         name="credit-note-pdf",
+    ),
+    path(
+        "credit-notes/<int:credit_note_id>/xml/",
+        invoice_views.CreditNoteXmlApi.as_view(),
+        name="credit-note-xml",
     ),
 ]

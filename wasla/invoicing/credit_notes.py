@@ -40,6 +40,7 @@ from .paid import invoice_close_if_settled
 from .parties import buyer_snapshot, seller_snapshot
 from .postings import credit_note_post_issue
 from .services import PRE_ENGINE_VAT_RATE, InvoicingError, invoice_lines_compute
+from .zatca.stamping import zatca_document_register
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ def credit_note_issue_for_invoice(*, invoice_id: int, now: datetime) -> CreditNo
         )
         credit_note_post_issue(note=note, tenant=tenant)
         _credit_apply(note=note, invoice=invoice, now=now)
+        zatca_document_register(credit_note=note)  # stamped and cleared after the commit
         return note
 
 

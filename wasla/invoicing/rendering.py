@@ -123,12 +123,23 @@ class RenderedPdf:
 
 def invoice_pdf(*, invoice: Invoice) -> RenderedPdf:
     document = invoice_document(invoice=invoice)
-    return RenderedPdf(f"{document.number}.pdf", document_pdf(document=document))
+    return RenderedPdf(
+        f"{document.number}.pdf", document_pdf(document=document, qr_payload=_qr(invoice))
+    )
 
 
 def credit_note_pdf(*, credit_note: CreditNote) -> RenderedPdf:
     document = credit_note_document(credit_note=credit_note)
-    return RenderedPdf(f"{document.number}.pdf", document_pdf(document=document))
+    return RenderedPdf(
+        f"{document.number}.pdf", document_pdf(document=document, qr_payload=_qr(credit_note))
+    )
+
+
+def _qr(issued: Invoice | CreditNote) -> str | None:
+    # Imported here: the ZATCA package renders its XML from this module's documents.
+    from .zatca.selectors import document_qr_payload
+
+    return document_qr_payload(issued=issued)
 
 
 def supply_period(*, year: int, month: int) -> tuple[date, date]:

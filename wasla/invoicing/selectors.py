@@ -25,6 +25,7 @@ def invoice_list(
     qs = (
         Invoice.objects.for_tenant(tenant)
         .filter(status__in=LISTED_INVOICE_STATUSES)
+        .select_related("zatca")
         .prefetch_related(
             "lines",
             "payments",
@@ -59,7 +60,7 @@ def credit_note_list(*, tenant: Tenant) -> QuerySet[CreditNote]:
     return (
         CreditNote.objects.for_tenant(tenant)
         .filter(status=CreditNote.Status.ISSUED)
-        .select_related("invoice")
+        .select_related("invoice", "zatca")
         .prefetch_related("lines")
         .order_by("-number")
     )

@@ -35,6 +35,7 @@ from .paid import invoice_close_if_settled
 from .parties import buyer_snapshot, seller_snapshot
 from .postings import invoice_post_issue
 from .seller import seller_profile
+from .zatca.stamping import zatca_document_register
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 HUNDRED = Decimal(100)
@@ -132,6 +133,8 @@ def invoice_issue(*, invoice: Invoice, tenant: Tenant, now: datetime) -> Invoice
     closed = invoice_close_if_settled(invoice=invoice, now=now)
     invoice.save(update_fields=[*ISSUED_FIELDS, *closed])
     invoice_post_issue(invoice=invoice, tenant=tenant)
+    # Its ZATCA record; the stamp and the clearance run after this transaction commits.
+    zatca_document_register(invoice=invoice)
     return invoice
 
 

@@ -97,7 +97,16 @@ def _merchant_credit_use(tenant: Tenant) -> Any:
     )
 
 
+def _zatca_document(tenant: Tenant) -> Any:
+    """The ZATCA record of an invoice (exactly one of invoice and credit note, CHECK)."""
+    from wasla.invoicing.models import Invoice
+    from wasla.invoicing.zatca.models import ZatcaDocument
+
+    return ZatcaDocument.objects.create(tenant=tenant, invoice=build_row(Invoice, tenant))
+
+
 BUILDERS: dict[str, Any] = {
+    "zatca.ZatcaDocument": _zatca_document,
     "invoicing.MerchantCreditUse": _merchant_credit_use,
     "orders.Order": make_order,
     "payments.PaymentGatewayConfig": _gateway,

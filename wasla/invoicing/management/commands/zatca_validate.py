@@ -1,5 +1,6 @@
 """Validate a ZATCA UBL 2.1 document against ZATCA's rules: the UBL 2.1 XSD, the CEN EN 16931
-schematron and ZATCA's KSA schematron.
+schematron and ZATCA's KSA schematron; for a stamped document, its QR and its signature too
+(hash, signed properties, certificate, signature value).
 
 Exit status: 0 when no rule reports an error (warnings may be listed), 1 when one does, 2 when
 the file cannot be read or is not well-formed XML (nothing was validated).
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fatoora.rules import RulesUnavailable
 from fatoora.validation import UnreadableDocument, ValidationReport
+from wasla.invoicing.zatca.checks import stamp_checks_if_stamped
 from wasla.invoicing.zatca.validation import document_validate
 
 UNREADABLE = 2
@@ -34,7 +36,7 @@ class Command(BaseCommand):
                 f"cannot read {path}: {error.strerror}", returncode=UNREADABLE
             ) from None
         try:
-            report = document_validate(xml=xml)
+            report = document_validate(xml=xml, extra=stamp_checks_if_stamped(xml=xml))
         except UnreadableDocument as error:
             raise CommandError(f"{path}: {error}", returncode=UNREADABLE) from None
         except RulesUnavailable as error:

@@ -52,7 +52,7 @@ def test_json_report_of_a_valid_document(tmp_path: Path):
 def test_json_report_of_an_invalid_document_exits_1(tmp_path: Path):
     out = StringIO()
 
-    with pytest.raises(CommandError, match="1 error") as raised:
+    with pytest.raises(CommandError, match="3 error") as raised:
         call_command("zatca_validate", str(_file(tmp_path, _broken())), "--json", stdout=out)
 
     assert raised.value.returncode == 1
@@ -61,6 +61,9 @@ def test_json_report_of_an_invalid_document_exits_1(tmp_path: Path):
     assert [(r["layer"], r["severity"], r["rule"]) for r in report["results"]] == [
         ("en", "error", "BR-CO-15"),
         ("en", "warning", "BR-CO-16"),
+        # The sample is stamped: its changed total no longer matches its hash nor its QR.
+        ("qr", "error", "QR-TAG-4"),
+        ("signature", "error", "SIGNATURE-INVOICE-HASH"),
     ]
 
 
@@ -72,7 +75,7 @@ def test_text_report(tmp_path: Path):
         call_command("zatca_validate", str(path), stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert lines[0] == f"{path}: NOT valid (1 error(s), 1 warning(s))"
+    assert lines[0] == f"{path}: NOT valid (3 error(s), 1 warning(s))"
     assert lines[1].split()[:3] == ["ERROR", "en", "BR-CO-15:"]
     assert lines[2].split()[:3] == ["WARNING", "en", "BR-CO-16:"]
 
@@ -112,3 +115,23 @@ def test_the_exit_status_of_the_process(tmp_path: Path):
         assert run.returncode == status, run.stderr
         if status < 2:
             assert json.loads(run.stdout)["valid"] is (status == 0)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Standard_Invoice", "Standard_Credit_Note", "Simplified_Invoice", "Simplified_Credit_Note"],
+)
+def test_the_sdk_samples_pass_their_qr_and_signature_checks(tmp_path: Path, name: str):
+    out = StringIO()
+    call_command("zatca_validate", str(_file(tmp_path, sample(name))), "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["valid"] is True
+    assert {r["layer"] for r in report["results"]} <= {"ksa"}  # the samples' own warnings
+
+
+def test_a_stamped_file_with_a_changed_amount_fails_its_signature_and_qr(tmp_path: Path):
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("zatca_validate", str(_file(tmp_path, _broken())), "--json", stdout=out)
+    failed = {(r["layer"], r["rule"]) for r in json.loads(out.getvalue())["results"]}
+    assert {("signature", "SIGNATURE-INVOICE-HASH"), ("qr", "QR-TAG-4")} <= failed
