@@ -6,6 +6,8 @@ Beat (`celery -A config beat`) runs:
   events left `received` (a broker that was down, a worker that died, a retry that is due);
 - `payments.reconcile` every WASLA_RECONCILE_INTERVAL_SECONDS (300): re-fetches payments left
   pending from their provider;
+- `zatca.sweep` every WASLA_ZATCA_SWEEP_INTERVAL_SECONDS (300): stamps the ZATCA documents left
+  waiting and re-drives the clearances no worker holds (a dead worker's expired lease);
 - `invoicing.generate_previous_month` at 03:00 on the 1st of each month (CELERY_TIMEZONE, i.e.
   Asia/Riyadh): the previous month's invoices, once that month has ended there;
 - `invoicing.issue_credit_notes` daily at 04:00 (Asia/Riyadh): credit notes for the refunds
@@ -42,6 +44,7 @@ def _register_periodic_tasks(sender: Celery, **kwargs: Any) -> None:
             "payments.reconcile",
             float(settings.WASLA_RECONCILE_INTERVAL_SECONDS),
         ),
+        "zatca-sweep": ("zatca.sweep", float(settings.WASLA_ZATCA_SWEEP_INTERVAL_SECONDS)),
     }
     for name, (task, every) in periodic.items():
         sender.add_periodic_task(

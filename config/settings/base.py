@@ -339,6 +339,8 @@ SANDBOX_ZATCA_RULES_DIR = Path(env("SANDBOX_ZATCA_RULES_DIR", default=str(WASLA_
 # dead worker left behind (after CLEARANCE_LEASE_SECONDS).
 WASLA_ZATCA_RETRY_SECONDS = env.float("WASLA_ZATCA_RETRY_SECONDS", default=30.0)
 WASLA_ZATCA_MAX_RETRIES = env.int("WASLA_ZATCA_MAX_RETRIES", default=8)
+# How long one call to ZATCA's API may take before it counts as unavailable (then retried).
+WASLA_ZATCA_TIMEOUT_SECONDS = env.float("WASLA_ZATCA_TIMEOUT_SECONDS", default=20.0)
 WASLA_ZATCA_SWEEP_INTERVAL_SECONDS = env.int("WASLA_ZATCA_SWEEP_INTERVAL_SECONDS", default=300)
 WASLA_ZATCA_CLEARANCE_LEASE_SECONDS = env.int("WASLA_ZATCA_CLEARANCE_LEASE_SECONDS", default=600)
 # The SAR value of one unit of each other invoicing currency, stated on its documents (ZATCA's

@@ -12,6 +12,9 @@ _defaults = {
     "WASLA_PAYPAL_CERT_HOSTS": "*.paypal.com,127.0.0.1,localhost",
     "CELERY_TASK_ALWAYS_EAGER": "1",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/2",
+    # Never ZATCA's real gateway from a test: a closed local port (unavailable, at once); the
+    # tests that clear point it at the simulator under their live server.
+    "WASLA_ZATCA_BASE_URL": "http://127.0.0.1:9/zatca-not-configured",
     # Sample seller profile (Wasla's own, on every invoice): public business data, not secrets.
     "WASLA_SELLER_LEGAL_NAME_AR": "شركة وصلة للمدفوعات",
     "WASLA_SELLER_LEGAL_NAME_EN": "Wasla Payments Co.",

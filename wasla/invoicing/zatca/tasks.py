@@ -1,5 +1,6 @@
-"""Celery tasks of ZATCA: stamping the waiting documents (after each issue, and in the sweep)
-and clearing each stamped one with retries and exponential backoff.
+"""Celery tasks of ZATCA: stamping the waiting documents (after each issue) and then clearing
+each one it stamped, clearance with bounded exponential backoff while ZATCA is unavailable,
+and the sweep (beat) that stamps what waits and re-drives the clearances nobody holds.
 
 Each task runs on the platform's behalf (one EGS chain serves every tenant), through the audited
 `platform_access`; each calls one service.
@@ -8,12 +9,16 @@ Each task runs on the platform's behalf (one EGS chain serves every tenant), thr
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from wasla.tenants.context import platform_access
 
+from .clearance import documents_awaiting_clearance, zatca_document_clear
+from .client import ZatcaUnavailable
 from .stamping import zatca_stamp_pending
 
 logger = logging.getLogger(__name__)
@@ -21,7 +26,39 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="zatca.stamp_pending", ignore_result=True)
 def zatca_stamp_pending_task() -> int:
-    """Stamp the waiting documents in issue order; returns how many were stamped."""
+    """Stamp the waiting documents in issue order and queue the clearance of each; returns
+    how many were stamped."""
     with platform_access(reason="ZATCA: stamp the documents waiting for the chain"):
         outcomes = zatca_stamp_pending(now=timezone.now())
-    return sum(1 for outcome in outcomes if outcome.outcome == "stamped")
+    stamped = [outcome.document_id for outcome in outcomes if outcome.outcome == "stamped"]
+    for document_id in stamped:
+        zatca_clear_document_task.delay(document_id)
+    return len(stamped)
+
+
+@shared_task(bind=True, name="zatca.clear_document", ignore_result=True, max_retries=None)
+def zatca_clear_document_task(self: Any, document_id: int) -> str:
+    """Clear one stamped document; while ZATCA is unavailable, retry after RETRY_SECONDS,
+    doubling each time, at most MAX_RETRIES times (then the sweep takes it up)."""
+    with platform_access(reason="ZATCA: clear a stamped document"):
+        try:
+            return zatca_document_clear(document_id=document_id, now=timezone.now()).outcome
+        except ZatcaUnavailable as error:
+            retries = self.request.retries
+            if retries >= settings.WASLA_ZATCA_MAX_RETRIES:
+                logger.warning("ZATCA document %s left to the sweep: %s", document_id, error)
+                return "unavailable"
+            countdown = settings.WASLA_ZATCA_RETRY_SECONDS * 2**retries
+            raise self.retry(countdown=countdown, exc=error) from None
+
+
+@shared_task(name="zatca.sweep", ignore_result=True)
+def zatca_sweep_task() -> int:
+    """Stamp the documents left waiting, then queue the clearance of every stamped document
+    still pending whose lease is free or expired; returns how many clearances were queued."""
+    zatca_stamp_pending_task()
+    with platform_access(reason="ZATCA: re-drive the clearances left behind"):
+        waiting = documents_awaiting_clearance(now=timezone.now())
+    for document_id in waiting:
+        zatca_clear_document_task.delay(document_id)
+    return len(waiting)

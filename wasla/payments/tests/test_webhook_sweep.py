@@ -109,6 +109,8 @@ def test_beat_runs_the_sweeper_and_reconciliation():
     assert schedule == {
         "payments.webhooks_sweep": 30.0,
         "payments.reconcile": 300.0,
+        # ZATCA: stamp what waits, re-drive the clearances nobody holds.
+        "zatca.sweep": 300.0,
         # Monthly invoicing (its own app), 03:00 on the 1st in CELERY_TIMEZONE.
         "invoicing.generate_previous_month": crontab(minute=0, hour=3, day_of_month=1),
         # Credit notes for refunds after invoicing, daily at 04:00.
@@ -122,3 +124,4 @@ def test_beat_runs_the_sweeper_and_reconciliation():
     celery_app.loader.import_default_modules()
     assert "payments.process_webhook_event" in celery_app.tasks
     assert "payments.webhooks_sweep" in celery_app.tasks
+    assert "zatca.sweep" in celery_app.tasks
