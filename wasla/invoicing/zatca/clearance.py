@@ -8,6 +8,8 @@ which ZATCA answers idempotently), and stores the answer under the row lock, onl
 document is still pending. ZatcaUnavailable releases the lease and propagates (the task retries
 with backoff); a worker that dies mid-call leaves a lease that expires after
 WASLA_ZATCA_CLEARANCE_LEASE_SECONDS, and `documents_awaiting_clearance` gives it to the sweep.
+ZATCA takes a unit's documents in chain order (each PIH is the previous accepted hash), so a
+document whose predecessor is still pending waits; answering one queues the next.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from fatoora.hashing import FIRST_PIH
 from fatoora.validation import ValidationResult
@@ -74,10 +76,30 @@ def _claim(document_id: int, now: datetime) -> ZatcaDocument | None:
             return None
         if document.submitted_at is not None and document.submitted_at > _lease_expired_before(now):
             return None  # another worker holds the lease
+        if _predecessor(document).filter(status=Status.PENDING).exists():
+            return None  # ZATCA takes a unit's documents in chain order: this one comes next
         document.attempts += 1
         document.submitted_at = now
         document.save(update_fields=["attempts", "submitted_at"])
     return document
+
+
+def _predecessor(document: ZatcaDocument) -> QuerySet[ZatcaDocument]:
+    return ZatcaDocument.objects.filter(egs_id=document.egs_id, icv=(document.icv or 0) - 1)
+
+
+def document_next_in_chain(*, document_id: int) -> int | None:
+    """The stamped, pending document after `document_id` in its unit's chain, if any."""
+    document = ZatcaDocument.objects.filter(pk=document_id).values("egs_id", "icv").first()
+    if document is None or document["icv"] is None:
+        return None
+    return (
+        ZatcaDocument.objects.filter(
+            egs_id=document["egs_id"], icv=document["icv"] + 1, status=Status.PENDING
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def _expected_pih(document: ZatcaDocument) -> str:

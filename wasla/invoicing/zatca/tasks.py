@@ -17,7 +17,11 @@ from django.utils import timezone
 
 from wasla.tenants.context import platform_access
 
-from .clearance import documents_awaiting_clearance, zatca_document_clear
+from .clearance import (
+    document_next_in_chain,
+    documents_awaiting_clearance,
+    zatca_document_clear,
+)
 from .client import ZatcaUnavailable
 from .stamping import zatca_stamp_pending
 
@@ -42,7 +46,8 @@ def zatca_clear_document_task(self: Any, document_id: int) -> str:
     doubling each time, at most MAX_RETRIES times (then the sweep takes it up)."""
     with platform_access(reason="ZATCA: clear a stamped document"):
         try:
-            return zatca_document_clear(document_id=document_id, now=timezone.now()).outcome
+            outcome = zatca_document_clear(document_id=document_id, now=timezone.now())
+            following = document_next_in_chain(document_id=document_id)
         except ZatcaUnavailable as error:
             retries = self.request.retries
             if retries >= settings.WASLA_ZATCA_MAX_RETRIES:
@@ -50,6 +55,9 @@ def zatca_clear_document_task(self: Any, document_id: int) -> str:
                 return "unavailable"
             countdown = settings.WASLA_ZATCA_RETRY_SECONDS * 2**retries
             raise self.retry(countdown=countdown, exc=error) from None
+    if outcome.outcome != "skipped" and following is not None:
+        zatca_clear_document_task.delay(following)  # the chain's next document may go now
+    return outcome.outcome
 
 
 @shared_task(name="zatca.sweep", ignore_result=True)
