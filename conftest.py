@@ -119,6 +119,7 @@ def sandbox(live_server, settings) -> str:  # type: ignore[no-untyped-def]
         "paypal": {"sandbox": f"{base}/sandbox/paypal", "live": "https://api-m.paypal.com"},
     }
     settings.WASLA_BILLING_STRIPE_API_BASE = f"{base}/sandbox/stripe"  # Wasla's own account
+    settings.WASLA_ZATCA_BASE_URL = f"{base}/sandbox/zatca/e-invoicing/developer-portal"
     settings.ALLOWED_HOSTS = ["*"]
     return base
 

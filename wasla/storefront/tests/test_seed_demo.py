@@ -100,6 +100,7 @@ def test_two_past_months_are_paid_invoiced_once_and_the_ledger_verifies():
             assert (row["status"], row["amount_due"]) == ("issued", row["total"])
         assert row["number"].startswith("INV-")
         assert row["pdf_url"] == f"/api/v1/invoices/{row['id']}/pdf/"
+        assert row["zatca_status"] == "cleared"  # onboarded with the ZATCA simulator, cleared
 
     for slug in SLUGS:
         tenant = Tenant.objects.get(slug=slug)

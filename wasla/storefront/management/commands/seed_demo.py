@@ -1,7 +1,8 @@
 """Demo data: two merchants with their tax profiles, sandbox gateways, products, API tokens and
 a staff login; two past months of paid orders (`demo_history`) and their invoices
-(`demo_invoices`), nakheel's paid by card (`demo_collection`), as of the clock read once at the
-start.
+(`demo_invoices`), nakheel's paid by card (`demo_collection`), and cleared through the ZATCA
+simulator (`demo_zatca`: Wasla's EGS unit onboarded on the first run), as of the clock read once
+at the start.
 
 Idempotent: running it again reuses tenants, configs, products, orders and invoices, and issues
 fresh API tokens (the old demo tokens are revoked, since stored tokens cannot be shown again).
@@ -31,6 +32,7 @@ from wasla.storefront.demo_invoices import (
     demo_invoices_generate,
     demo_invoices_summary,
 )
+from wasla.storefront.demo_zatca import DemoZatcaFailed, demo_zatca_run, demo_zatca_statuses
 from wasla.storefront.models import Product
 from wasla.tenants.context import platform_access
 from wasla.tenants.models import ApiToken, Tenant
@@ -121,7 +123,15 @@ class Command(BaseCommand):
                 demo_collection_run(card_tenant=card_tenant, now=now)
             except DemoCollectionFailed as error:
                 raise CommandError(f"demo collection failed: {error}") from error
+            # Wasla's EGS unit onboarded with the ZATCA simulator; the invoices stamped, cleared.
+            try:
+                demo_zatca_run(now=now)
+            except DemoZatcaFailed as error:
+                raise CommandError(f"demo ZATCA clearance failed: {error}") from error
             result["invoices"] = demo_invoices_summary(tenants=tenants, months=months)
+            statuses = demo_zatca_statuses(invoice_ids=[i["id"] for i in result["invoices"]])
+            for row in result["invoices"]:
+                row["zatca_status"] = statuses.get(row["id"], "none")
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
             return
@@ -138,7 +148,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {i['tenant']} {i['year']}-{i['month']:02d} {i['number']}: total"
                 f" {i['total']} {i['currency']}, due {i['amount_due']} by {i['due_date']}"
-                f" ({i['status']})  pdf: {i['pdf_url']}"
+                f" ({i['status']}, ZATCA {i['zatca_status']})  pdf: {i['pdf_url']}"
             )
 
     def _staff(self) -> dict[str, str]:
