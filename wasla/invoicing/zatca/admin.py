@@ -34,12 +34,11 @@ class ZatcaDocumentAdmin(ReadOnly, admin.ModelAdmin):
     list_filter = ["status", "tenant"]
     list_select_related = ["tenant", "invoice", "credit_note"]
     search_fields = ["uuid", "invoice__number", "credit_note__number", "tenant__slug"]
-    fields = [
+    fields = readonly_fields = (
         *("document_number", "tenant", "uuid", "status", "zatca_messages", "last_error"),
         *("egs", "icv", "pih", "invoice_hash", "qr", "stamped_at"),
         *("attempts", "submitted_at", "answered_at", "signed_xml_text", "cleared_xml_text"),
-    ]
-    readonly_fields = fields
+    )
 
     @admin.display(description=_("document"))
     def document_number(self, document: ZatcaDocument) -> str:
@@ -76,8 +75,7 @@ class ZatcaDocumentAdmin(ReadOnly, admin.ModelAdmin):
 @admin.register(EgsUnit)
 class EgsUnitAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["serial", "environment", "state", "last_icv", "activated_at"]
-    fields = [
+    fields = readonly_fields = (
         *("serial", "uuid", "environment", "state", "last_icv", "last_hash"),
         *("compliance_request_id", "production_request_id", "created_at", "activated_at"),
-    ]
-    readonly_fields = fields
+    )
