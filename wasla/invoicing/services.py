@@ -17,7 +17,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
@@ -182,20 +182,6 @@ def _billable(*, tenant: Tenant, currency: str, end: datetime) -> list[Billable]
     ]
 
 
-def _links_insert(*, tenant: Tenant, invoice: Invoice, billable: list[Billable]) -> None:
-    """Link each billed settlement to the invoice with the fee billed for it: one INSERT of two
-    arrays, not a thousand model instances (most of a monthly run's Python time at 1,000
-    settlements a tenant; bench/invoicing.py)."""
-    table = InvoiceSettlement._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (tenant_id, invoice_id, settlement_id, fee) "  # noqa: S608
-            "SELECT %s, %s, settlement_id, fee FROM unnest(%s::bigint[], %s::numeric[]) "
-            "AS billed (settlement_id, fee)",
-            [tenant.pk, invoice.pk, [pk for pk, _, _ in billable], [fee for _, _, fee in billable]],
-        )
-
-
 def invoice_generate_for_period(
     *, tenant: Tenant, year: int, month: int, now: datetime, currency: str = "SAR"
 ) -> Invoice | None:
@@ -272,7 +258,10 @@ def invoice_generate(
             )
             for position, line in enumerate(lines, start=1)
         )
-        _links_insert(tenant=locked, invoice=invoice, billable=billable)
+        InvoiceSettlement.objects.bulk_create(
+            InvoiceSettlement(tenant=locked, invoice=invoice, settlement_id=pk, fee=fee)
+            for pk, _, fee in billable
+        )
         # Invoiced before the issue: an invoice the merchant's credit covers is paid at issue,
         # and so are its settlements.
         marked = SettlementRecord.objects.filter(
