@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
+from fatoora.hashing import FIRST_PIH
 from fatoora.signing import invoice_stamp
 from wasla.invoicing.models import CreditNote, Invoice
 
@@ -29,6 +30,7 @@ from .egs import EgsNotActive, certificate_from_token, egs_private_key
 from .issued import credit_note_ubl, invoice_ubl
 from .models import EgsUnit, ZatcaDocument
 from .ubl import ChainLink
+from .validation import document_validate
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +81,29 @@ def unsigned_xml(*, document: ZatcaDocument, chain: ChainLink) -> bytes:
     return credit_note_ubl(credit_note=note, chain=chain, sar_rate=sar_rate(currency=note.currency))
 
 
+def _rules_check(*, document: ZatcaDocument) -> None:
+    """The document as it will be written, checked against the XSD and the EN and KSA rules
+    before any lock is taken (the chain values here are provisional; the rules only read
+    their form)."""
+    provisional = ChainLink(uuid=document.uuid, icv=1, pih=FIRST_PIH)
+    try:
+        xml = unsigned_xml(document=document, chain=provisional)
+    except ValueError as error:  # UblError: the document cannot be written for ZATCA
+        raise StampFailed(str(error)) from error
+    errors = document_validate(xml=xml).errors
+    if errors:
+        raise StampFailed(
+            "ZATCA's rules refuse it: "
+            + "; ".join(f"{e.layer} {e.rule}: {e.message}" for e in errors)[:1800]
+        )
+
+
 def zatca_document_stamp(*, document: ZatcaDocument, now: datetime) -> ZatcaDocument:
     """Stamp `document` as the active unit's next link; a document already stamped is
-    returned as it is (never stamped twice). Raises EgsNotActive when no unit is active."""
+    returned as it is (never stamped twice). Raises EgsNotActive when no unit is active, and
+    StampFailed, with nothing written, for a document ZATCA's rules refuse: it must not take an
+    ICV, or every later document would chain to a hash ZATCA never clears."""
+    _rules_check(document=document)
     with transaction.atomic():
         unit = EgsUnit.objects.select_for_update().filter(state=EgsUnit.State.ACTIVE).first()
         if unit is None:

@@ -11,9 +11,11 @@ from fatoora.hashing import FIRST_PIH
 from testsupport.invoicing import make_invoiceable_tenant, paid_payment_at, riyadh, run_month
 from testsupport.zatca_chain import STAMPED_AT, make_active_egs, stamped_report
 from wasla.invoicing.models import Invoice
+from wasla.invoicing.zatca import stamping
 from wasla.invoicing.zatca.egs import EgsNotActive
 from wasla.invoicing.zatca.models import EgsUnit, ZatcaDocument
 from wasla.invoicing.zatca.stamping import zatca_document_stamp, zatca_stamp_pending
+from wasla.invoicing.zatca.ubl import ChainLink
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +186,35 @@ def test_the_pdf_qr_is_the_stamped_documents_once_stamped():
 def _stamp_all() -> list[ZatcaDocument]:
     zatca_stamp_pending(now=STAMPED_AT)
     return list(ZatcaDocument.objects.order_by("icv"))
+
+
+def test_a_document_zatcas_rules_refuse_takes_no_icv_and_the_chain_goes_on(monkeypatch):
+    """Written wrong (here: a buyer VAT number cut to 14 digits, BR-KSA-44), a document is
+    refused before the unit's lock: it takes no ICV, stays waiting with the reason, and the
+    next document chains to the last good hash, so the chain ZATCA sees stays unbroken."""
+    unit = make_active_egs()
+    bad, good = (ZatcaDocument.objects.get(invoice=_issued_invoice(a)) for a in ("100.00", "7.00"))
+    buyer_vat = Invoice.objects.get(pk=bad.invoice_id).buyer_snapshot["vat_number"]
+    written = stamping.unsigned_xml
+
+    def miswritten(*, document: ZatcaDocument, chain: ChainLink) -> bytes:
+        xml = written(document=document, chain=chain)
+        if document.pk != bad.pk:
+            return xml
+        return xml.replace(buyer_vat.encode(), buyer_vat[:14].encode())
+
+    monkeypatch.setattr(stamping, "unsigned_xml", miswritten)
+    outcomes = zatca_stamp_pending(now=STAMPED_AT)
+
+    assert [(o.document_id, o.outcome) for o in outcomes] == [
+        (bad.pk, "failed"),
+        (good.pk, "stamped"),
+    ]
+    assert "BR-KSA-44" in outcomes[0].detail
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert (bad.icv, bad.signed_xml) == (None, None)
+    assert "BR-KSA-44" in bad.last_error
+    assert (good.icv, good.pih) == (1, FIRST_PIH)
+    unit.refresh_from_db()
+    assert (unit.last_icv, unit.last_hash) == (1, good.invoice_hash)
