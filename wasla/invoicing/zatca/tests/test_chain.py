@@ -4,7 +4,11 @@ issue order; the stamp and the chain head are frozen by PostgreSQL (raw SQL)."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from fatoora.hashing import FIRST_PIH
@@ -218,3 +222,19 @@ def test_a_document_zatcas_rules_refuse_takes_no_icv_and_the_chain_goes_on(monke
     assert (good.icv, good.pih) == (1, FIRST_PIH)
     unit.refresh_from_db()
     assert (unit.last_icv, unit.last_hash) == (1, good.invoice_hash)
+
+
+def test_key_rotation_reencrypts_the_units_key_and_csids(settings):
+    unit = make_active_egs()
+    key_pem = unit.private_key_pem
+    old_key = settings.WASLA_ENCRYPTION_KEYS[0]
+    new_key = Fernet.generate_key().decode()
+    settings.WASLA_ENCRYPTION_KEYS = [new_key, old_key]
+
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+
+    settings.WASLA_ENCRYPTION_KEYS = [new_key]  # the old key can now be dropped
+    rotated = EgsUnit.objects.get(pk=unit.pk)
+    assert rotated.private_key_pem == key_pem
+    assert rotated.production_token == unit.production_token
+    assert rotated.production_secret == unit.production_secret
