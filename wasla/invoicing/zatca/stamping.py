@@ -103,6 +103,8 @@ def zatca_document_stamp(*, document: ZatcaDocument, now: datetime) -> ZatcaDocu
     returned as it is (never stamped twice). Raises EgsNotActive when no unit is active, and
     StampFailed, with nothing written, for a document ZATCA's rules refuse: it must not take an
     ICV, or every later document would chain to a hash ZATCA never clears."""
+    if not EgsUnit.objects.filter(state=EgsUnit.State.ACTIVE).exists():
+        raise EgsNotActive("no EGS unit is active: the document waits, unstamped")
     _rules_check(document=document)
     with transaction.atomic():
         unit = EgsUnit.objects.select_for_update().filter(state=EgsUnit.State.ACTIVE).first()
