@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: demo test check lint format typecheck migrations-check tools browser clean db-roles
+.PHONY: demo test check lint format typecheck migrations-check tools browser clean db-roles messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 # The server starts first: seeding connects the demo gateways, which registers their webhook
 # URLs with the sandbox providers over HTTP, as connecting a real account would.
-demo: $(STAMP)
+demo: $(STAMP) messages
 	mkdir -p var
 	DJANGO_SETTINGS_MODULE=config.settings.demo $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=config.settings.demo PORT=$(PORT) $(PY) scripts/demo.py
@@ -42,9 +42,15 @@ tools:
 
 browser: tools
 
-test: $(STAMP) tools
+test: $(STAMP) tools messages
 	mkdir -p var/screenshots
 	$(VENV)/bin/pytest
+
+# The Arabic catalogs (each app's locale/ar/LC_MESSAGES/django.po) compiled to .mo with
+# Debian's gettext (msgfmt), installed when missing.
+messages: $(STAMP)
+	@command -v msgfmt >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
 
 # Row-level security roles on the PostgreSQL of DATABASE_URL (superuser; idempotent). The test
 # suite does this itself (conftest.py), so `make test` needs nothing more.

@@ -7,6 +7,8 @@ from wasla.common import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The language switch on every page posts here (Django's set_language: a cookie).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("wasla.api.urls")),
     # Before the merchant webhooks: /webhooks/billing/stripe/ is Wasla's own Stripe account.

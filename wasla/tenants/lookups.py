@@ -13,7 +13,7 @@ from django.apps import apps
 from django.db import connection
 
 
-def _call(function: str, *args: str | uuid.UUID) -> int | None:
+def _call(function: str, *args: str | int | uuid.UUID) -> int | None:
     with connection.cursor() as cursor:
         placeholders = ", ".join(["%s"] * len(args))
         cursor.execute(f"SELECT {function}({placeholders})", list(args))
@@ -59,3 +59,11 @@ def tenant_id_for_slug(*, slug: str) -> int | None:
         return _call("wasla_tenant_for_slug", slug)
     model = apps.get_model("tenants", "Tenant")
     return model.objects.filter(slug=slug, is_active=True).values_list("id", flat=True).first()
+
+
+def tenant_id_for_user(*, user_id: int) -> int | None:
+    """The tenant a merchant login belongs to (its `TenantMember` row), for the portal."""
+    if _rls():
+        return _call("wasla_tenant_for_user", int(user_id))
+    model = apps.get_model("tenants", "TenantMember")
+    return model.objects.filter(user_id=user_id).values_list("tenant_id", flat=True).first()

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .tax_profile import (
     building_number_validator,
@@ -80,6 +82,39 @@ class ApiToken(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
+
+
+class TenantMember(TenantOwned):
+    """A person of the merchant's team: one login, one tenant, one role.
+
+    - owner: everything, including the team, API tokens and gateway keys;
+    - finance: payments, refunds, settlements, invoices, exports;
+    - viewer: reads only.
+    The merchant portal finds the tenant from the login (`tenant_id_for_user`), then works in
+    that tenant's scope like the API does after a token.
+    """
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        FINANCE = "finance", _("Finance")
+        VIEWER = "viewer", _("Viewer")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_membership"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ({self.role})"
+
+    @property
+    def can_refund(self) -> bool:
+        return self.role in (self.Role.OWNER, self.Role.FINANCE)
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role == self.Role.OWNER
 
 
 class PlatformAccessLog(models.Model):

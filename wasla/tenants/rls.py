@@ -77,6 +77,10 @@ def _lookup_functions(connection: BaseDatabaseWrapper, schema: str) -> dict[str,
             f"SELECT tenant_id FROM {table('payments.PaymentAttempt')}"  # noqa: S608
             " WHERE id = p_attempt"
         ),
+        "wasla_tenant_for_user(p_user bigint)": (
+            f"SELECT tenant_id FROM {table('tenants.TenantMember')}"  # noqa: S608
+            " WHERE user_id = p_user"
+        ),
         "wasla_tenant_for_slug(p_slug text)": (
             f"SELECT id FROM {table('tenants.Tenant')}"  # noqa: S608
             " WHERE slug = p_slug AND is_active"

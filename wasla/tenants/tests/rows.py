@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from testsupport.factories import make_attempt, make_order, make_tap_config
 from wasla.payments.models import PaymentGatewayConfig
-from wasla.tenants.models import Tenant, TenantOwned
+from wasla.tenants.models import Tenant, TenantMember, TenantOwned
 
 OVERRIDES: dict[str, dict[str, Any]] = {
     "settlement.SettlementRecord": {"net_amount": Decimal(0)},  # net = gross - fee
@@ -105,7 +105,15 @@ def _zatca_document(tenant: Tenant) -> Any:
     return ZatcaDocument.objects.create(tenant=tenant, invoice=build_row(Invoice, tenant))
 
 
+def _member(tenant: Tenant) -> models.Model:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(username=f"member-{secrets.token_hex(6)}")
+    return TenantMember.objects.create(tenant=tenant, user=user, role="viewer")
+
+
 BUILDERS: dict[str, Any] = {
+    "tenants.TenantMember": _member,
     "zatca.ZatcaDocument": _zatca_document,
     "invoicing.MerchantCreditUse": _merchant_credit_use,
     "orders.Order": make_order,
