@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: demo test check lint format typecheck migrations-check tools browser clean db-roles messages
+.PHONY: demo test check lint format typecheck migrations-check tools browser clean db-roles messages vendor
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 # The server starts first: seeding connects the demo gateways, which registers their webhook
 # URLs with the sandbox providers over HTTP, as connecting a real account would.
-demo: $(STAMP) messages
+demo: $(STAMP) messages vendor
 	mkdir -p var
 	DJANGO_SETTINGS_MODULE=config.settings.demo $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=config.settings.demo PORT=$(PORT) $(PY) scripts/demo.py
@@ -42,7 +42,7 @@ tools:
 
 browser: tools
 
-test: $(STAMP) tools messages
+test: $(STAMP) tools messages vendor
 	mkdir -p var/screenshots
 	$(VENV)/bin/pytest
 
@@ -51,6 +51,18 @@ test: $(STAMP) tools messages
 messages: $(STAMP)
 	@command -v msgfmt >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
+
+# Chart.js for the portal's and the dashboard's charts, from its npm package at a pinned
+# version (npm checks the registry's integrity hash), served as a static file: no CDN.
+# Also named in wasla/common/templates/common/chartjs.html.
+CHARTJS_VERSION := 4.5.1
+CHARTJS := wasla/common/static/vendor/chartjs-$(CHARTJS_VERSION)/chart.umd.min.js
+vendor: $(CHARTJS)
+$(CHARTJS):
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	rm -rf var/npm && mkdir -p var/npm $(dir $(CHARTJS))
+	cd var/npm && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null && tar xzf chart.js-$(CHARTJS_VERSION).tgz
+	cp var/npm/package/dist/chart.umd.min.js var/npm/package/LICENSE.md $(dir $(CHARTJS))
 
 # Row-level security roles on the PostgreSQL of DATABASE_URL (superuser; idempotent). The test
 # suite does this itself (conftest.py), so `make test` needs nothing more.

@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("wasla.invoicing.urls")),
     path("", include("wasla.payments.urls")),
     path("store/", include("wasla.storefront.urls")),
+    path("merchant/", include("wasla.portal.urls")),
+    path("dashboard/", include("wasla.dashboard.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

@@ -42,3 +42,22 @@ def in_browser(steps: Callable[[Any], None]) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(run).result()
+
+
+def axe_serious(page: Any) -> list[str]:
+    """The serious and critical accessibility violations axe-core finds on the page as shown
+    (axe-playwright-python injects the axe-core build it ships); each as "rule: target"."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    found = []
+    for violation in results.response["violations"]:
+        if violation.get("impact") in ("serious", "critical"):
+            targets = ", ".join(str(node["target"]) for node in violation["nodes"][:3])
+            found.append(f"{violation['id']} ({violation['impact']}): {targets}")
+    return found
+
+
+def set_language(page: Any, base_url: str, language: str) -> None:
+    """Pick the language as the switch in the page header would (its cookie)."""
+    page.context.add_cookies([{"name": "wasla_language", "value": language, "url": base_url}])

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "wasla.invoicing.zatca",
     "wasla.api",
     "wasla.storefront",
+    "wasla.portal",
+    "wasla.dashboard",
     # Templates, tags and Arabic catalog of the invoice PDFs (no models).
     "wasla.invoicing.documents",
 ]
@@ -104,10 +106,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
+# The merchant portal signs people in; staff use the admin's sign-in for the dashboard.
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:overview"
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Wasla <no-reply@wasla.sa>")
+
 # Arabic first, English beside it (wasla/common/i18n.py); the catalogs are each app's
 # locale/ directory (found through the installed apps), compiled by `make messages`.
 LANGUAGE_CODE = "ar"
 LANGUAGES = [("ar", "العربية"), ("en", "English")]
+FORMAT_MODULE_PATH = ["config.formats"]
 LANGUAGE_COOKIE_NAME = "wasla_language"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600

@@ -30,10 +30,14 @@ class _FormParser(HTMLParser):
             self.forms[-1]["buttons"].append(a.get("value"))
 
 
+LANGUAGE_SWITCH_ACTION = "/i18n/setlang/"
+
+
 def parse_forms(html: str) -> list[dict]:
+    """The page's forms, less the language switch every page carries in its header."""
     parser = _FormParser()
     parser.feed(html)
-    return parser.forms
+    return [form for form in parser.forms if form["action"] != LANGUAGE_SWITCH_ACTION]
 
 
 def pay_on_hosted_page(
