@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from wasla.common.listing import ListFilters
 from wasla.ledger.selectors import ledger_entry_list
 from wasla.orders.selectors import order_get, order_list
 from wasla.orders.services import order_create
@@ -179,7 +180,14 @@ class SettlementListApi(ApiView):
     @extend_schema(parameters=[s.SettlementFilter], responses=s.SettlementOutput(many=True))
     def get(self, request: Request) -> Response:
         filters = _valid(s.SettlementFilter, request.query_params)
-        page = self.paginate_queryset(settlement_list(tenant=request_tenant(request), **filters))
+        page = self.paginate_queryset(
+            settlement_list(
+                tenant=request_tenant(request),
+                year=filters.get("year"),
+                month=filters.get("month"),
+                filters=ListFilters.of(filters),
+            )
+        )
         return self.get_paginated_response(s.SettlementOutput(page, many=True).data)
 
 

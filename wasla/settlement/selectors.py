@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Case, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
+from wasla.common.listing import NO_FILTERS, ListFilters, filters_apply
 from wasla.common.money import round_money
 from wasla.tenants.models import Tenant
 
@@ -32,8 +33,21 @@ class FeePlanNotFound(LookupError):
     plan per accepted currency), never a reason to guess a fee."""
 
 
+SETTLEMENT_FILTER_PATHS = {
+    "status": "status",
+    "provider": "payment_attempt__provider",
+    "method": "payment_attempt__method",
+    "reference": "order__reference",
+    "created": "created_at",
+}
+
+
 def settlement_list(
-    *, tenant: Tenant, year: int | None = None, month: int | None = None, status: str | None = None
+    *,
+    tenant: Tenant,
+    year: int | None = None,
+    month: int | None = None,
+    filters: ListFilters = NO_FILTERS,
 ) -> QuerySet[SettlementRecord]:
     """The tenant's settlements, newest first; `year`/`month` are those of the payment in
     Asia/Riyadh, as in the monthly report and on the invoice."""
@@ -42,9 +56,7 @@ def settlement_list(
         qs = qs.filter(payment_paid_at__year=year)
     if month is not None:
         qs = qs.filter(payment_paid_at__month=month)
-    if status:
-        qs = qs.filter(status=status)
-    return qs
+    return filters_apply(qs, filters, SETTLEMENT_FILTER_PATHS)
 
 
 def fee_plan_resolve(*, tenant_id: int, currency: str, at: datetime) -> ResolvedFeePlan:

@@ -1,0 +1,65 @@
+"""What a list of payments, orders, refunds or settlements may be narrowed by — one definition
+for the API, the merchant portal, the staff dashboard and the CSV exports.
+
+Each surface validates its own input its own way (the API answers a 400 problem, a page shows
+the form's error) and hands the selectors a `ListFilters`; each selector maps the names onto its
+model's fields with `filters_apply`. `created_after` is inclusive and `created_before`
+exclusive, so consecutive ranges never count a row twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    status: str | None = None
+    provider: str | None = None
+    method: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    reference: str | None = None  # the order's reference (exact)
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> ListFilters:
+        """From validated input; names this dataclass doesn't know are ignored."""
+        names = {field.name for field in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names and v not in (None, "")})
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, field.name) is None for field in fields(self))
+
+
+NO_FILTERS = ListFilters()
+
+
+def filters_apply(
+    queryset: QuerySet[M], filters: ListFilters, paths: Mapping[str, str]
+) -> QuerySet[M]:
+    """Narrow `queryset` by each filter given, through `paths`: filter name ("status",
+    "provider", "method", "reference", "created") → its lookup path on the model
+    ("payment_attempt__provider"). A filter set for a model without a path for it is the
+    caller's error (ValueError), never silently ignored."""
+    for name in ("status", "provider", "method", "reference"):
+        value = getattr(filters, name)
+        if value is not None:
+            queryset = queryset.filter(**{_path(paths, name): value})
+    if filters.created_after is not None:
+        queryset = queryset.filter(**{f"{_path(paths, 'created')}__gte": filters.created_after})
+    if filters.created_before is not None:
+        queryset = queryset.filter(**{f"{_path(paths, 'created')}__lt": filters.created_before})
+    return queryset
+
+
+def _path(paths: Mapping[str, str], name: str) -> str:
+    if name not in paths:
+        raise ValueError(f"this list cannot be filtered by {name}")
+    return paths[name]
