@@ -1,6 +1,7 @@
-"""The kill test's second half: a worker SIGKILLed after its stamp committed, while its
-clearance call is under way (the lease taken, ZATCA not answered), and then the sweep: every
-document is cleared, the killed one exactly once at ZATCA, and the chain has no gap."""
+"""The kill test's second half: a worker SIGKILLed after its stamp committed — with the lease
+taken but the request not yet sent, or while ZATCA holds the request unanswered — and then the
+sweep: every document is cleared, the killed one exactly once at ZATCA, and the chain has no
+gap."""
 
 from __future__ import annotations
 
@@ -24,9 +25,16 @@ from wasla.invoicing.zatca.models import EgsUnit, ZatcaDocument
 from wasla.invoicing.zatca.tasks import zatca_sweep_task
 
 _WORKER = """
-import django, sys
+import django, sys, time
 django.setup()
 from django.utils import timezone
+from wasla.invoicing.zatca import client as zatca_client_module
+if sys.argv[2] == "before-send":
+    # The lease is committed; the process dies before its request leaves (held here forever).
+    def held(self, **kwargs):
+        print("leased", flush=True)
+        time.sleep(600)
+    zatca_client_module.ZatcaClient.clearance = held
 from wasla.tenants.context import platform_access
 from wasla.invoicing.zatca.models import ZatcaDocument
 from wasla.invoicing.zatca.stamping import zatca_document_stamp
@@ -40,7 +48,7 @@ with platform_access(reason="crash test worker"):
 """
 
 
-def _worker(document_id: int, base_url: str) -> subprocess.Popen[str]:
+def _worker(document_id: int, base_url: str, timing: str) -> subprocess.Popen[str]:
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     env = {
@@ -50,7 +58,7 @@ def _worker(document_id: int, base_url: str) -> subprocess.Popen[str]:
         "WASLA_ZATCA_TIMEOUT_SECONDS": "60",
     }
     return subprocess.Popen(
-        [sys.executable, "-c", _WORKER, str(document_id)],
+        [sys.executable, "-c", _WORKER, str(document_id), timing],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -69,8 +77,9 @@ def _until_submitting(document_id: int, timeout: float = 30.0) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("timing", ["before-send", "awaiting-answer"])
 def test_a_worker_killed_while_submitting_then_the_sweep_clears_each_document_once(
-    live_server: Any, settings: Any
+    live_server: Any, settings: Any, timing: str
 ) -> None:
     sim = f"{live_server.url}/sandbox/zatca"
     base_url = f"{sim}/e-invoicing/developer-portal"
@@ -84,15 +93,20 @@ def test_a_worker_killed_while_submitting_then_the_sweep_clears_each_document_on
         run_month(tenant, 2026, 1)
     EgsUnit.objects.update(state=EgsUnit.State.ACTIVE)
     documents = list(ZatcaDocument.objects.order_by("id"))
-    knobs = {"api": "timeout", "timeout_seconds": 5, "api_fail_count": 1}
-    assert httpx.post(f"{sim}/_control/", json=knobs, trust_env=False).status_code == 200
+    if timing == "awaiting-answer":  # ZATCA holds the first request it gets, unanswered
+        knobs = {"api": "timeout", "timeout_seconds": 5, "api_fail_count": 1}
+        assert httpx.post(f"{sim}/_control/", json=knobs, trust_env=False).status_code == 200
 
-    worker = _worker(documents[0].pk, base_url)
+    worker = _worker(documents[0].pk, base_url, timing)
     try:
         assert worker.stdout is not None
         line = worker.stdout.readline()
         assert line.strip() == "stamped 1", worker.stderr.read() if worker.stderr else ""
-        _until_submitting(documents[0].pk)
+        if timing == "before-send":
+            assert worker.stdout.readline().strip() == "leased"
+            assert ZatcaSubmission.objects.filter(uuid=str(documents[0].uuid)).count() == 0
+        else:
+            _until_submitting(documents[0].pk)
         os.kill(worker.pid, signal.SIGKILL)
     finally:
         worker.kill()
