@@ -6,7 +6,8 @@
   (Basic auth compares digests); the binary security token is public (it is the certificate).
 - `ZatcaComplianceCheck`: one compliance-invoice call; a production CSID needs passed checks of
   every document type the CSR declared (`services_onboarding.REQUIRED_DOCUMENTS`).
-- `ZatcaSubmission`: one clearance or reporting call. An EGS (a certificate serial) has at most
+- `ZatcaSubmission`: one clearance or reporting call. An EGS unit (its VAT number and EGS
+  serial, hashed: `services_submissions.egs_key`; a renewal keeps it) has at most
   one cleared/reported submission per UUID (a partial unique index): a resubmission answers
   the stored answer instead of clearing twice; its chain (ICV, PIH) moves only on success.
 - `ZatcaSandboxKnobs`: the fault knobs (`api`, `timeout_seconds`, `api_fail_count` as in
@@ -79,7 +80,7 @@ class ZatcaSubmission(models.Model):
         REJECTED = "rejected"
 
     csid = models.ForeignKey(ZatcaCsid, on_delete=models.PROTECT, related_name="submissions")
-    egs = models.CharField(max_length=64)  # the signing certificate's serial: the chain's key
+    egs = models.CharField(max_length=64)  # the EGS unit (services_submissions.egs_key)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     uuid = models.CharField(max_length=64)
     invoice_hash = models.CharField(max_length=64)

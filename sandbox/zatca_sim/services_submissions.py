@@ -1,10 +1,12 @@
 """Compliance checks, clearance and reporting at the simulator.
 
 Every document goes through `documents.document_check` (XSD, EN, KSA, hash, stamp,
-certificate, UUID); clearance and reporting add the chain of the EGS (the signing
-certificate's serial): the ICV grows and the PIH is the hash of the EGS's previous accepted
-document (`FIRST_PIH` for its first), checked and recorded under a lock on the CSID's row, so
-two concurrent submissions cannot both extend the chain from the same document.
+certificate, UUID); clearance and reporting add the chain of the EGS unit — the device, named by
+its VAT number and the EGS serial of its CSR, so the chain goes on across a renewal that gives
+the unit a new certificate: the ICV grows and the PIH is the hash of the EGS's previous accepted
+document (`FIRST_PIH` for its first), checked and recorded under a lock on the rows of every
+CSID of that unit, so two concurrent submissions (even under the old and the renewed CSID)
+cannot both extend the chain from the same document.
 
 Answers: 200 when accepted without warnings, 202 with warnings, 400 NOT_CLEARED /
 NOT_REPORTED with `validationResults`. A UUID already accepted for the EGS answers the stored
@@ -21,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 from typing import Any, Final
 
 from django.db import transaction
@@ -79,13 +82,17 @@ def submission_make(
 ) -> tuple[int, dict[str, Any]]:
     """`POST /invoices/clearance/single` or `/invoices/reporting/single`."""
     uuid, claimed, xml = _body(data)
-    egs = csid.certificate_serial
+    egs = egs_key(csid)
     earlier = _accepted(egs, uuid)
     if earlier is not None:
         return _replay(earlier, claimed)
     checked = _checked(csid, xml=xml, claimed=claimed, uuid=uuid, now=now)
     with transaction.atomic():
-        ZatcaCsid.objects.select_for_update().get(pk=csid.pk)  # the EGS's chain lock
+        list(  # the EGS's chain lock: every CSID the unit has held
+            ZatcaCsid.objects.select_for_update()
+            .filter(vat_number=csid.vat_number, egs_serial=csid.egs_serial)
+            .order_by("pk")
+        )
         earlier = _accepted(egs, uuid)
         if earlier is not None:  # a concurrent resubmission got there first
             return _replay(earlier, claimed)
@@ -113,6 +120,12 @@ def submission_make(
             answer=answer,
         )
     return status, answer
+
+
+def egs_key(csid: ZatcaCsid) -> str:
+    """The chain's key: one EGS unit of one taxpayer, whatever certificate it signs with now
+    (a SHA-256 hex, as the EGS serial alone may be longer than the column)."""
+    return hashlib.sha256(f"{csid.vat_number}|{csid.egs_serial}".encode()).hexdigest()
 
 
 def _body(data: dict[str, Any]) -> tuple[str, str, bytes]:

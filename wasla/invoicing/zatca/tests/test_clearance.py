@@ -90,6 +90,13 @@ def test_onboarding_end_to_end_then_renewal_keeps_the_chain_head(sim_url):
     assert unit.production_request_id != old_request
     assert EgsUnit.objects.count() == 1
 
+    # The next document is stamped with the renewed certificate, chains on, and ZATCA clears it.
+    after = ZatcaDocument.objects.get(invoice=issued_invoice("after-renewal"))
+    assert (after.status, after.icv, after.pih) == ("cleared", head[0] + 1, head[1]), after.messages
+    renewed = certificate_from_token(token=unit.production_token)
+    assert renewed.serial_number != certificate.serial_number
+    assert certificate_issued_by(certificate=renewed, issuer=ca)
+
 
 def test_an_issued_invoice_is_stamped_and_cleared_and_the_merchant_gets_zatcas_xml(
     sim_url, api, tenant
