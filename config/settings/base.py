@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "wasla.ledger",
     "wasla.invoicing",
     "wasla.invoicing.zatca",
+    "wasla.reporting",  # CSV exports shared by the portal and the dashboard (catalog only)
     "wasla.api",
     "wasla.storefront",
     "wasla.portal",
