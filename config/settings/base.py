@@ -151,7 +151,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Wasla Payments merchant API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # /api/docs/ and /api/redoc/ load their scripts from our static files, never a CDN.
+    # /api/docs/ loads Swagger UI from our static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
