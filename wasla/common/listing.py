@@ -21,6 +21,7 @@ M = TypeVar("M", bound=Model)
 
 # A day given without a time is a day in Saudi Arabia, where the merchants and their books are.
 RIYADH = ZoneInfo("Asia/Riyadh")
+MOMENT_YEARS = (1900, 2999)
 MOMENT_HELP = (
     "An ISO 8601 date (2026-12-01, Riyadh midnight) or date and time "
     "(2026-12-01T09:30:00+03:00; without an offset, Riyadh time)."
@@ -82,10 +83,13 @@ def moment_parse(value: str) -> datetime:
         raise ValueError(MOMENT_HELP)
     try:
         if len(text) == 10:
-            return day_start(date.fromisoformat(text))
-        moment = datetime.fromisoformat(text)
+            moment = day_start(date.fromisoformat(text))
+        else:
+            moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(MOMENT_HELP) from None
+    if not MOMENT_YEARS[0] <= moment.year <= MOMENT_YEARS[1]:
+        raise ValueError(MOMENT_HELP)  # year 1 or 9999 would overflow in UTC or a day later
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=RIYADH)
 
 

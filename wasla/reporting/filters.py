@@ -17,7 +17,13 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
 
-from wasla.common.listing import ListFilters, day_after_start, day_start, moment_parse
+from wasla.common.listing import (
+    MOMENT_YEARS,
+    ListFilters,
+    day_after_start,
+    day_start,
+    moment_parse,
+)
 from wasla.common.problems import problem_response
 from wasla.payments.models import PaymentAttempt
 from wasla.payments.providers.registry import provider_names
@@ -42,9 +48,19 @@ class MomentField(forms.Field):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
+class DayField(forms.DateField):
+    """A Riyadh day of the years a filter can name (year 9999 has no day after it)."""
+
+    def to_python(self, value: Any) -> Any:
+        day = super().to_python(value)
+        if day is not None and not MOMENT_YEARS[0] <= day.year <= MOMENT_YEARS[1]:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return day
+
+
 class ExportFilterForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False)
-    date_to = forms.DateField(label=_("To"), required=False)
+    date_from = DayField(label=_("From"), required=False)
+    date_to = DayField(label=_("To"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     provider = forms.ChoiceField(label=_("Provider"), required=False)
     method = forms.ChoiceField(
