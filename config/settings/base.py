@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as local static files: no CDN
     "django_fsm",
     "wasla.common",
     "wasla.tenants",
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "wasla.ledger",
     "wasla.invoicing",
     "wasla.invoicing.zatca",
+    "wasla.reporting",  # CSV exports shared by the portal and the dashboard (catalog only)
     "wasla.api",
     "wasla.storefront",
     "wasla.portal",
@@ -149,10 +151,15 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Wasla Payments merchant API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ loads Swagger UI from our static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several models name their choices "Status": each gets its own schema name.
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "wasla.orders.models.Order.Status",
         "PaymentStatusEnum": "wasla.payments.models.PaymentAttempt.Status",
+        "PaymentMethodEnum": "wasla.payments.models.PaymentAttempt.Method",
         "RefundStatusEnum": "wasla.payments.models.RefundRecord.Status",
         "SettlementStatusEnum": "wasla.settlement.models.SettlementRecord.Status",
     },

@@ -9,10 +9,12 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from wasla.common.listing import MOMENT_HELP, moment_parse
 from wasla.common.money import CURRENCY_EXPONENTS, MoneyError, format_amount, is_exact
 from wasla.ledger.models import FinancialLedgerEntry, LedgerTransaction
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, RefundRecord
+from wasla.payments.providers.registry import provider_names
 from wasla.settlement.models import SettlementRecord
 
 MAX_AMOUNT = Decimal("9999999999.999")
@@ -59,6 +61,76 @@ class AmountField(serializers.Field):
     def to_representation(self, value: tuple[Decimal, str]) -> str:
         amount, currency = value
         return format_amount(amount, currency)
+
+
+@extend_schema_field({"type": "string", "example": "2026-12-01"})
+class MomentField(serializers.Field):
+    """A query bound: ISO 8601 date (Riyadh midnight) or date-time (no offset: Riyadh time)."""
+
+    default_error_messages = {"invalid": MOMENT_HELP}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return moment_parse(data)
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value: Any) -> str:
+        return str(value.isoformat())
+
+
+class ListFilterInput(serializers.Serializer):
+    """The query parameters every list shares (`wasla.common.listing.ListFilters`); each list
+    narrows `status` to its own vocabulary. `created_after` is inclusive, `created_before`
+    exclusive."""
+
+    status_choices: list[tuple[str, str]] = []
+
+    status = serializers.ChoiceField(required=False, choices=[])
+    provider = serializers.ChoiceField(required=False, choices=[])
+    method = serializers.ChoiceField(required=False, choices=PaymentAttempt.Method.choices)
+    created_after = MomentField(required=False, help_text="Created at or after. " + MOMENT_HELP)
+    created_before = MomentField(required=False, help_text="Created before. " + MOMENT_HELP)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = self.status_choices  # type: ignore[attr-defined]
+        # The registered providers (settings and plug-ins), read when the request comes.
+        self.fields["provider"].choices = provider_names()  # type: ignore[attr-defined]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        after, before = attrs.get("created_after"), attrs.get("created_before")
+        if after is not None and before is not None and not after < before:
+            raise serializers.ValidationError(
+                {"created_before": ["Must be later than created_after."]}
+            )
+        return attrs
+
+
+class OrderReferenceFilter(serializers.Serializer):
+    reference = StrictCharField(required=False, max_length=64, help_text="The order reference.")
+
+
+class PaymentFilter(ListFilterInput, OrderReferenceFilter):
+    status_choices = PaymentAttempt.Status.choices
+
+
+class OrderFilter(ListFilterInput, OrderReferenceFilter):
+    status_choices = Order.Status.choices
+    provider = serializers.ChoiceField(
+        required=False, choices=[], help_text="Orders with a payment attempt through it."
+    )
+    method = serializers.ChoiceField(
+        required=False,
+        choices=PaymentAttempt.Method.choices,
+        help_text="Orders with a payment attempt by it.",
+    )
+
+
+class RefundFilter(ListFilterInput):
+    status_choices = RefundRecord.Status.choices
 
 
 class OrderInput(serializers.Serializer):
@@ -148,10 +220,11 @@ class PaymentOutput(serializers.ModelSerializer):
         ]
 
 
-class SettlementFilter(serializers.Serializer):
+class SettlementFilter(ListFilterInput):
+    status_choices = SettlementRecord.Status.choices
+
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2200)
     month = serializers.IntegerField(required=False, min_value=1, max_value=12)
-    status = serializers.ChoiceField(required=False, choices=SettlementRecord.Status.choices)
 
 
 class SettlementOutput(serializers.ModelSerializer):

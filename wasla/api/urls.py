@@ -22,6 +22,7 @@ urlpatterns = [
         views.PaymentRefundsApi.as_view(),
         name="payment-refunds",
     ),
+    path("refunds/", views.RefundListApi.as_view(), name="refund-list"),
     path("gateways/<str:provider>/", views.GatewayApi.as_view(), name="gateway"),
     path("ledger/entries/", views.LedgerEntryListApi.as_view(), name="ledger-entry-list"),
     path("settlements/", views.SettlementListApi.as_view(), name="settlement-list"),

@@ -17,7 +17,7 @@ from wasla.orders.selectors import order_get, order_list
 from wasla.orders.services import order_create
 from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.refunds import refund_list_for_payment, refund_request
-from wasla.payments.selectors import gateway_list, payment_get, payment_list
+from wasla.payments.selectors import gateway_list, payment_get, payment_list, refund_list
 from wasla.payments.services import payment_cancel, payment_checkout, payment_collect
 from wasla.settlement.selectors import generate_monthly_report, settlement_list
 from wasla.tenants.auth import request_tenant
@@ -38,11 +38,13 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 class OrderListCreateApi(ApiView):
     serializer_class = s.OrderOutput
+    filter_serializer = s.OrderFilter
     paginated = True
 
-    @extend_schema(responses=s.OrderOutput(many=True))
+    @extend_schema(parameters=[s.OrderFilter], responses=s.OrderOutput(many=True))
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(order_list(tenant=request_tenant(request)))
+        filters = ListFilters.of(_valid(s.OrderFilter, request.query_params))
+        page = self.paginate_queryset(order_list(tenant=request_tenant(request), filters=filters))
         return self.get_paginated_response(s.OrderOutput(page, many=True).data)
 
     @extend_schema(
@@ -65,11 +67,13 @@ class OrderDetailApi(ApiView):
 
 class PaymentListCreateApi(ApiView):
     serializer_class = s.PaymentOutput
+    filter_serializer = s.PaymentFilter
     paginated = True
 
-    @extend_schema(responses=s.PaymentOutput(many=True))
+    @extend_schema(parameters=[s.PaymentFilter], responses=s.PaymentOutput(many=True))
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(payment_list(tenant=request_tenant(request)))
+        filters = ListFilters.of(_valid(s.PaymentFilter, request.query_params))
+        page = self.paginate_queryset(payment_list(tenant=request_tenant(request), filters=filters))
         return self.get_paginated_response(s.PaymentOutput(page, many=True).data)
 
     @extend_schema(
@@ -149,6 +153,20 @@ class PaymentRefundsApi(ApiView):
         )
         pending = refund.status == refund.Status.PENDING
         return Response(s.RefundOutput(refund).data, status=202 if pending else 201)
+
+
+class RefundListApi(ApiView):
+    """The tenant's refunds across all its payments (those of one payment: PaymentRefundsApi)."""
+
+    serializer_class = s.RefundOutput
+    filter_serializer = s.RefundFilter
+    paginated = True
+
+    @extend_schema(parameters=[s.RefundFilter], responses=s.RefundOutput(many=True))
+    def get(self, request: Request) -> Response:
+        filters = ListFilters.of(_valid(s.RefundFilter, request.query_params))
+        page = self.paginate_queryset(refund_list(tenant=request_tenant(request), filters=filters))
+        return self.get_paginated_response(s.RefundOutput(page, many=True).data)
 
 
 class GatewayApi(ApiView):

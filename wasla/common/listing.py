@@ -11,12 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from django.db.models import Model, QuerySet
 
 M = TypeVar("M", bound=Model)
+
+# A day given without a time is a day in Saudi Arabia, where the merchants and their books are.
+RIYADH = ZoneInfo("Asia/Riyadh")
+MOMENT_YEARS = (1900, 2999)
+MOMENT_HELP = (
+    "An ISO 8601 date (2026-12-01, Riyadh midnight) or date and time "
+    "(2026-12-01T09:30:00+03:00; without an offset, Riyadh time)."
+)
 
 
 @dataclass(frozen=True)
@@ -63,3 +72,33 @@ def _path(paths: Mapping[str, str], name: str) -> str:
     if name not in paths:
         raise ValueError(f"this list cannot be filtered by {name}")
     return paths[name]
+
+
+def moment_parse(value: str) -> datetime:
+    """An ISO 8601 date or date-time as an aware datetime: a date means Riyadh midnight, a time
+    without an offset is Riyadh time. Anything else ("yesterday", "2026-13-01") is a
+    ValueError, for the caller to answer as bad input."""
+    text = value.strip()
+    if not 10 <= len(text) <= 40 or not text[:4].isdigit() or not text.isascii():
+        raise ValueError(MOMENT_HELP)
+    try:
+        if len(text) == 10:
+            moment = day_start(date.fromisoformat(text))
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(MOMENT_HELP) from None
+    if not MOMENT_YEARS[0] <= moment.year <= MOMENT_YEARS[1]:
+        raise ValueError(MOMENT_HELP)  # year 1 or 9999 would overflow in UTC or a day later
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=RIYADH)
+
+
+def day_start(day: date) -> datetime:
+    """Riyadh midnight at the start of `day`."""
+    return datetime.combine(day, time.min, tzinfo=RIYADH)
+
+
+def day_after_start(day: date) -> datetime:
+    """Riyadh midnight at the end of `day`: the exclusive bound of a range whose last day is
+    `day` (a form's "to" date)."""
+    return day_start(day + timedelta(days=1))

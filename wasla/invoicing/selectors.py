@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from wasla.common.listing import NO_FILTERS, ListFilters, filters_apply
 from wasla.common.problems import NotFound
 from wasla.tenants.models import Tenant
 
@@ -71,3 +72,28 @@ def credit_note_get(*, tenant: Tenant, credit_note_id: int) -> CreditNote:
         return credit_note_list(tenant=tenant).get(pk=credit_note_id)
     except (CreditNote.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such credit note.") from None
+
+
+def invoice_export_list(
+    *, tenant: Tenant | None, filters: ListFilters = NO_FILTERS
+) -> QuerySet[Invoice]:
+    """Issued and paid invoices in number order, narrowed by status and issue time; `tenant=
+    None` is every tenant's, for staff under `platform_access`. No prefetching: an export row
+    is the invoice's own totals."""
+    qs = Invoice.objects.filter(status__in=LISTED_INVOICE_STATUSES)
+    if tenant is not None:
+        qs = qs.filter(tenant=tenant)
+    qs = qs.select_related("tenant").order_by("number")
+    return filters_apply(qs, filters, {"status": "status", "created": "issued_at"})
+
+
+def credit_note_export_list(
+    *, tenant: Tenant | None, filters: ListFilters = NO_FILTERS
+) -> QuerySet[CreditNote]:
+    """Issued credit notes in number order, with the invoice each corrects, narrowed as
+    `invoice_export_list` (a credit note's status is `issued`)."""
+    qs = CreditNote.objects.filter(status=CreditNote.Status.ISSUED)
+    if tenant is not None:
+        qs = qs.filter(tenant=tenant)
+    qs = qs.select_related("tenant", "invoice").order_by("number")
+    return filters_apply(qs, filters, {"status": "status", "created": "issued_at"})

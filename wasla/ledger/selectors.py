@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from wasla.common.listing import NO_FILTERS, ListFilters, filters_apply
 from wasla.tenants.models import Tenant
 
 from .models import FinancialLedgerEntry
@@ -30,3 +31,16 @@ def ledger_entry_list(
     if reference_id:
         qs = qs.filter(transaction__reference_id=reference_id)
     return qs
+
+
+def ledger_entry_export_list(
+    *, tenant: Tenant | None, filters: ListFilters = NO_FILTERS
+) -> QuerySet[FinancialLedgerEntry]:
+    """Ledger entries in posting order (the journal as it was written, so each account's
+    `balance_after` reads forwards), narrowed by the transaction's creation time.
+    `tenant=None` is every tenant's, for staff under `platform_access`."""
+    qs = FinancialLedgerEntry.objects.all()
+    if tenant is not None:
+        qs = qs.filter(tenant=tenant)
+    qs = qs.select_related("transaction", "account", "tenant").order_by("transaction_id", "id")
+    return filters_apply(qs, filters, {"created": "transaction__created_at"})

@@ -14,10 +14,12 @@ from .models import Order
 ORDER_FILTER_PATHS = {"status": "status", "reference": "reference", "created": "created_at"}
 
 
-def order_list(*, tenant: Tenant, filters: ListFilters = NO_FILTERS) -> QuerySet[Order]:
+def order_list(*, tenant: Tenant | None, filters: ListFilters = NO_FILTERS) -> QuerySet[Order]:
     """The tenant's orders, newest first, narrowed by `filters`; `provider` and `method` keep
-    the orders that have a payment attempt through them (one EXISTS, no duplicate rows)."""
-    queryset = Order.objects.for_tenant(tenant).order_by("-created_at", "-id")
+    the orders that have a payment attempt through them (one EXISTS, no duplicate rows).
+    `tenant=None` is every tenant's, for staff under `platform_access`."""
+    queryset = Order.objects.all() if tenant is None else Order.objects.for_tenant(tenant)
+    queryset = queryset.order_by("-created_at", "-id")
     if filters.provider is not None or filters.method is not None:
         # The attempt model sits above orders (payments): reached through the relation.
         attempt_model = Order._meta.get_field("attempts").related_model

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import uuid
+from typing import TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from wasla.common.listing import NO_FILTERS, ListFilters, filters_apply
 from wasla.common.problems import NotFound
 from wasla.tenants.models import Tenant
 
 from .models import PaymentAttempt, PaymentGatewayConfig, RefundRecord
+
+M = TypeVar("M", bound=Model)
 
 PAYMENT_FILTER_PATHS = {
     "status": "status",
@@ -26,17 +29,27 @@ REFUND_FILTER_PATHS = {
 }
 
 
-def payment_list(*, tenant: Tenant, filters: ListFilters = NO_FILTERS) -> QuerySet[PaymentAttempt]:
-    """The tenant's payment attempts, newest first, narrowed by `filters`."""
-    queryset = PaymentAttempt.objects.for_tenant(tenant).order_by("-created_at", "-id")
+def payment_list(
+    *, tenant: Tenant | None, filters: ListFilters = NO_FILTERS
+) -> QuerySet[PaymentAttempt]:
+    """The tenant's payment attempts, newest first, narrowed by `filters`. `tenant=None` is
+    every tenant's, for staff under `platform_access` (row-level security shows nothing else)."""
+    queryset = _of(PaymentAttempt.objects.all(), tenant).order_by("-created_at", "-id")
     return filters_apply(queryset, filters, PAYMENT_FILTER_PATHS)
 
 
-def refund_list(*, tenant: Tenant, filters: ListFilters = NO_FILTERS) -> QuerySet[RefundRecord]:
+def refund_list(
+    *, tenant: Tenant | None, filters: ListFilters = NO_FILTERS
+) -> QuerySet[RefundRecord]:
     """The tenant's refunds across its payments, newest first, narrowed by `filters`
-    (`provider`, `method` and `reference` are those of the refunded payment)."""
-    queryset = RefundRecord.objects.for_tenant(tenant).order_by("-created_at", "-id")
+    (`provider`, `method` and `reference` are those of the refunded payment); `tenant=None`
+    as in `payment_list`."""
+    queryset = _of(RefundRecord.objects.all(), tenant).order_by("-created_at", "-id")
     return filters_apply(queryset, filters, REFUND_FILTER_PATHS)
+
+
+def _of(queryset: QuerySet[M], tenant: Tenant | None) -> QuerySet[M]:
+    return queryset if tenant is None else queryset.filter(tenant=tenant)
 
 
 def payment_get(*, tenant: Tenant, payment_id: uuid.UUID) -> PaymentAttempt:

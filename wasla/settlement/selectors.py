@@ -44,14 +44,18 @@ SETTLEMENT_FILTER_PATHS = {
 
 def settlement_list(
     *,
-    tenant: Tenant,
+    tenant: Tenant | None,
     year: int | None = None,
     month: int | None = None,
     filters: ListFilters = NO_FILTERS,
 ) -> QuerySet[SettlementRecord]:
     """The tenant's settlements, newest first; `year`/`month` are those of the payment in
-    Asia/Riyadh, as in the monthly report and on the invoice."""
-    qs = SettlementRecord.objects.for_tenant(tenant).order_by("-created_at", "-id")
+    Asia/Riyadh, as in the monthly report and on the invoice. `tenant=None` is every
+    tenant's, for staff under `platform_access`."""
+    qs = SettlementRecord.objects.all()
+    if tenant is not None:
+        qs = qs.filter(tenant=tenant)
+    qs = qs.order_by("-created_at", "-id")
     if year is not None:
         qs = qs.filter(payment_paid_at__year=year)
     if month is not None:

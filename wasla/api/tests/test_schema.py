@@ -11,6 +11,7 @@ PAGINATED_LISTS = {
     "/api/v1/orders/": "OrderOutput",
     "/api/v1/payments/": "PaymentOutput",
     "/api/v1/settlements/": "SettlementOutput",
+    "/api/v1/refunds/": "RefundOutput",
     "/api/v1/ledger/entries/": "LedgerEntryOutput",
     "/api/v1/invoices/": "InvoiceOutput",
     "/api/v1/credit-notes/": "CreditNoteOutput",
