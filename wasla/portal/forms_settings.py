@@ -1,0 +1,104 @@
+"""Forms of the portal's settings pages: gateway keys, API tokens, the team.
+
+Secret fields are write-only: a password input that never renders a value back (not even after
+a validation error), and an empty one keeps what is stored.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from wasla.tenants.models import TenantMember
+
+PROVIDER_LABELS = {
+    "tap": _("Tap"),
+    "stripe": _("Stripe"),
+    "paypal": _("PayPal"),
+    "cod": _("Cash on delivery"),
+}
+MODE_LABELS = {"sandbox": _("Sandbox"), "live": _("Live")}
+# The portal's own words for the roles, so its catalog carries their Arabic.
+ROLE_LABELS = {
+    TenantMember.Role.OWNER: _("Owner"),
+    TenantMember.Role.FINANCE: _("Finance"),
+    TenantMember.Role.VIEWER: _("Viewer"),
+}
+ROLE_CHOICES = list(ROLE_LABELS.items())
+# What the team services' refusals (ValidationError codes) say to a person.
+TEAM_ERRORS = {
+    "last_owner": _("A store needs at least one owner: make another member owner first."),
+    "login_exists": _("This e-mail address already has a Wasla login."),
+}
+
+
+def _secret_input() -> forms.PasswordInput:
+    return forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+
+
+class GatewayKeysForm(forms.Form):
+    """The keys of a gateway already connected (its provider and mode do not change)."""
+
+    public_key = forms.CharField(
+        label=_("Public key or client ID"), max_length=255, required=False
+    )
+    secret_key = forms.CharField(
+        label=_("Secret key or client secret"),
+        max_length=500,
+        required=False,
+        strip=True,
+        widget=_secret_input(),
+    )
+    webhook_secret = forms.CharField(
+        label=_("Webhook secret or webhook ID"),
+        max_length=500,
+        required=False,
+        strip=True,
+        widget=_secret_input(),
+        help_text=_(
+            "Optional for Stripe and PayPal: left empty, Wasla registers its webhook URL with "
+            "the provider and keeps the answer."
+        ),
+    )
+    is_active = forms.BooleanField(
+        label=_("Use this gateway for checkouts"), required=False, initial=True
+    )
+
+    def __init__(self, *args: object, secret_set: bool = False, webhook_set: bool = False,
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        keep = _("•••• set: leave empty to keep it.")
+        if secret_set:
+            self.fields["secret_key"].help_text = keep
+        if webhook_set:
+            self.fields["webhook_secret"].help_text = keep
+
+
+class GatewayConnectForm(GatewayKeysForm):
+    provider = forms.ChoiceField(label=_("Provider"), choices=list(PROVIDER_LABELS.items()))
+    mode = forms.ChoiceField(label=_("Mode"), choices=list(MODE_LABELS.items()), initial="sandbox")
+
+    field_order = ["provider", "mode", "public_key", "secret_key", "webhook_secret", "is_active"]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("provider") in ("tap", "stripe", "paypal") and not data.get("secret_key"):
+            self.add_error("secret_key", _("Enter the secret key the provider gave you."))
+        return data
+
+
+class TokenCreateForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What uses this token, for example “ERP integration”."),
+    )
+
+
+class MemberInviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, initial="viewer")
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
