@@ -6,6 +6,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .lookups import tenant_id_for_user
@@ -57,16 +58,24 @@ def member_invite(*, tenant: Tenant, email: str, role: str) -> TenantMember:
 
     A login that was removed from a team earlier (inactive, in no team) is reused; any other
     existing login with that e-mail is refused, since a login belongs to one store only."""
-    email = get_user_model().objects.normalize_email(email).strip()
-    username = email.lower()
+    users = get_user_model().objects
+    email = users.normalize_email(email).strip()
     with transaction.atomic():
-        user = get_user_model().objects.filter(username__iexact=username).first()
-        if user is None:
-            user = get_user_model().objects.create_user(username=username, email=email)
-        elif user.is_active or user.is_staff or tenant_id_for_user(user_id=user.pk) is not None:
+        known = list(
+            users.select_for_update()
+            .filter(Q(username__iexact=email) | Q(email__iexact=email))
+            .order_by("pk")
+        )
+        if any(
+            u.is_active or u.is_staff or tenant_id_for_user(user_id=u.pk) is not None
+            for u in known
+        ):
             raise ValidationError("This e-mail already has a login.", code="login_exists")
-        else:
+        if known:
+            user = known[0]
             user.email, user.is_active = email, True
+        else:
+            user = users.create_user(username=email.lower(), email=email)
         user.set_unusable_password()
         user.save()
         return TenantMember.objects.create(tenant=tenant, user=user, role=role)
