@@ -7,6 +7,7 @@ a validation error), and an empty one keeps what is stored.
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from wasla.tenants.models import TenantMember
@@ -19,10 +20,10 @@ PROVIDER_LABELS = {
 }
 MODE_LABELS = {"sandbox": _("Sandbox"), "live": _("Live")}
 # The portal's own words for the roles, so its catalog carries their Arabic.
-ROLE_LABELS = {
-    TenantMember.Role.OWNER: _("Owner"),
-    TenantMember.Role.FINANCE: _("Finance"),
-    TenantMember.Role.VIEWER: _("Viewer"),
+ROLE_LABELS: dict[str, str | Promise] = {
+    TenantMember.Role.OWNER.value: _("Owner"),
+    TenantMember.Role.FINANCE.value: _("Finance"),
+    TenantMember.Role.VIEWER.value: _("Viewer"),
 }
 ROLE_CHOICES = list(ROLE_LABELS.items())
 # What the team services' refusals (ValidationError codes) say to a person.
@@ -39,9 +40,7 @@ def _secret_input() -> forms.PasswordInput:
 class GatewayKeysForm(forms.Form):
     """The keys of a gateway already connected (its provider and mode do not change)."""
 
-    public_key = forms.CharField(
-        label=_("Public key or client ID"), max_length=255, required=False
-    )
+    public_key = forms.CharField(label=_("Public key or client ID"), max_length=255, required=False)
     secret_key = forms.CharField(
         label=_("Secret key or client secret"),
         max_length=500,
@@ -64,8 +63,9 @@ class GatewayKeysForm(forms.Form):
         label=_("Use this gateway for checkouts"), required=False, initial=True
     )
 
-    def __init__(self, *args: object, secret_set: bool = False, webhook_set: bool = False,
-                 **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, secret_set: bool = False, webhook_set: bool = False, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         keep = _("•••• set: leave empty to keep it.")
         if secret_set:

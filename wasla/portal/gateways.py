@@ -172,8 +172,7 @@ def gateway_test(request: HttpRequest, config_id: int) -> HttpResponse:
     else:
         messages.error(
             request,
-            _("%(provider)s (%(mode)s) could not be reached; try again in a few minutes.")
-            % names,
+            _("%(provider)s (%(mode)s) could not be reached; try again in a few minutes.") % names,
         )
     return redirect("portal:gateways")
 

@@ -144,4 +144,3 @@ def team_remove(request: HttpRequest, member_id: int) -> HttpResponse:
         {"member": member, "error": error},
         status=400 if error else 200,
     )
-

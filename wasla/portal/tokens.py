@@ -70,7 +70,8 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     if request.method == "POST":
         api_token_revoke(token=token)
         messages.success(
-            request, _("The token “%(name)s” is revoked: it no longer works.") % {"name": token.name}
+            request,
+            _("The token “%(name)s” is revoked: it no longer works.") % {"name": token.name},
         )
         return redirect("portal:tokens")
     return render(request, "portal/settings/token_revoke.html", {"token": token})

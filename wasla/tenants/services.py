@@ -67,8 +67,7 @@ def member_invite(*, tenant: Tenant, email: str, role: str) -> TenantMember:
             .order_by("pk")
         )
         if any(
-            u.is_active or u.is_staff or tenant_id_for_user(user_id=u.pk) is not None
-            for u in known
+            u.is_active or u.is_staff or tenant_id_for_user(user_id=u.pk) is not None for u in known
         ):
             raise ValidationError("This e-mail already has a login.", code="login_exists")
         if known:

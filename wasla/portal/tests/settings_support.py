@@ -15,8 +15,15 @@ from types import ModuleType
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
-from django.urls import NoReverseMatch, URLPattern, URLResolver, clear_url_caches, include, path
-from django.urls import reverse
+from django.urls import (
+    NoReverseMatch,
+    URLPattern,
+    URLResolver,
+    clear_url_caches,
+    include,
+    path,
+    reverse,
+)
 
 from wasla.tenants.models import Tenant, TenantMember
 

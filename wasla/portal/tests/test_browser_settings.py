@@ -110,7 +110,7 @@ def test_token_created_page(store, language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_team_page(store, language):
-    base, tenant, username = store
+    base, _tenant, username = store
 
     def steps(page) -> None:  # type: ignore[no-untyped-def]
         sign_in(page, base, username, language)

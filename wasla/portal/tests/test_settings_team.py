@@ -39,8 +39,10 @@ def test_the_team_lists_username_email_role_and_since(tenant):
     viewer = make_member(tenant, "viewer")
     html = client.get(reverse("portal:team")).content.decode()
     for member in (me, viewer):
-        assert member.user.username in html and member.user.email in html
-    assert "Viewer" in html and "Owner" in html
+        assert member.user.username in html
+        assert member.user.email in html
+    assert "Viewer" in html
+    assert "Owner" in html
 
 
 def test_invite_sends_a_link_that_sets_the_password_and_signs_in(
@@ -54,7 +56,8 @@ def test_invite_sends_a_link_that_sets_the_password_and_signs_in(
     assert response.status_code == 302
     member = TenantMember.objects.select_related("user").get(user__username="sara@nakheel.example")
     assert (member.tenant_id, member.role) == (tenant.pk, "finance")
-    assert member.user.is_active and not member.user.has_usable_password()
+    assert member.user.is_active
+    assert not member.user.has_usable_password()
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -97,7 +100,8 @@ def test_invalid_email_or_role_is_a_form_error(tenant):
     response = client.post(reverse("portal:team_invite"), {"email": "nope", "role": "god"})
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Enter a valid email address" in html and "Select a valid choice" in html
+    assert "Enter a valid email address" in html
+    assert "Select a valid choice" in html
     assert TenantMember.objects.filter(tenant=tenant).count() == 1
 
 
@@ -138,7 +142,8 @@ def test_remove_deletes_the_membership_and_deactivates_the_login(tenant):
     assert theirs.get(reverse("portal:gateways")).status_code == 200
 
     confirm = client.get(reverse("portal:team_remove", args=[finance.pk]))
-    assert confirm.status_code == 200 and TenantMember.objects.filter(pk=finance.pk).exists()
+    assert confirm.status_code == 200
+    assert TenantMember.objects.filter(pk=finance.pk).exists()
     response = client.post(reverse("portal:team_remove", args=[finance.pk]))
     assert response.status_code == 302
     assert not TenantMember.objects.filter(pk=finance.pk).exists()
@@ -157,7 +162,8 @@ def test_a_removed_login_can_be_invited_again(tenant):
     )
     assert response.status_code == 302
     user = get_user_model().objects.get(pk=viewer.user_id)
-    assert user.is_active and not user.has_usable_password()
+    assert user.is_active
+    assert not user.has_usable_password()
     assert TenantMember.objects.get(user=user).tenant_id == tenant.pk
 
 

@@ -41,9 +41,12 @@ def test_create_shows_the_plaintext_once_and_it_works_with_the_api(tenant):
 
     # Never again: not on a reload, not in the list.
     again = client.get(response["Location"]).content.decode()
-    assert plaintext not in again and "cannot be shown again" in again
+    assert plaintext not in again
+    assert "cannot be shown again" in again
     listing = client.get(reverse("portal:tokens")).content.decode()
-    assert plaintext not in listing and "ERP integration" in listing and token.prefix in listing
+    assert plaintext not in listing
+    assert "ERP integration" in listing
+    assert token.prefix in listing
 
 
 def test_an_empty_name_is_a_clear_error(tenant):

@@ -203,7 +203,8 @@ def test_each_demo_tenant_gets_an_owner_login_whose_password_each_run_resets(set
             user__username=login["username"]
         )
         assert (member.tenant.slug, member.role) == (login["tenant"], "owner")
-        assert member.user.email and member.user.check_password(login["password"])
+        assert member.user.email
+        assert member.user.check_password(login["password"])
 
     out = StringIO()
     call_command("seed_demo", stdout=out)  # the plain summary prints the new password
