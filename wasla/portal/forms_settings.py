@@ -6,11 +6,16 @@ a validation error), and an empty one keeps what is stored.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from wasla.tenants.models import TenantMember
+
+if TYPE_CHECKING:  # a dev dependency (django-stubs), for the annotations only
+    from django_stubs_ext import StrOrPromise
 
 PROVIDER_LABELS = {
     "tap": _("Tap"),
@@ -33,28 +38,26 @@ TEAM_ERRORS = {
 }
 
 
-def _secret_input() -> forms.PasswordInput:
-    return forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+def _secret_field(label: StrOrPromise, help_text: StrOrPromise = "") -> forms.CharField:
+    """Write-only: rendered empty every time, even after a validation error."""
+    return forms.CharField(
+        label=label,
+        max_length=500,
+        required=False,
+        strip=True,
+        help_text=help_text,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
 
 
 class GatewayKeysForm(forms.Form):
     """The keys of a gateway already connected (its provider and mode do not change)."""
 
     public_key = forms.CharField(label=_("Public key or client ID"), max_length=255, required=False)
-    secret_key = forms.CharField(
-        label=_("Secret key or client secret"),
-        max_length=500,
-        required=False,
-        strip=True,
-        widget=_secret_input(),
-    )
-    webhook_secret = forms.CharField(
-        label=_("Webhook secret or webhook ID"),
-        max_length=500,
-        required=False,
-        strip=True,
-        widget=_secret_input(),
-        help_text=_(
+    secret_key = _secret_field(_("Secret key or client secret"))
+    webhook_secret = _secret_field(
+        _("Webhook secret or webhook ID"),
+        _(
             "Optional for Stripe and PayPal: left empty, Wasla registers its webhook URL with "
             "the provider and keeps the answer."
         ),

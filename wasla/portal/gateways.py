@@ -88,27 +88,43 @@ def gateway_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/settings/gateways.html", {"rows": rows})
 
 
+def _keys_save(
+    request: HttpRequest,
+    form: GatewayConnectForm | GatewayKeysForm,
+    *,
+    provider: str,
+    mode: str,
+) -> PaymentGatewayConfig | None:
+    """Connect (or update) the tenant's gateway with the form's keys; an empty secret keeps the
+    stored one. A gateway put in use becomes the provider's only one in use (the other mode is
+    turned off). None, with the reason on the form, when the provider refused."""
+    data = form.cleaned_data
+    try:
+        config = gateway_config_connect(
+            tenant=request.tenant,  # type: ignore[attr-defined]
+            provider=provider,
+            mode=mode,
+            public_key=data["public_key"],
+            secret_key=data["secret_key"],
+            webhook_secret=data["webhook_secret"],
+            is_active=data["is_active"],
+        )
+    except Problem as problem:
+        _connect_failed(form, problem)
+        return None
+    if config.is_active:
+        gateway_config_mode_switch(config=config)
+    return config
+
+
 @member_view(OWNER_ONLY)
 @require_http_methods(["GET", "POST"])
 def gateway_connect(request: HttpRequest) -> HttpResponse:
     form = GatewayConnectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            config = gateway_config_connect(
-                tenant=request.tenant,  # type: ignore[attr-defined]
-                provider=data["provider"],
-                mode=data["mode"],
-                public_key=data["public_key"],
-                secret_key=data["secret_key"],
-                webhook_secret=data["webhook_secret"],
-                is_active=data["is_active"],
-            )
-        except Problem as problem:
-            _connect_failed(form, problem)
-        else:
-            if config.is_active:
-                gateway_config_mode_switch(config=config)
+        config = _keys_save(request, form, provider=data["provider"], mode=data["mode"])
+        if config is not None:
             messages.success(
                 request,
                 _("%(provider)s (%(mode)s) is connected.")
@@ -128,25 +144,14 @@ def gateway_edit(request: HttpRequest, config_id: int) -> HttpResponse:
         secret_set=bool(config.secret_key),
         webhook_set=bool(config.webhook_secret),
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            config = gateway_config_connect(
-                tenant=request.tenant,  # type: ignore[attr-defined]
-                provider=config.provider,
-                mode=config.mode,
-                public_key=data["public_key"],
-                secret_key=data["secret_key"],  # empty keeps the stored one
-                webhook_secret=data["webhook_secret"],
-                is_active=data["is_active"],
-            )
-        except Problem as problem:
-            _connect_failed(form, problem)
-        else:
-            if config.is_active:
-                gateway_config_mode_switch(config=config)
-            messages.success(request, _("The gateway's keys are saved."))
-            return redirect("portal:gateways")
+    saved = (
+        request.method == "POST"
+        and form.is_valid()
+        and _keys_save(request, form, provider=config.provider, mode=config.mode) is not None
+    )
+    if saved:
+        messages.success(request, _("The gateway's keys are saved."))
+        return redirect("portal:gateways")
     return render(
         request, "portal/settings/gateway_edit.html", {"form": form, "row": _gateway_row(config)}
     )
