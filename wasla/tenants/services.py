@@ -42,14 +42,17 @@ def api_token_revoke(*, token: ApiToken) -> None:
 LAST_OWNER_MESSAGE = "A store needs at least one owner."
 
 
-def _other_owner_exists(*, member: TenantMember) -> bool:
+def _is_last_owner(*, member: TenantMember) -> bool:
+    """Whether `member` is, in the database, the tenant's only owner. Locks the owners' rows
+    (in id order) until the caller's transaction ends; reads roles from the rows, not from the
+    object the caller holds, which may be stale."""
     owners = list(
         TenantMember.objects.select_for_update()
         .filter(tenant_id=member.tenant_id, role=TenantMember.Role.OWNER)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    return any(pk != member.pk for pk in owners)
+    return owners == [member.pk]
 
 
 def member_invite(*, tenant: Tenant, email: str, role: str) -> TenantMember:
@@ -82,8 +85,7 @@ def member_invite(*, tenant: Tenant, email: str, role: str) -> TenantMember:
 
 def member_role_change(*, member: TenantMember, role: str) -> TenantMember:
     with transaction.atomic():
-        demoting = member.role == TenantMember.Role.OWNER and role != TenantMember.Role.OWNER
-        if demoting and not _other_owner_exists(member=member):
+        if role != TenantMember.Role.OWNER and _is_last_owner(member=member):
             raise ValidationError(LAST_OWNER_MESSAGE, code="last_owner")
         TenantMember.objects.filter(pk=member.pk).update(role=role)
     member.role = role
@@ -93,7 +95,7 @@ def member_role_change(*, member: TenantMember, role: str) -> TenantMember:
 def member_remove(*, member: TenantMember) -> None:
     """The membership goes and the login is deactivated (its sessions stop working)."""
     with transaction.atomic():
-        if member.role == TenantMember.Role.OWNER and not _other_owner_exists(member=member):
+        if _is_last_owner(member=member):
             raise ValidationError(LAST_OWNER_MESSAGE, code="last_owner")
         user = member.user
         TenantMember.objects.filter(pk=member.pk).delete()

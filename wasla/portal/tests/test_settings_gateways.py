@@ -275,6 +275,7 @@ def test_connect_stripe_registers_the_webhook_with_the_sandbox(sandbox, secret, 
     else:  # the sandbox refuses live keys: said on the form, no webhook secret
         assert response.redirect_chain == []
         assert "did not accept the connection" in html
+        assert "sk_live" not in html  # not even the provider's redacted echo of the key
         assert config.webhook_secret == ""
 
 

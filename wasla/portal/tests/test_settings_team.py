@@ -199,3 +199,44 @@ def test_another_tenants_member_is_a_404(tenant):
     theirs.user.refresh_from_db()
     assert (theirs.role, theirs.user.is_active) == ("owner", True)
     assert theirs.user.username not in client.get(reverse("portal:team")).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("close_thread_connections")
+def test_two_owners_demoting_each_other_at_once_leave_one_owner():
+    """Each demotion locks the tenant's owner rows first, so the second one sees the first and
+    is refused: the store is never left without an owner."""
+    import threading
+
+    from django.core.exceptions import ValidationError
+    from django.db import connection
+
+    from wasla.tenants.context import tenant_context
+    from wasla.tenants.services import member_role_change
+
+    tenant = make_tenant()
+    owners = [make_member(tenant, "owner"), make_member(tenant, "owner")]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def demote(member: TenantMember) -> None:
+        try:
+            with tenant_context(tenant.pk):
+                barrier.wait()
+                member_role_change(member=member, role="viewer")
+            outcomes.append("demoted")
+        except ValidationError as error:
+            outcomes.append(str(error.code))
+        finally:
+            connection.close()
+
+    for _ in range(3):  # repeated: the race must hold every time
+        TenantMember.objects.filter(pk__in=[m.pk for m in owners]).update(role="owner")
+        outcomes.clear()
+        threads = [threading.Thread(target=demote, args=(m,)) for m in owners]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["demoted", "last_owner"]
+        assert TenantMember.objects.filter(tenant=tenant, role="owner").count() == 1
