@@ -138,5 +138,8 @@ class PaymentOrchestrator:
         url = webhook_url(config)
         return self._call(config, "register_webhook", lambda p: p.register_webhook(url))
 
+    def check_connection(self, config: PaymentGatewayConfig) -> None:
+        self._call(config, "check_connection", lambda p: p.check_connection())
+
     def refetches_on_webhook(self, config: PaymentGatewayConfig) -> bool:
         return provider_class(config.provider).refetch_on_webhook

@@ -189,6 +189,12 @@ class BasePaymentProvider:
         endpoint secret or webhook id), or "" when the provider needs no registration."""
         return ""
 
+    def check_connection(self) -> None:
+        """One harmless authenticated call, for the merchant's "test connection" button: returns
+        when the account accepts the credentials, raises ProviderError when it refuses them and
+        ProviderUnreachable when it does not answer. Nothing to ask by default (cash on
+        delivery has no provider account)."""
+
     def parse_webhook(self, request: WebhookRequest) -> ProviderEvent:
         """Read a webhook body (already verified by `validate_webhook`) into the normalised
         event; raises WebhookPayloadUnreadable for a body that cannot be used."""

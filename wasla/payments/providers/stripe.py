@@ -161,6 +161,10 @@ class StripeProvider(BasePaymentProvider):
         )
         return str(endpoint["secret"])
 
+    def check_connection(self) -> None:
+        # Listing webhook endpoints reads the account and changes nothing.
+        self._call(lambda c: c.v1.webhook_endpoints.list(params={"limit": 1}))
+
     def validate_webhook(self, request: WebhookRequest) -> bool:
         header = request.headers.get("stripe-signature", "")
         secret = self.credentials.webhook_secret

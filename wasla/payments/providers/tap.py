@@ -143,6 +143,13 @@ class TapProvider(BasePaymentProvider):
         if response.status_code >= 400:
             errors = (data.get("errors") if isinstance(data, dict) else None) or [{}]
             first = errors[0] if isinstance(errors[0], dict) else {}
+            if response.status_code in (401, 403):
+                # A refused key, whatever Tap's own error code: callers tell it apart by this.
+                raise ProviderError(
+                    "unauthorized",
+                    str(first.get("description", "Tap refused the secret key")),
+                    scrub(data) if isinstance(data, dict) else {},
+                )
             raise ProviderError(
                 str(first.get("code", response.status_code)),
                 str(first.get("description", "Tap refused the request")),
@@ -202,6 +209,16 @@ class TapProvider(BasePaymentProvider):
         if not re.fullmatch(r"chg_[A-Za-z0-9]+", provider_reference):
             raise ProviderError("invalid_reference", "not a Tap charge id")
         return self._result(self._call("GET", f"v2/charges/{provider_reference}"))
+
+    def check_connection(self) -> None:
+        # Tap has no "who am I" call: looking up a charge id that cannot exist answers 401 for a
+        # refused key and 404 for an accepted one, and creates nothing.
+        try:
+            self._call("GET", "v2/charges/chg_WaslaConnectionCheck")
+        except ProviderError as exc:
+            if exc.code == "unauthorized":
+                raise
+            # Any other refusal (not found) came after the key was accepted.
 
     def validate_webhook(self, request: WebhookRequest) -> bool:
         provided = request.headers.get("hashstring", "")

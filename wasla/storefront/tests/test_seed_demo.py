@@ -185,3 +185,42 @@ def test_two_past_months_are_paid_invoiced_once_and_the_ledger_verifies():
     call_command("generate_invoices", "--year", newer[0], "--month", newer[1], "--json", stdout=out)
     outcomes = {t["tenant"]: t["outcome"] for t in json.loads(out.getvalue())["tenants"]}
     assert outcomes == {"nakheel": "already_invoiced", "qahwa": "already_invoiced"}
+
+
+def test_each_demo_tenant_gets_an_owner_login_whose_password_each_run_resets(settings):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from wasla.tenants.models import TenantMember
+
+    first = seed_demo_json()["merchant_users"]
+    assert [(m["tenant"], m["username"]) for m in first] == [
+        ("nakheel", "nakheel-owner"),
+        ("qahwa", "qahwa-owner"),
+    ]
+    for login in first:
+        member = TenantMember.objects.select_related("user", "tenant").get(
+            user__username=login["username"]
+        )
+        assert (member.tenant.slug, member.role) == (login["tenant"], "owner")
+        assert member.user.email
+        assert member.user.check_password(login["password"])
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)  # the plain summary prints the new password
+    users = get_user_model().objects.filter(username__in=["nakheel-owner", "qahwa-owner"])
+    assert users.count() == 2
+    assert TenantMember.objects.filter(user__in=users).count() == 2
+    printed = out.getvalue()
+    for login in first:
+        user = users.get(username=login["username"])
+        assert not user.check_password(login["password"])  # reset
+        new_password = printed.split(f"{login['username']} / ", 1)[1].split()[0]
+        assert user.check_password(new_password)
+    browser = Client()
+    signed_in = browser.post(
+        "/merchant/login/",
+        {"username": "qahwa-owner", "password": new_password, "next": "/merchant/gateways/"},
+    )
+    assert (signed_in.status_code, signed_in["Location"]) == (302, "/merchant/gateways/")
+    assert browser.session["_auth_user_id"] == str(users.get(username="qahwa-owner").pk)

@@ -295,6 +295,10 @@ class PayPalProvider(BasePaymentProvider):
         )
         return str(webhook["id"])
 
+    def check_connection(self) -> None:
+        # An OAuth token for the client id and secret, then a read of the account's webhooks.
+        self._api("GET", "v1/notifications/webhooks")
+
     def validate_webhook(self, request: WebhookRequest) -> bool:
         h = request.headers
         needed = (

@@ -4,8 +4,11 @@ a staff login; two past months of paid orders (`demo_history`) and their invoice
 simulator (`demo_zatca`: Wasla's EGS unit onboarded on the first run), as of the clock read once
 at the start.
 
-Idempotent: running it again reuses tenants, configs, products, orders and invoices, and issues
-fresh API tokens (the old demo tokens are revoked, since stored tokens cannot be shown again).
+Each tenant gets an owner login for the merchant portal (`<slug>-owner`).
+
+Idempotent: running it again reuses tenants, configs, products, orders, invoices and logins, and
+issues fresh API tokens (the old demo tokens are revoked, since stored tokens cannot be shown
+again) and fresh merchant passwords (stored passwords cannot be shown again either).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from wasla.storefront.demo_invoices import (
 from wasla.storefront.demo_zatca import DemoZatcaFailed, demo_zatca_run, demo_zatca_statuses
 from wasla.storefront.models import Product
 from wasla.tenants.context import platform_access
-from wasla.tenants.models import ApiToken, Tenant
+from wasla.tenants.models import ApiToken, Tenant, TenantMember
 from wasla.tenants.services import api_token_create, api_token_revoke
 from wasla.tenants.tax_profile import TAX_PROFILE_FIELDS, tenant_tax_profile_problems
 
@@ -93,6 +96,7 @@ def _read_registered() -> dict[str, str]:
 
 PROVIDERS = ("tap", "stripe", "paypal", "cod")
 STAFF_USERNAME = "staff"
+MERCHANT_OWNER_SUFFIX = "owner"
 
 
 class Command(BaseCommand):
@@ -106,12 +110,17 @@ class Command(BaseCommand):
         months = demo_months(now=now)
         # Creating tenants and their data is a platform act (audited).
         with platform_access(reason="seed demo data", actor="manage.py seed_demo"):
-            result: dict[str, Any] = {"tenants": [], "staff": self._staff()}
+            result: dict[str, Any] = {
+                "tenants": [],
+                "merchant_users": [],
+                "staff": self._staff(),
+            }
             tenants = []
             for spec in TENANTS:
                 tenant, entry = self._tenant(spec, now=now)
                 tenants.append(tenant)
                 result["tenants"].append(entry)
+                result["merchant_users"].append(self._merchant_owner(tenant))
             try:
                 demo_invoices_generate(slugs=[t.slug for t in tenants], months=months, now=now)
             except DemoInvoicingFailed as error:
@@ -138,8 +147,14 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Staff login: {result['staff']['username']} / {result['staff']['password']}"
         )
+        logins = {m["tenant"]: m for m in result["merchant_users"]}
         for t in result["tenants"]:
             self.stdout.write(f"\n{t['name']}  store: {t['store_url']}")
+            login = logins[t["slug"]]
+            self.stdout.write(
+                f"  Merchant portal: {login['login_url']}  login:"
+                f" {login['username']} / {login['password']}"
+            )
             self.stdout.write(f"  API token: {t['api_token']}")
             for g in t["gateways"]:
                 self.stdout.write(f"  {g['provider']} ({g['mode']}) webhook: {g['webhook_url']}")
@@ -159,6 +174,27 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         return {"username": STAFF_USERNAME, "password": password, "login_url": "/admin/"}
+
+    def _merchant_owner(self, tenant: Tenant) -> dict[str, str]:
+        """The tenant's owner login for the portal, with a new password on every run."""
+        username = f"{tenant.slug}-{MERCHANT_OWNER_SUFFIX}"
+        user, _ = get_user_model().objects.get_or_create(
+            username=username, defaults={"email": f"owner@{tenant.slug}.example.sa"}
+        )
+        password = secrets.token_urlsafe(12)
+        user.set_password(password)
+        user.is_active = True
+        user.save()
+        TenantMember.objects.update_or_create(
+            user=user, defaults={"tenant": tenant, "role": TenantMember.Role.OWNER}
+        )
+        return {
+            "tenant": tenant.slug,
+            "username": username,
+            "password": password,
+            "email": user.email,
+            "login_url": settings.WASLA_PUBLIC_BASE_URL + "/merchant/login/",
+        }
 
     def _tenant(self, spec: dict[str, Any], *, now: datetime) -> tuple[Tenant, dict[str, Any]]:
         _registered.update(_read_registered())
