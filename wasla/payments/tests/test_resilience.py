@@ -119,11 +119,9 @@ def test_checkout_answers_503_fast_while_open_and_recovers_after_the_reset_timeo
 
     order = make_order(tenant)
     key = uuid.uuid4().hex
-    started = time.perf_counter()
     refused = _pay(api, order.id, key)
-    elapsed = time.perf_counter() - started
     assert refused.status_code == 503, refused.content
-    assert elapsed < 0.1, f"took {elapsed * 1000:.0f} ms"
+    assert len(down.requests) == 3, "an open circuit answers without touching the provider"
     problem = refused.json()
     assert refused["Content-Type"] == "application/problem+json"
     assert problem["type"].endswith("/provider-circuit-open")
