@@ -37,3 +37,8 @@ def member_client(
     client.force_login(make_member(tenant, role))
     client.cookies["wasla_language"] = language
     return client
+
+
+def sar(amount: str) -> str:
+    """How an English page writes `amount` SAR ("SAR\u00a01,234.50")."""
+    return f"SAR\u00a0{amount}"
