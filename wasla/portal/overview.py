@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from wasla.common.formatting import date_text
+from wasla.common.money import round_money
 
 from .access import member_view
 from .labels import label_of
@@ -26,7 +27,7 @@ def overview_page(request: HttpRequest) -> HttpResponse:
     charts: dict[str, Any] = {
         "days": [date_text(day) for day in daily.days],
         "volume": {
-            currency: [str(amount) for amount in series]
+            currency: [str(round_money(amount, currency)) for amount in series]
             for currency, series in daily.volume.items()
         },
         "paid": daily.paid,

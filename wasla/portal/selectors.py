@@ -172,7 +172,11 @@ def overview_get(*, tenant: Tenant, now: dt.datetime | None = None) -> Overview:
             month_of(first, row["currency"]).refunds = row[f"r_{i}"] or ZERO
 
     def month(first: dt.date) -> OverviewMonth:
-        found = [f for (m, _), f in figures.items() if m == first]
+        found = [
+            f
+            for (m, _), f in figures.items()
+            if m == first and (f.payments or f.volume or f.fees or f.refunds)
+        ]
         for entry in found:
             entry.fees = round_money(entry.fees, entry.currency)
         return OverviewMonth(
