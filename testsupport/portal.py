@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.test import Client
 
 from wasla.tenants.models import Tenant, TenantMember
@@ -19,10 +19,10 @@ def make_member(
     role: str = TenantMember.Role.OWNER,
     username: str | None = None,
     email: str | None = None,
-) -> AbstractBaseUser:
+) -> User:
     """A login that is a `role` of `tenant`'s team; its password is PASSWORD."""
     username = username or f"{role}-{secrets.token_hex(4)}"
-    user = get_user_model().objects.create_user(
+    user: User = get_user_model().objects.create_user(
         username=username, email=email or f"{username}@merchant.example", password=PASSWORD
     )
     TenantMember.objects.create(tenant=tenant, user=user, role=role)

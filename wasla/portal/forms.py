@@ -40,15 +40,20 @@ class PaymentFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        anything = [("", _("Any"))]
-        self.fields["status"].choices = anything + list(PAYMENT_STATUS_LABELS.items())
-        self.fields["provider"].choices = anything + [
-            (name, PROVIDER_LABELS.get(name, name)) for name in provider_names()
-        ]
-        self.fields["method"].choices = anything + list(METHOD_LABELS.items())
+        anything: list[tuple[str, Any]] = [("", _("Any"))]
+        choices = {
+            "status": anything + list(PAYMENT_STATUS_LABELS.items()),
+            "provider": anything
+            + [(name, PROVIDER_LABELS.get(name, name)) for name in provider_names()],
+            "method": anything + list(METHOD_LABELS.items()),
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             raise forms.ValidationError(_("The end date is before the start date."))

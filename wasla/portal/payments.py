@@ -59,17 +59,15 @@ def _export_url(request: HttpRequest) -> str | None:
 @require_GET
 @member_view()
 def payment_list_page(request: HttpRequest) -> HttpResponse:
-    form = PaymentFilterForm(request.GET or None)
-    if request.GET and not form.is_valid():
-        context = {"form": form, "page": None, "export_url": None}
-        return render(request, "portal/payments/list.html", context, status=400)
-    filters = form.list_filters() if request.GET else None
-    payments = payment_list(tenant=request.tenant, **({"filters": filters} if filters else {}))  # type: ignore[attr-defined]
-    paginator = Paginator(payments.select_related("order"), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    form = PaymentFilterForm(request.GET)  # bound: nothing given is valid too (no filter)
+    if not form.is_valid():
+        invalid = {"form": form, "page": None, "export_url": None}
+        return render(request, "portal/payments/list.html", invalid, status=400)
+    payments = payment_list(tenant=request.tenant, filters=form.list_filters())  # type: ignore[attr-defined]
+    page = Paginator(payments.select_related("order"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {
+    context: dict[str, Any] = {
         "form": form,
         "page": page,
         "query": query.urlencode(),

@@ -162,7 +162,9 @@ def overview_get(*, tenant: Tenant, now: dt.datetime | None = None) -> Overview:
     for row in (
         RefundRecord.objects.for_tenant(tenant)
         .filter(
-            status=RefundRecord.Status.SUCCEEDED, created_at__gte=last_start, created_at__lt=this_end
+            status=RefundRecord.Status.SUCCEEDED,
+            created_at__gte=last_start,
+            created_at__lt=this_end,
         )
         .order_by()
         .values("currency")
@@ -442,8 +444,7 @@ def settlement_months(
         )
     found: dict[tuple[dt.date, str], SettlementMonth] = {}
     for row in (
-        settlements
-        .annotate(month=TruncMonth("payment_paid_at", tzinfo=RIYADH))
+        settlements.annotate(month=TruncMonth("payment_paid_at", tzinfo=RIYADH))
         .order_by()
         .values("month", "currency")
         .annotate(
@@ -463,8 +464,7 @@ def settlement_months(
             reversed=row["reversed"],
         )
     for row in (
-        adjustments
-        .annotate(month=TruncMonth("settlement__payment_paid_at", tzinfo=RIYADH))
+        adjustments.annotate(month=TruncMonth("settlement__payment_paid_at", tzinfo=RIYADH))
         .order_by()
         .values("month", "settlement__currency")
         .annotate(delta=Sum("fee_delta"))
@@ -472,9 +472,7 @@ def settlement_months(
         key = (_as_date(row["month"]), row["settlement__currency"])
         if key in found:
             found[key].fees += row["delta"] or ZERO
-    return sorted(
-        found.values(), key=lambda m: (-m.start.toordinal(), _currency_order(m.currency))
-    )
+    return sorted(found.values(), key=lambda m: (-m.start.toordinal(), _currency_order(m.currency)))
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:

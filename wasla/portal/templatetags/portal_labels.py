@@ -8,7 +8,6 @@ from typing import Any
 from django import template
 
 from wasla.common.formatting import month_text
-
 from wasla.portal.labels import label_of
 
 register = template.Library()

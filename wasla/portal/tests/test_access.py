@@ -107,7 +107,12 @@ def test_every_role_reads_the_money_pages(tenant):
     payment = paid_payment(tenant)
     for role in (Role.OWNER, Role.FINANCE, Role.VIEWER):
         client = member_client(tenant, role)
-        for url in ("/merchant/", "/merchant/payments/", "/merchant/settlements/",
-                    "/merchant/invoices/", f"/merchant/payments/{payment.id}/"):
+        for url in (
+            "/merchant/",
+            "/merchant/payments/",
+            "/merchant/settlements/",
+            "/merchant/invoices/",
+            f"/merchant/payments/{payment.id}/",
+        ):
             assert client.get(url).status_code == 200, (role, url)
     assert PaymentAttempt.objects.count() == 1

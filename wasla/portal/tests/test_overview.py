@@ -45,7 +45,7 @@ def test_months_are_riyadh_months_with_fees_net_of_adjustments(tenant):
     assert [f.currency for f in this.figures] == ["SAR", "KWD"]
     sar, kwd = this.figures
     assert (sar.payments, sar.volume, sar.refunds) == (2, Decimal("250.00"), Decimal("70.00"))
-    assert sar.fees == Decimal("1.00")  # 2 × 1.00, one reversed
+    assert sar.fees == Decimal("1.00")  # two fees of 1.00, one reversed
     assert sar.net == Decimal("179.00")
     assert (kwd.payments, kwd.volume, kwd.fees) == (1, Decimal("10.000"), Decimal("1.000"))
     (feb,) = last.figures
@@ -96,5 +96,7 @@ def test_a_fixed_number_of_statements_whatever_the_volume(tenant):
         paid_payment_at(tenant, riyadh(2026, 3, 1 + n), "10.00")
     few = _statements(client)
     for n in range(27):
-        paid_payment_at(tenant, riyadh(2026, 2 + n % 2, 1 + n % 28), "10.00", "KWD" if n % 3 else "SAR")
+        paid_payment_at(
+            tenant, riyadh(2026, 2 + n % 2, 1 + n % 28), "10.00", "KWD" if n % 3 else "SAR"
+        )
     assert _statements(client) == few

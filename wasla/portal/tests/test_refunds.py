@@ -57,7 +57,8 @@ def test_partial_then_the_rest_through_the_confirmation_step(sandbox, tenant, pr
     assert page.status_code == 200
     text = page.content.decode()
     assert sar("30.00") in text
-    assert 'id="confirm-fee"' in text and "fee does not change" in text
+    assert 'id="confirm-fee"' in text
+    assert "fee does not change" in text
     assert not RefundRecord.objects.exists()  # nothing happens before the confirmation
 
     token = token_of(page)

@@ -26,7 +26,10 @@ def test_months_per_currency_with_fees_net_of_adjustments(tenant):
 
     answer = member_client(tenant).get("/merchant/settlements/")
     assert answer.status_code == 200
-    months = [(m.start.isoformat(), m.currency, m.count, m.gross, m.fees, m.net) for m in answer.context["page"]]
+    months = [
+        (m.start.isoformat(), m.currency, m.count, m.gross, m.fees, m.net)
+        for m in answer.context["page"]
+    ]
     assert months == [
         ("2026-02-01", "SAR", 2, Decimal("100.00"), Decimal("1.00"), Decimal("99.00")),
         ("2026-02-01", "KWD", 1, Decimal("5.000"), Decimal("1.000"), Decimal("4.000")),
@@ -34,7 +37,8 @@ def test_months_per_currency_with_fees_net_of_adjustments(tenant):
     ]
     html = answer.content.decode()
     assert 'href="/merchant/settlements/2026/2/"' in html
-    assert sar("99.00") in html and "KWD\u00a04.000" in html
+    assert sar("99.00") in html
+    assert "KWD\u00a04.000" in html
 
 
 def test_a_month_page_lists_its_rows_with_adjustments(tenant):
@@ -51,7 +55,8 @@ def test_a_month_page_lists_its_rows_with_adjustments(tenant):
     (total,) = answer.context["totals"]
     assert (total.count, total.gross, total.fees) == (2, Decimal("100.00"), Decimal("1.00"))
     html = answer.content.decode()
-    assert "Reversed" in html and f"/merchant/payments/{reversed_one.id}/" in html
+    assert "Reversed" in html
+    assert f"/merchant/payments/{reversed_one.id}/" in html
 
 
 def test_a_month_without_settlements(tenant):
@@ -70,11 +75,17 @@ def test_the_same_statements_for_3_and_30_rows(tenant):
     client = member_client(tenant)
     for n in range(3):
         paid_payment_at(tenant, riyadh(2026, 2, 1 + n), "10.00")
-    few = (_statements(client, "/merchant/settlements/"), _statements(client, "/merchant/settlements/2026/2/"))
+    few = (
+        _statements(client, "/merchant/settlements/"),
+        _statements(client, "/merchant/settlements/2026/2/"),
+    )
     for n in range(27):
         payment = paid_payment_at(tenant, riyadh(2026, 1 + n % 3, 1 + n), "10.00")
         if n % 5 == 0:
             with clock_at(riyadh(2026, 4, 1)):
                 refunded(payment, "5.00")
-    many = (_statements(client, "/merchant/settlements/"), _statements(client, "/merchant/settlements/2026/2/"))
+    many = (
+        _statements(client, "/merchant/settlements/"),
+        _statements(client, "/merchant/settlements/2026/2/"),
+    )
     assert many == few
