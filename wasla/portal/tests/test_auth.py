@@ -31,6 +31,11 @@ def test_sign_in_and_out(tenant):
     out = client.post("/merchant/logout/")
     assert out.status_code == 302
     assert out["Location"] == "/merchant/login/"
+    plain = client.post("/merchant/login/", {"username": "huda", "password": PASSWORD})
+    assert plain["Location"] == "/merchant/"  # no ?next=: the overview
+    out = client.post("/merchant/logout/")
+    assert out.status_code == 302
+    assert out["Location"] == "/merchant/login/"
     assert client.get("/merchant/").status_code == 302
 
 
