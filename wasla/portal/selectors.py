@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models import (
+    Aggregate,
+    Count,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from wasla.common.money import round_money
@@ -28,13 +35,16 @@ from wasla.payments.models import (
     WebhookEvent,
 )
 from wasla.payments.providers.registry import UnknownProvider, provider_class
-from wasla.settlement.fees import RefundPolicy, refund_fee_delta
 from wasla.settlement.models import SettlementAdjustment, SettlementRecord
-from wasla.settlement.selectors import RIYADH, month_bounds
+from wasla.settlement.selectors import (
+    RIYADH,
+    fee_adjustments_total,
+    month_bounds,
+    settlement_refund_effect,
+)
 from wasla.tenants.models import Tenant
 
 ZERO = Decimal(0)
-MONEY = DecimalField(max_digits=14, decimal_places=3)
 CHART_DAYS = 30
 TIMELINE_EVENTS_LIMIT = 50  # provider events shown on one payment; a payment has a handful
 
@@ -92,86 +102,78 @@ def _currency_order(currency: str) -> tuple[int, str]:
     return (0 if currency == "SAR" else 1, currency)
 
 
+def _by_month_and_currency(
+    queryset: QuerySet[Any],
+    *,
+    time: str,
+    currency: str,
+    measures: dict[str, tuple[type[Aggregate], str]],
+    months: list[tuple[dt.date, dt.datetime, dt.datetime]],
+) -> Iterator[tuple[dt.date, str, dict[str, Any]]]:
+    """One statement: `measures` ({name: (aggregate, field)}) of `queryset` per currency, each
+    computed for every month of `months` ((first day, start, end) by `time`) by a FILTER
+    clause; yields (first day, currency, {name: value})."""
+    within = Q(**{f"{time}__gte": months[-1][1], f"{time}__lt": months[0][2]})
+    annotations = {
+        f"{name}_{i}": aggregate(path, filter=Q(**{f"{time}__gte": s, f"{time}__lt": e}))
+        for name, (aggregate, path) in measures.items()
+        for i, (_, s, e) in enumerate(months)
+    }
+    for row in queryset.filter(within).order_by().values(currency).annotate(**annotations):
+        for i, (first, _, _) in enumerate(months):
+            yield first, row[currency], {name: row[f"{name}_{i}"] for name in measures}
+
+
 def overview_get(*, tenant: Tenant, now: dt.datetime | None = None) -> Overview:
-    """This month's and last month's figures per currency, and the charts' series. Six
+    """This month's and last month's figures per currency, and the charts' series. Seven
     statements whatever the tenant's volume."""
     now = now or timezone.now()
-    today = now.astimezone(RIYADH).date()
-    this_first = _first_of_month(today)
-    last_first = _previous_month(this_first)
-    last_start, this_start = (
-        month_bounds(year=last_first.year, month=last_first.month)[0],
-        month_bounds(year=this_first.year, month=this_first.month)[0],
-    )
-    this_end = month_bounds(year=this_first.year, month=this_first.month)[1]
+    this_first = _first_of_month(now.astimezone(RIYADH).date())
+    months = [
+        (first, *month_bounds(year=first.year, month=first.month))
+        for first in (this_first, _previous_month(this_first))
+    ]
     figures: dict[tuple[dt.date, str], MonthFigures] = {}
 
     def month_of(first: dt.date, currency: str) -> MonthFigures:
         return figures.setdefault((first, currency), MonthFigures(currency=currency))
 
-    def in_month(path: str) -> dict[dt.date, Q]:
-        return {
-            this_first: Q(**{f"{path}__gte": this_start, f"{path}__lt": this_end}),
-            last_first: Q(**{f"{path}__gte": last_start, f"{path}__lt": this_start}),
-        }
-
-    paid = PaymentAttempt.objects.for_tenant(tenant).filter(
-        status__in=PAID_STATUSES, paid_at__gte=last_start, paid_at__lt=this_end
-    )
-    windows = in_month("paid_at")
-    rows: list[dict[str, Any]] = list(
-        paid.order_by()
-        .values("currency")
-        .annotate(
-            **{f"n_{i}": Count("id", filter=q) for i, q in enumerate(windows.values())},
-            **{f"v_{i}": Sum("amount", filter=q) for i, q in enumerate(windows.values())},
-        )
-    )
-    for row in rows:
-        for i, first in enumerate(windows):
-            entry = month_of(first, row["currency"])
-            entry.payments = row[f"n_{i}"] or 0
-            entry.volume = row[f"v_{i}"] or ZERO
-
-    settled = SettlementRecord.objects.for_tenant(tenant).filter(
-        payment_paid_at__gte=last_start, payment_paid_at__lt=this_end
-    )
-    windows = in_month("payment_paid_at")
-    for row in (
-        settled.order_by()
-        .values("currency")
-        .annotate(**{f"f_{i}": Sum("wasla_fee", filter=q) for i, q in enumerate(windows.values())})
+    paid = PaymentAttempt.objects.for_tenant(tenant).filter(status__in=PAID_STATUSES)
+    for first, currency, row in _by_month_and_currency(
+        paid,
+        time="paid_at",
+        currency="currency",
+        measures={"n": (Count, "id"), "volume": (Sum, "amount")},
+        months=months,
     ):
-        for i, first in enumerate(windows):
-            month_of(first, row["currency"]).fees += row[f"f_{i}"] or ZERO
-    windows = in_month("settlement__payment_paid_at")
-    for row in (
-        SettlementAdjustment.objects.for_tenant(tenant)
-        .filter(
-            settlement__payment_paid_at__gte=last_start,
-            settlement__payment_paid_at__lt=this_end,
-        )
-        .order_by()
-        .values("settlement__currency")
-        .annotate(**{f"d_{i}": Sum("fee_delta", filter=q) for i, q in enumerate(windows.values())})
+        month_of(first, currency).payments = row["n"] or 0
+        month_of(first, currency).volume = row["volume"] or ZERO
+    for queryset, time, currency, measure in (
+        (SettlementRecord.objects, "payment_paid_at", "currency", "wasla_fee"),
+        (
+            SettlementAdjustment.objects,
+            "settlement__payment_paid_at",
+            "settlement__currency",
+            "fee_delta",
+        ),
     ):
-        for i, first in enumerate(windows):
-            month_of(first, row["settlement__currency"]).fees += row[f"d_{i}"] or ZERO
-
-    windows = in_month("created_at")
-    for row in (
-        RefundRecord.objects.for_tenant(tenant)
-        .filter(
-            status=RefundRecord.Status.SUCCEEDED,
-            created_at__gte=last_start,
-            created_at__lt=this_end,
-        )
-        .order_by()
-        .values("currency")
-        .annotate(**{f"r_{i}": Sum("amount", filter=q) for i, q in enumerate(windows.values())})
+        for first, code, row in _by_month_and_currency(
+            queryset.for_tenant(tenant),
+            time=time,
+            currency=currency,
+            measures={"fee": (Sum, measure)},
+            months=months,
+        ):
+            month_of(first, code).fees += row["fee"] or ZERO
+    refunds = RefundRecord.objects.for_tenant(tenant).filter(status=RefundRecord.Status.SUCCEEDED)
+    for first, currency, row in _by_month_and_currency(
+        refunds,
+        time="created_at",
+        currency="currency",
+        measures={"r": (Sum, "amount")},
+        months=months,
     ):
-        for i, first in enumerate(windows):
-            month_of(first, row["currency"]).refunds = row[f"r_{i}"] or ZERO
+        month_of(first, currency).refunds = row["r"] or ZERO
 
     def month(first: dt.date) -> OverviewMonth:
         found = [
@@ -185,10 +187,10 @@ def overview_get(*, tenant: Tenant, now: dt.datetime | None = None) -> Overview:
             start=first, figures=sorted(found, key=lambda f: _currency_order(f.currency))
         )
 
-    daily, methods, rate = _charts(tenant=tenant, today=today)
+    daily, methods, rate = _charts(tenant=tenant, today=now.astimezone(RIYADH).date())
     return Overview(
-        this_month=month(this_first),
-        last_month=month(last_first),
+        this_month=month(months[0][0]),
+        last_month=month(months[1][0]),
         daily=daily,
         methods=methods,
         success_rate=rate,
@@ -379,35 +381,19 @@ class FeeConsequence:
 
 
 def refund_fee_preview(*, attempt: PaymentAttempt, amount: Decimal) -> FeeConsequence:
-    """The settlement's answer to a refund of `amount` now, by its snapshotted refund policy,
-    as `settlement_apply_refund` will compute it when the refund succeeds."""
+    """The settlement's answer to a refund of `amount` now, as the settlement service will
+    record it when the refund succeeds (`settlement_refund_effect`)."""
     settlement = SettlementRecord.objects.filter(payment_attempt=attempt).first()
     if settlement is None:
         return FeeConsequence(kind="none", fee_delta=ZERO, currency=attempt.currency)
-    already = settlement.adjustments.aggregate(total=Sum("fee_delta"))["total"] or ZERO
-    full = attempt.refunded_amount + amount >= attempt.amount
-    delta = refund_fee_delta(
-        snapshot=settlement.fee_breakdown,
-        fee=settlement.wasla_fee,
-        gross=settlement.gross_amount,
-        remaining_fee=settlement.wasla_fee + already,
+    effect = settlement_refund_effect(
+        settlement=settlement,
         refund_amount=amount,
-        full=full,
-        currency=settlement.currency,
+        full=attempt.refunded_amount + amount >= attempt.amount,
     )
-    invoiced = settlement.status in (
-        SettlementRecord.Status.INVOICED,
-        SettlementRecord.Status.PAID,
+    return FeeConsequence(
+        kind=str(effect.kind), fee_delta=effect.fee_delta, currency=settlement.currency
     )
-    if settlement.fee_breakdown.get("refund_policy") == RefundPolicy.KEEP_FEE:
-        kind = SettlementAdjustment.Kind.FEE_KEPT
-    elif invoiced:
-        kind = SettlementAdjustment.Kind.CREDIT_NOTE_DUE
-    elif full:
-        kind = SettlementAdjustment.Kind.REVERSAL
-    else:
-        kind = SettlementAdjustment.Kind.FEE_REDUCTION
-    return FeeConsequence(kind=str(kind), fee_delta=delta, currency=settlement.currency)
 
 
 # --- Settlements ---------------------------------------------------------------------------
@@ -485,22 +471,11 @@ def settlement_month_rows(*, tenant: Tenant, year: int, month: int) -> QuerySet[
     """One month's settlements (by payment time, Riyadh), oldest first, each with its order,
     payment and `fee_adjustments` (Σ fee_delta, ≤ 0)."""
     start, end = month_bounds(year=year, month=month)
-    adjustments = (
-        SettlementAdjustment.objects.filter(settlement=OuterRef("pk"))
-        .order_by()
-        .values("settlement")
-        .annotate(total=Sum("fee_delta"))
-        .values("total")
-    )
     return (
         SettlementRecord.objects.for_tenant(tenant)
         .filter(payment_paid_at__gte=start, payment_paid_at__lt=end)
         .select_related("order", "payment_attempt")
-        .annotate(
-            fee_adjustments=Coalesce(
-                Subquery(adjustments, output_field=MONEY), Value(ZERO), output_field=MONEY
-            )
-        )
+        .annotate(fee_adjustments=fee_adjustments_total())
         .order_by("payment_paid_at", "id")
     )
 

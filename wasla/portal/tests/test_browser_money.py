@@ -120,12 +120,13 @@ def test_a_finance_member_runs_the_money_pages(store, language):
         check_page(page, "invoice", language)
         with page.expect_download() as download:
             page.click("#invoice-pdf")
+        pdf_head.append(download.value.suggested_filename.encode())
         with open(download.value.path(), "rb") as handle:
             pdf_head.append(handle.read(5))
 
     in_browser(steps)
 
-    assert pdf_head == [b"%PDF-"]
+    assert pdf_head == [f"{invoice.display_number}.pdf".encode(), b"%PDF-"]
     card.refresh_from_db()
     assert (card.status, card.refunded_amount) == ("partially_refunded", Decimal("40.00"))
     assert RefundRecord.objects.filter(payment_attempt=card, status="succeeded").count() == 1
