@@ -69,6 +69,12 @@ INVOICE_PAYMENT_METHOD_LABELS: dict[str, Promise] = {
     "bank_transfer": _("Bank transfer"),
     "card": _("Card"),
 }
+# The team roles (tenants' TenantMember.Role) as the portal's frame names them.
+ROLE_LABELS: dict[str, Promise] = {
+    "owner": _("Owner"),
+    "finance": _("Finance"),
+    "viewer": _("Viewer"),
+}
 COLLECTION_LABELS: dict[str, Promise] = {
     "not_started": _("Not charged yet"),
     "pending": _("Charging"),
@@ -92,6 +98,7 @@ LABELS: dict[str, dict[str, Promise]] = {
     "zatca": ZATCA_STATUS_LABELS,
     "invoice_payment": INVOICE_PAYMENT_METHOD_LABELS,
     "collection": COLLECTION_LABELS,
+    "role": ROLE_LABELS,
 }
 
 

@@ -55,6 +55,8 @@ def check_page(page: Any, name: str, language: str) -> None:
     html = page.content()
     assert DIRECTION[language] in html[:200], html[:200]
     page.screenshot(path=SHOTS / f"portal-{name}-{language}.png", full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name}: {overflow}px wider than the window"
     assert axe_serious(page) == [], name
 
 
