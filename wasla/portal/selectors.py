@@ -379,6 +379,11 @@ class FeeConsequence:
     fee_delta: Decimal  # ≤ 0
     currency: str
 
+    @property
+    def fee_back(self) -> Decimal:
+        """What Wasla gives back (≥ 0), as a person reads it."""
+        return -self.fee_delta
+
 
 def refund_fee_preview(*, attempt: PaymentAttempt, amount: Decimal) -> FeeConsequence:
     """The settlement's answer to a refund of `amount` now, as the settlement service will

@@ -12,10 +12,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from testsupport.factories import make_attempt, make_order, make_stripe_config
-from testsupport.invoicing import clock_at, riyadh
+from testsupport.invoicing import (
+    clock_at,
+    paid_payment_at,
+    percentage_fee_plan,
+    riyadh,
+    run_month,
+    with_tax_profile,
+)
 from testsupport.payments import gateway, paid_payment, refunded
 from testsupport.portal import member_client, sar
-from wasla.payments.models import PaymentAttempt, WebhookEvent
+from wasla.payments.models import PaymentAttempt, RefundRecord, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +164,26 @@ def test_the_list_costs_the_same_statements_for_3_and_30_rows(tenant):
     for _ in range(27):
         make_attempt(config)
     assert _statements(client) == few
+
+
+def test_the_confirmation_page_says_what_happens_to_wasla_s_fee(tenant):
+    with_tax_profile(tenant)
+    percentage_fee_plan()  # 1.00 + 2.5 %, the percentage given back on a partial refund
+    january = paid_payment_at(tenant, riyadh(2026, 1, 10), "200.00")  # fee 6.00
+    february = paid_payment_at(tenant, riyadh(2026, 2, 10), "100.00")  # fee 3.50
+    assert run_month(tenant, 2026, 1) is not None  # January's fee is invoiced
+    client = member_client(tenant)
+
+    def fee_says(attempt, amount: str) -> str:
+        page = client.post(
+            f"/merchant/payments/{attempt.id}/refund/", {"amount": amount, "reason": "x"}
+        )
+        assert page.status_code == 200
+        return page.content.decode().split('id="confirm-fee">')[1].split("</dd>")[0].strip()
+
+    assert fee_says(february, "40.00") == "Wasla's fee goes down by SAR\u00a01.00."
+    assert fee_says(february, "") == "Wasla's fee on this payment (SAR\u00a03.50) is reversed."
+    assert fee_says(january, "200.00") == (
+        "The fee was already invoiced: SAR\u00a06.00 will be credited by a credit note."
+    )
+    assert not RefundRecord.objects.exists()  # the confirmation page changes nothing
