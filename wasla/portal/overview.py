@@ -4,19 +4,26 @@ a table beside it for whoever does not see the chart."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from babel import dates as babel_dates
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from wasla.common.formatting import date_text
+from wasla.common.formatting import date_text, locale_of
 from wasla.common.money import round_money
 
 from .access import member_view
 from .labels import label_of
 from .selectors import overview_get
+
+
+def _day_label(day: dt.date) -> str:
+    """A chart axis's short day ("7 Nov" / "7 نوفمبر"); the tooltips and the table say more."""
+    return babel_dates.format_date(day, format="d MMM", locale=locale_of())
 
 
 @require_GET
@@ -25,7 +32,8 @@ def overview_page(request: HttpRequest) -> HttpResponse:
     overview = overview_get(tenant=request.tenant)  # type: ignore[attr-defined]
     daily = overview.daily
     charts: dict[str, Any] = {
-        "days": [date_text(day) for day in daily.days],
+        "days": [_day_label(day) for day in daily.days],
+        "dates": [date_text(day) for day in daily.days],
         "volume": {
             currency: [str(round_money(amount, currency)) for amount in series]
             for currency, series in daily.volume.items()
