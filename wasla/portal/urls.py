@@ -9,7 +9,9 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="portal/login.html", redirect_authenticated_user=True
+            template_name="portal/login.html",
+            redirect_authenticated_user=True,
+            next_page=reverse_lazy("portal:overview"),  # when no ?next= says where
         ),
         name="login",
     ),
@@ -46,4 +48,5 @@ urlpatterns = [
     ),
     path("", include("wasla.portal.urls_money")),
     path("", include("wasla.portal.urls_settings")),
+    path("", include("wasla.portal.urls_exports")),
 ]

@@ -13,7 +13,7 @@ from wasla.common.listing import NO_FILTERS, ListFilters, filters_apply
 from wasla.common.money import round_money
 from wasla.tenants.models import Tenant
 
-from .fees import ResolvedFeePlan
+from .fees import RefundPolicy, ResolvedFeePlan, refund_fee_delta
 from .models import (
     DEFAULT_PLAN_CODE,
     FeePlan,
@@ -126,6 +126,63 @@ class MonthlyReport:
     records: list[SettlementRecord]  # each annotated with fee_adjustments and effective_fee
 
 
+def fee_adjustments_total() -> Coalesce:
+    """Σ fee_delta of a settlement's adjustments (≤ 0; 0 without any), as an annotation of
+    settlements: one subquery, whatever the number of rows."""
+    adjustments = (
+        SettlementAdjustment.objects.filter(settlement=OuterRef("pk"))
+        .order_by()
+        .values("settlement")
+        .annotate(total=Sum("fee_delta"))
+        .values("total")
+    )
+    money = DecimalField(max_digits=14, decimal_places=3)
+    return Coalesce(
+        Subquery(adjustments, output_field=money), Value(Decimal(0)), output_field=money
+    )
+
+
+@dataclass(frozen=True)
+class RefundEffect:
+    """What a succeeded refund does to Wasla's fee on a settlement."""
+
+    kind: str  # a SettlementAdjustment.Kind
+    fee_delta: Decimal  # ≤ 0
+
+
+def settlement_refund_effect(
+    *, settlement: SettlementRecord, refund_amount: Decimal, full: bool
+) -> RefundEffect:
+    """The adjustment a refund of `refund_amount` (`full`: the payment is then refunded in
+    full) makes on `settlement`, by the refund policy snapshotted on it (`fees.RefundPolicy`,
+    `fees.refund_fee_delta`): before invoicing a reversal or a fee reduction, after invoicing a
+    credit note due; a keep-fee policy keeps it. Read by the refund's own service and by the
+    portal's preview before a refund, so the two cannot disagree."""
+    already = settlement.adjustments.aggregate(total=Sum("fee_delta"))["total"] or Decimal(0)
+    delta = refund_fee_delta(
+        snapshot=settlement.fee_breakdown,
+        fee=settlement.wasla_fee,
+        gross=settlement.gross_amount,
+        remaining_fee=settlement.wasla_fee + already,
+        refund_amount=refund_amount,
+        full=full,
+        currency=settlement.currency,
+    )
+    invoiced = settlement.status in (
+        SettlementRecord.Status.INVOICED,
+        SettlementRecord.Status.PAID,
+    )
+    if settlement.fee_breakdown.get("refund_policy") == RefundPolicy.KEEP_FEE:
+        kind = SettlementAdjustment.Kind.FEE_KEPT
+    elif invoiced:
+        kind = SettlementAdjustment.Kind.CREDIT_NOTE_DUE
+    elif full:
+        kind = SettlementAdjustment.Kind.REVERSAL
+    else:
+        kind = SettlementAdjustment.Kind.FEE_REDUCTION
+    return RefundEffect(kind=kind, fee_delta=delta)
+
+
 def month_bounds(*, year: int, month: int) -> tuple[datetime, datetime]:
     """The calendar month in Asia/Riyadh, as [start, end)."""
     start = datetime(year, month, 1, tzinfo=RIYADH)
@@ -152,23 +209,11 @@ def generate_monthly_report(
       settlement's effective fee to zero; a fee reduction or a credit note due lowers it.
     """
     start, end = month_bounds(year=year, month=month)
-    adjustments = (
-        SettlementAdjustment.objects.filter(settlement=OuterRef("pk"))
-        .order_by()
-        .values("settlement")
-        .annotate(total=Sum("fee_delta"))
-        .values("total")
-    )
-    money = DecimalField(max_digits=14, decimal_places=3)
     records = list(
         SettlementRecord.objects.for_tenant(tenant)
         .filter(currency=currency, payment_paid_at__gte=start, payment_paid_at__lt=end)
         .select_related("order")
-        .annotate(
-            fee_adjustments=Coalesce(
-                Subquery(adjustments, output_field=money), Value(Decimal(0)), output_field=money
-            )
-        )
+        .annotate(fee_adjustments=fee_adjustments_total())
         .order_by("payment_paid_at", "id")
     )
     total = Decimal(0)

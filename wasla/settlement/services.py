@@ -5,20 +5,19 @@ inside the payment's own transaction, from the facts the event carries."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
-from django.db.models import Max, Sum
+from django.db.models import Max
 
 from wasla.payments.events import PaymentConfirmed, RefundSucceeded
 
-from .fees import RefundPolicy, fee_compute, refund_fee_delta
+from .fees import fee_compute
 from .models import FeePlan, SettlementAdjustment, SettlementRecord
 from .postings import (
     settlement_post_fee,
     settlement_post_fee_reduction,
     settlement_post_fee_reversal,
 )
-from .selectors import fee_plan_resolve
+from .selectors import fee_plan_resolve, settlement_refund_effect
 
 
 def fee_plan_version_next(*, plan: FeePlan, effective_from: datetime) -> FeePlan:
@@ -77,32 +76,14 @@ def settlement_apply_refund(*, refund: RefundSucceeded) -> SettlementAdjustment 
     )
     if settlement is None:
         return None
-    already = settlement.adjustments.aggregate(total=Sum("fee_delta"))["total"] or Decimal(0)
-    remaining_fee = settlement.wasla_fee + already
-    delta = refund_fee_delta(
-        snapshot=settlement.fee_breakdown,
-        fee=settlement.wasla_fee,
-        gross=settlement.gross_amount,
-        remaining_fee=remaining_fee,
-        refund_amount=refund.amount,
-        full=refund.full,
-        currency=settlement.currency,
+    effect = settlement_refund_effect(
+        settlement=settlement, refund_amount=refund.amount, full=refund.full
     )
-    invoiced = settlement.status in (
-        SettlementRecord.Status.INVOICED,
-        SettlementRecord.Status.PAID,
-    )
-    if settlement.fee_breakdown.get("refund_policy") == RefundPolicy.KEEP_FEE:
-        kind = SettlementAdjustment.Kind.FEE_KEPT
-    elif invoiced:
-        kind = SettlementAdjustment.Kind.CREDIT_NOTE_DUE
-    elif refund.full:
-        kind = SettlementAdjustment.Kind.REVERSAL
+    kind, delta = effect.kind, effect.fee_delta
+    if kind == SettlementAdjustment.Kind.REVERSAL:
         SettlementRecord.objects.filter(pk=settlement.pk).update(
             status=SettlementRecord.Status.REVERSED
         )
-    else:
-        kind = SettlementAdjustment.Kind.FEE_REDUCTION
     adjustment = SettlementAdjustment.objects.create(
         tenant_id=settlement.tenant_id,
         settlement=settlement,

@@ -5,8 +5,6 @@ that shows a new API token once, and the team page. Screenshots under var/screen
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.urls import reverse
 
@@ -18,19 +16,13 @@ from testsupport.factories import (
     make_tap_config,
     make_tenant,
 )
-from wasla.portal.tests.settings_support import PASSWORD, make_member, money_urls_stubbed
+from wasla.portal.tests.settings_support import PASSWORD, make_member
 from wasla.tenants.models import ApiToken, Tenant
 from wasla.tenants.services import api_token_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = ["ar", "en"]
-
-
-@pytest.fixture(autouse=True)
-def _money_urls() -> Iterator[None]:
-    with money_urls_stubbed():
-        yield
 
 
 @pytest.fixture

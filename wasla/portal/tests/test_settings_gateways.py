@@ -5,7 +5,6 @@ tenant isolation (another tenant's gateway is a 404)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 
 import pytest
 from django.test import Client
@@ -19,13 +18,7 @@ from testsupport.factories import (
     make_tenant,
 )
 from wasla.payments.models import PaymentGatewayConfig
-from wasla.portal.tests.settings_support import client_for, make_member, money_urls_stubbed
-
-
-@pytest.fixture(autouse=True)
-def _money_urls() -> Iterator[None]:
-    with money_urls_stubbed():
-        yield
+from wasla.portal.tests.settings_support import client_for, make_member
 
 
 def body(response) -> str:  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@ with 10 rows costs what the page with 2 does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
@@ -11,19 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from testsupport.factories import make_gateway_config, make_tenant
-from wasla.portal.tests.settings_support import client_for, make_member, money_urls_stubbed
+from wasla.portal.tests.settings_support import client_for, make_member
 from wasla.tenants.models import Tenant
 from wasla.tenants.services import api_token_create, api_token_revoke
 
 pytestmark = pytest.mark.django_db
 
 PROVIDERS = ["tap", "stripe", "paypal", "cod", "plugin-a"]
-
-
-@pytest.fixture(autouse=True)
-def _money_urls() -> Iterator[None]:
-    with money_urls_stubbed():
-        yield
 
 
 def gateways(tenant: Tenant, n: int) -> None:

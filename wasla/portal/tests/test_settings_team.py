@@ -5,7 +5,6 @@ another tenant's member a 404, and nothing changed by a finance or viewer member
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,16 +13,10 @@ from django.test import Client
 from django.urls import reverse
 
 from testsupport.factories import make_tenant
-from wasla.portal.tests.settings_support import client_for, make_member, money_urls_stubbed
+from wasla.portal.tests.settings_support import client_for, make_member
 from wasla.tenants.models import TenantMember
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _money_urls() -> Iterator[None]:
-    with money_urls_stubbed():
-        yield
 
 
 def owner_client(tenant) -> tuple[Client, TenantMember]:  # type: ignore[no-untyped-def]

@@ -3,23 +3,15 @@ creating it, and never again; revoking asks first; another tenant's token is a 4
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.urls import reverse
 
 from testsupport.factories import make_tenant
-from wasla.portal.tests.settings_support import client_for, money_urls_stubbed
+from wasla.portal.tests.settings_support import client_for
 from wasla.tenants.models import ApiToken
 from wasla.tenants.services import api_token_create, token_digest
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _money_urls() -> Iterator[None]:
-    with money_urls_stubbed():
-        yield
 
 
 def test_create_shows_the_plaintext_once_and_it_works_with_the_api(tenant):
