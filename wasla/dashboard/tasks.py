@@ -1,0 +1,47 @@
+"""The reconciliation snapshot the dashboard shows: the checks run here, not in a page.
+
+`manage.py reconcile` and the settlement app's periodic task report differences to a person
+and store nothing. At a million payments the checks take seconds, too long for a page, so this
+task runs the same checks (schedule it in Celery beat next to `settlement.reconcile_settlements`,
+or press the dashboard's button) and keeps counts per kind and a few examples in the cache.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from celery import shared_task
+from django.core.cache import cache
+from django.utils import timezone
+
+from wasla.settlement.reconcile_checks import reconcile_checks_run
+from wasla.settlement.reconciliation import reconcile_settlements
+from wasla.tenants.context import platform_access
+
+from .selectors import RECONCILE_CACHE_KEY
+
+EXAMPLES = 10
+KEEP_SECONDS = 7 * 24 * 3600
+
+
+def dashboard_reconcile_snapshot(*, actor: str = "system") -> int:
+    """Run the settlement and books checks; store counts per kind and the first examples."""
+    with platform_access(reason="dashboard reconciliation snapshot", actor=actor):
+        settlement = reconcile_settlements()
+        books = reconcile_checks_run()
+    snapshot = {
+        "ran_at": timezone.now().isoformat(),
+        "settlement": dict(Counter(d.kind for d in settlement)),
+        "books": dict(Counter(f"{d.check}/{d.kind}" for d in books)),
+        "examples": [
+            {"kind": d.kind, "tenant_id": d.tenant_id, "detail": d.detail}
+            for d in [*settlement, *books][:EXAMPLES]
+        ],
+    }
+    cache.set(RECONCILE_CACHE_KEY, snapshot, timeout=KEEP_SECONDS)
+    return len(settlement) + len(books)
+
+
+@shared_task(name="dashboard.reconcile_snapshot")
+def dashboard_reconcile_snapshot_task(actor: str = "system") -> int:
+    return dashboard_reconcile_snapshot(actor=actor)
