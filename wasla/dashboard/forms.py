@@ -21,6 +21,7 @@ from wasla.tenants.models import Tenant
 from .labels import choices
 from .selectors import Filters, riyadh_day_bounds
 
+DATE = forms.DateInput({"type": "date"}, format="%Y-%m-%d")
 DEFAULT_DAYS = 30
 MAX_DAYS = 400  # a year and a bit: the 12-month view plus slack, never "everything"
 
@@ -47,8 +48,12 @@ class FilterForm(forms.Form):
         empty_label=_("All tenants"),
         label=_("Tenant"),
     )
-    date_from = forms.DateField(required=False, label=_("From"), widget=forms.DateInput({"type": "date"}))
-    date_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput({"type": "date"}))
+    date_from = forms.DateField(
+        required=False, label=_("From"), widget=forms.DateInput({"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label=_("To"), widget=forms.DateInput({"type": "date"})
+    )
     provider = forms.ChoiceField(required=False, label=_("Provider"))
     method = forms.ChoiceField(
         required=False,
@@ -64,7 +69,9 @@ class FilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         names = provider_names()
-        self.fields["provider"].choices = _blank(_("All providers")) + [(n, n) for n in names]
+        provider = self.fields["provider"]
+        assert isinstance(provider, forms.ChoiceField)
+        provider.choices = _blank(_("All providers")) + [(n, n) for n in names]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -136,8 +143,8 @@ class SimulatorForm(forms.Form):
     )
     minimum_fee = _money_field(_("Minimum fee"))
     maximum_fee = _money_field(_("Maximum fee"))
-    date_from = forms.DateField(label=_("From"), widget=forms.DateInput({"type": "date"}))
-    date_to = forms.DateField(label=_("To"), widget=forms.DateInput({"type": "date"}))
+    date_from = forms.DateField(label=_("From"), widget=DATE)
+    date_to = forms.DateField(label=_("To"), widget=DATE)
     tenants = forms.ModelMultipleChoiceField(
         queryset=Tenant.objects.order_by("name", "pk"),
         required=False,

@@ -3,7 +3,7 @@
 It replays the period's settlements (payments confirmed then, reversed ones left out) through
 the fee engine's formula and compares with the fees actually charged, per tenant and in total,
 in the plan's currency. At a million settlements a Python loop over `fee_compute` would hold
-the page for minutes, so the formula runs in SQL (`fee_sql`): fixed + percentage × gross, raised
+the page for minutes, so the formula runs in SQL (`fee_sql`): fixed + percentage * gross, raised
 to the minimum, lowered to the maximum, never above the gross, rounded once half-up to the
 currency's exponent (PostgreSQL's ROUND on numeric rounds halves away from zero: half-up for
 fees, which are never negative). The percentage is multiplied by 0.01 rather than divided by

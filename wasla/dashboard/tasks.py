@@ -35,7 +35,11 @@ def dashboard_reconcile_snapshot(*, actor: str = "system") -> int:
         "books": dict(Counter(f"{d.check}/{d.kind}" for d in books)),
         "examples": [
             {"kind": d.kind, "tenant_id": d.tenant_id, "detail": d.detail}
-            for d in [*settlement, *books][:EXAMPLES]
+            for d in settlement[:EXAMPLES]
+        ]
+        + [
+            {"kind": f"{d.check}/{d.kind}", "tenant_id": d.tenant_id, "detail": d.detail}
+            for d in books[:EXAMPLES]
         ],
     }
     cache.set(RECONCILE_CACHE_KEY, snapshot, timeout=KEEP_SECONDS)

@@ -180,9 +180,7 @@ def simulator(request: HttpRequest) -> HttpResponse:
         result=result,
         plan=plan,
         previous_query=_with(query, page=str(result.page - 1)) if result.page > 1 else None,
-        next_query=_with(query, page=str(result.page + 1))
-        if result.page < result.pages
-        else None,
+        next_query=_with(query, page=str(result.page + 1)) if result.page < result.pages else None,
     )
     return render(request, "dashboard/simulator.html", context)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from testsupport.factories import make_attempt, make_order
@@ -100,11 +100,9 @@ def test_invoices_list_filters_by_status_and_overdue(staff_client, book):
 
 
 def test_the_csv_link_appears_only_when_the_export_url_exists(staff_client, book):
-    from django.urls import NoReverseMatch, reverse as rev
-
     response = staff_client.get(reverse("dashboard:payments"), {"status": "paid"})
     try:
-        url = rev("dashboard:export", args=["payments"])
+        url = reverse("dashboard:export", args=["payments"])
     except NoReverseMatch:
         assert response.context["export_url"] is None
         assert "Download CSV" not in response.content.decode()

@@ -177,10 +177,16 @@ def test_the_page_shows_the_numbers_per_currency(book, staff_client):
     response = staff_client.get(reverse("dashboard:home"))
     assert response.status_code == 200
     page = response.content.decode()
-    for text in ("SAR\u00a0350.00", "KWD\u00a010.500", "SAR\u00a02.30", "KWD\u00a01.000", "Nakheel Dates"):
+    for text in (
+        "SAR\u00a0350.00",
+        "KWD\u00a010.500",
+        "SAR\u00a02.30",
+        "KWD\u00a01.000",
+        "Nakheel Dates",
+    ):
         assert text in page, text
     assert 'id="dashboard-charts"' in page
-    assert page.count("<canvas") == page.count("aria-label=\"Chart:")
+    assert page.count("<canvas") == page.count('aria-label="Chart:')
 
 
 def test_the_page_speaks_arabic_by_default(book, staff_client):

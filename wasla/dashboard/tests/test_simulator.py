@@ -50,7 +50,9 @@ def plans_and_amounts(draw):  # type: ignore[no-untyped-def]
     return plan, gross
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(case=plans_and_amounts())
 def test_the_sql_formula_is_the_fee_engine(db, case):
     plan, gross = case
@@ -100,9 +102,7 @@ def test_the_simulation_replays_every_settlement_through_the_fee_engine(db):
     result = fee_plan_simulate(plan=plan, first=today - dt.timedelta(days=1), last=today)
 
     def engine(amounts: list[str]) -> Decimal:
-        return sum(
-            (fee_compute(plan=plan, gross=D(x), currency="SAR").fee for x in amounts), D(0)
-        )
+        return sum((fee_compute(plan=plan, gross=D(x), currency="SAR").fee for x in amounts), D(0))
 
     current = {
         t: sum(s.wasla_fee for s in SettlementRecord.objects.filter(tenant=t, currency="SAR"))
