@@ -39,6 +39,11 @@ def _blank(label: Any) -> list[tuple[str, Any]]:
     return [("", label)]
 
 
+class TenantMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.slug})"
+
+
 class FilterForm(forms.Form):
     """Tenant, Riyadh days from/to (inclusive), provider, method and payment status."""
 
@@ -66,8 +71,16 @@ class FilterForm(forms.Form):
         choices=_blank(_("All statuses")) + choices("attempt"),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        if data is not None:
+            # Empty dates mean the default range: shown in the fields, so the page says which.
+            data = data.copy()
+            end = today_riyadh()
+            if not data.get("date_to"):
+                data["date_to"] = end.isoformat()
+            if not data.get("date_from") and data["date_to"] == end.isoformat():
+                data["date_from"] = (end - dt.timedelta(days=DEFAULT_DAYS - 1)).isoformat()
+        super().__init__(data, **kwargs)
         names = provider_names()
         provider = self.fields["provider"]
         assert isinstance(provider, forms.ChoiceField)
@@ -145,7 +158,7 @@ class SimulatorForm(forms.Form):
     maximum_fee = _money_field(_("Maximum fee"))
     date_from = forms.DateField(label=_("From"), widget=DATE)
     date_to = forms.DateField(label=_("To"), widget=DATE)
-    tenants = forms.ModelMultipleChoiceField(
+    tenants = TenantMultipleChoiceField(
         queryset=Tenant.objects.order_by("name", "pk"),
         required=False,
         label=_("Tenants (all when none picked)"),
