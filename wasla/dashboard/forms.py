@@ -44,21 +44,21 @@ class TenantMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore
         return f"{obj.name} ({obj.slug})"
 
 
-class FilterForm(forms.Form):
-    """Tenant, Riyadh days from/to (inclusive), provider, method and payment status."""
-
-    tenant = TenantChoiceField(
+def _tenant_field() -> TenantChoiceField:
+    return TenantChoiceField(
         queryset=Tenant.objects.order_by("name", "pk"),
         required=False,
         empty_label=_("All tenants"),
         label=_("Tenant"),
     )
-    date_from = forms.DateField(
-        required=False, label=_("From"), widget=forms.DateInput({"type": "date"})
-    )
-    date_to = forms.DateField(
-        required=False, label=_("To"), widget=forms.DateInput({"type": "date"})
-    )
+
+
+class FilterForm(forms.Form):
+    """Tenant, Riyadh days from/to (inclusive), provider, method and payment status."""
+
+    tenant = _tenant_field()
+    date_from = forms.DateField(required=False, label=_("From"), widget=DATE)
+    date_to = forms.DateField(required=False, label=_("To"), widget=DATE)
     provider = forms.ChoiceField(required=False, label=_("Provider"))
     method = forms.ChoiceField(
         required=False,
@@ -119,12 +119,7 @@ class FilterForm(forms.Form):
 
 
 class InvoiceFilterForm(forms.Form):
-    tenant = TenantChoiceField(
-        queryset=Tenant.objects.order_by("name", "pk"),
-        required=False,
-        empty_label=_("All tenants"),
-        label=_("Tenant"),
-    )
+    tenant = _tenant_field()
     status = forms.ChoiceField(
         required=False,
         label=_("Status"),

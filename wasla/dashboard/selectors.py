@@ -1,9 +1,12 @@
 """What the operations dashboard reads: set-based aggregates across every tenant.
 
 Each function is one or two SQL statements whatever the number of payments: the database groups
-and sums (`values().annotate()`, or raw SQL where a window function is needed) and Python only
-reshapes the grouped rows, whose number depends on days, currencies, providers or tenants —
-never on payments. Every read is bounded by a date range (Riyadh days; the forms default to the
+and sums (`values().annotate()`) and Python only reshapes the grouped rows, whose number depends
+on days, currencies, providers or tenants — never on payments. The charts and the revenue read
+the daily roll-ups (models.py, refreshed by rollups.py): at a million payments in a month,
+summing the payments themselves takes seconds, the roll-up's few thousand rows milliseconds.
+The lists, refunds, invoices and webhooks read the live tables, bounded by their filters.
+Every read is bounded by a date range (Riyadh days; the forms default to the
 last 30), so a million payments stay a range scan. Amounts are kept per currency: SAR and KWD
 are never added together. Callers run under `platform_access` (the views' `staff_view`).
 """
@@ -20,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Min, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Count, Min, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from wasla.invoicing.models import Invoice
@@ -36,8 +39,9 @@ from wasla.payments.models import (
 )
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.resilience import CircuitState
-from wasla.settlement.models import SettlementAdjustment, SettlementRecord
 from wasla.tenants.models import Tenant
+
+from .models import PaymentDay, RevenueDay
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 ZERO = Decimal(0)
@@ -128,23 +132,51 @@ def _series(labels: list[dt.date], grouped: QuerySet[Any], key: str) -> Series:
     paid = [0] * len(labels)
     volume: dict[str, list[Decimal]] = {}
     for row in grouped:  # one row per (day or month, currency): bounded by the range
-        at = row[key]
-        i = index.get(at.date() if isinstance(at, dt.datetime) else at)
+        i = index.get(row[key])
         if i is None:
             continue
-        attempts[i] += row["attempts"]
-        paid[i] += row["paid"]
+        attempts[i] += row["total"]
+        paid[i] += row["paid"] or 0
         volume.setdefault(row["currency"], [ZERO] * len(labels))[i] += row["volume"] or ZERO
     return Series(labels, attempts, paid, volume)
 
 
-def _grouped_by(qs: QuerySet[PaymentAttempt], key: str) -> QuerySet[Any]:
+def _days(filters: Filters) -> tuple[dt.date, dt.date]:
+    return _riyadh_date(filters.start), _riyadh_date(filters.end - dt.timedelta(seconds=1))
+
+
+def _rollup_filter(filters: Filters, *, status: str) -> Q:
+    q = Q()
+    if filters.tenant_id is not None:
+        q &= Q(tenant_id=filters.tenant_id)
+    if filters.provider:
+        q &= Q(provider=filters.provider)
+    if filters.method:
+        q &= Q(method=filters.method)
+    if filters.status:
+        q &= Q(**{status: filters.status})
+    return q
+
+
+def payment_days(*, filters: Filters, first: dt.date, last: dt.date) -> QuerySet[PaymentDay]:
+    return PaymentDay.objects.filter(
+        _rollup_filter(filters, status="status"), day__gte=first, day__lte=last
+    )
+
+
+def revenue_days(*, filters: Filters, first: dt.date, last: dt.date) -> QuerySet[RevenueDay]:
+    return RevenueDay.objects.filter(
+        _rollup_filter(filters, status="attempt_status"), day__gte=first, day__lte=last
+    )
+
+
+def _grouped_by(qs: QuerySet[PaymentDay], key: str) -> QuerySet[Any]:
     paid = Q(status__in=PAID_STATUSES)
     return (
         qs.values(key, "currency")
         .annotate(
-            attempts=Count("id"),
-            paid=Count("id", filter=paid),
+            total=Sum("attempts"),
+            paid=Sum("attempts", filter=paid),
             volume=Sum("amount", filter=paid),
         )
         .order_by(key, "currency")
@@ -152,10 +184,11 @@ def _grouped_by(qs: QuerySet[PaymentAttempt], key: str) -> QuerySet[Any]:
 
 
 def payments_per_day(*, filters: Filters) -> Series:
-    """Attempts created, attempts paid and paid volume per Riyadh day of the range. One query."""
-    first, last = _riyadh_date(filters.start), _riyadh_date(filters.end - dt.timedelta(seconds=1))
+    """Attempts created, attempts paid and paid volume per Riyadh day of the range (from the
+    daily roll-up: one query over at most days x tenants x dimensions rows)."""
+    first, last = _days(filters)
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-    qs = payments_filtered(filters=filters).annotate(day=TruncDate("created_at", tzinfo=RIYADH))
+    qs = payment_days(filters=filters, first=first, last=last)
     return _series(days, _grouped_by(qs, "day"), "day")
 
 
@@ -171,18 +204,9 @@ def twelve_months(last_day: dt.date) -> list[dt.date]:
 
 def payments_per_month(*, filters: Filters) -> Series:
     """The same per calendar month (Riyadh), for the 12 months ending with the range's end."""
-    months = twelve_months(_riyadh_date(filters.end - dt.timedelta(seconds=1)))
-    start, end = riyadh_day_bounds(first=months[0], last=months[-1])
-    end = filters.end
-    monthly = Filters(
-        start=start,
-        end=end,
-        tenant_id=filters.tenant_id,
-        provider=filters.provider,
-        method=filters.method,
-        status=filters.status,
-    )
-    qs = payments_filtered(filters=monthly).annotate(month=TruncMonth("created_at", tzinfo=RIYADH))
+    _, last = _days(filters)
+    months = twelve_months(last)
+    qs = payment_days(filters=filters, first=months[0], last=last).annotate(month=TruncMonth("day"))
     return _series(months, _grouped_by(qs, "month"), "month")
 
 
@@ -203,14 +227,16 @@ class SuccessRate:
 
 
 def success_rates(*, filters: Filters) -> list[SuccessRate]:
-    """Per provider and method: paid ÷ finished attempts (open ones have no outcome yet)."""
+    """Per provider and method: paid / finished attempts (open ones have no outcome yet)."""
+    first, last = _days(filters)
+    zero = Value(0)
     rows = (
-        payments_filtered(filters=filters)
+        payment_days(filters=filters, first=first, last=last)
         .values("provider", "method")
         .annotate(
-            finished=Count("id", filter=~Q(status__in=OPEN_STATUSES)),
-            paid=Count("id", filter=Q(status__in=PAID_STATUSES)),
-            failed=Count("id", filter=Q(status=AttemptStatus.FAILED)),
+            finished=Coalesce(Sum("attempts", filter=~Q(status__in=OPEN_STATUSES)), zero),
+            paid=Coalesce(Sum("attempts", filter=Q(status__in=PAID_STATUSES)), zero),
+            failed=Coalesce(Sum("attempts", filter=Q(status=AttemptStatus.FAILED)), zero),
         )
         .order_by("provider", "method")
     )
@@ -218,43 +244,6 @@ def success_rates(*, filters: Filters) -> list[SuccessRate]:
 
 
 # ---- Wasla revenue -----------------------------------------------------------------------------
-
-
-def _settlement_where(filters: Filters) -> tuple[str, list[Any]]:
-    """SQL conditions on `s` (settlements, by payment time) and `a` (their attempts)."""
-    where = ["s.payment_paid_at >= %s", "s.payment_paid_at < %s"]
-    params: list[Any] = [filters.start, filters.end]
-    if filters.tenant_id is not None:
-        where.append("s.tenant_id = %s")
-        params.append(filters.tenant_id)
-    for column in ("provider", "method", "status"):
-        value = getattr(filters, column)
-        if value:
-            where.append(f"a.{column} = %s")
-            params.append(value)
-    return " AND ".join(where), params
-
-
-def _revenue_cte(filters: Filters) -> tuple[str, list[Any]]:
-    """Each settlement's fee and each of its adjustments (fee_delta ≤ 0) as rows of one set:
-    summed, they are the fee net of refunds, counted in the settlement's month."""
-    where, params = _settlement_where(filters)
-    settlements = SettlementRecord._meta.db_table
-    attempts = PaymentAttempt._meta.db_table
-    adjustments = SettlementAdjustment._meta.db_table
-    sql = f"""
-        WITH s AS (
-            SELECT s.id, s.tenant_id, s.currency, s.wasla_fee, s.payment_paid_at
-            FROM {settlements} s JOIN {attempts} a ON a.id = s.payment_attempt_id
-            WHERE {where}
-        ), fees AS (
-            SELECT s.tenant_id, s.currency, s.payment_paid_at, s.wasla_fee AS fee FROM s
-            UNION ALL
-            SELECT s.tenant_id, s.currency, s.payment_paid_at, j.fee_delta
-            FROM {adjustments} j JOIN s ON s.id = j.settlement_id
-        )
-    """  # noqa: S608 - table names from model meta; values are parameters
-    return sql, params
 
 
 @dataclass(frozen=True)
@@ -266,27 +255,18 @@ class MoneyRow:
 
 def revenue_per_month(*, filters: Filters) -> list[MoneyRow]:
     """Wasla's fees net of adjustments per Riyadh month and currency, over the 12 months
-    ending with the range's end (the months of the payments, as the invoices bill them)."""
-    months = twelve_months(_riyadh_date(filters.end - dt.timedelta(seconds=1)))
-    start, _ = riyadh_day_bounds(first=months[0], last=months[-1])
-    cte, params = _revenue_cte(
-        Filters(
-            start=start,
-            end=filters.end,
-            tenant_id=filters.tenant_id,
-            provider=filters.provider,
-            method=filters.method,
-            status=filters.status,
-        )
+    ending with the range's end (the months of the payments, as the invoices bill them; an
+    adjustment counts in its settlement's month, whenever the refund happened)."""
+    _, last = _days(filters)
+    months = twelve_months(last)
+    rows = (
+        revenue_days(filters=filters, first=months[0], last=last)
+        .annotate(month=TruncMonth("day"))
+        .values("month", "currency")
+        .annotate(amount=Sum("fee_net"))
+        .order_by("month", "currency")
     )
-    sql = f"""{cte}
-        SELECT (date_trunc('month', payment_paid_at AT TIME ZONE 'Asia/Riyadh'))::date, currency,
-               SUM(fee)
-        FROM fees GROUP BY 1, 2 ORDER BY 1, 2
-    """  # noqa: S608 - the CTE's table names come from model meta; values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [MoneyRow(m, c, amount) for m, c, amount in cursor.fetchall()]
+    return [MoneyRow(r["month"], r["currency"], r["amount"]) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -298,20 +278,24 @@ class TenantRevenue:
 
 
 def revenue_top_tenants(*, filters: Filters, top: int = 10) -> list[TenantRevenue]:
-    """The `top` tenants by Wasla's net fees over the range, per currency."""
-    cte, params = _revenue_cte(filters)
-    tenants = Tenant._meta.db_table
-    sql = f"""{cte}
-        , per_tenant AS (
-            SELECT tenant_id, currency, SUM(fee) AS amount,
-                   ROW_NUMBER() OVER (PARTITION BY currency ORDER BY SUM(fee) DESC, tenant_id)
-                       AS rank
-            FROM fees GROUP BY tenant_id, currency
-        )
-        SELECT p.tenant_id, t.name, p.currency, p.amount
-        FROM per_tenant p JOIN {tenants} t ON t.id = p.tenant_id
-        WHERE p.rank <= %s ORDER BY p.currency, p.rank
-    """  # noqa: S608 - table names from model meta; values are parameters
+    """The `top` tenants by Wasla's net fees over the range, per currency (a window function
+    ranks them inside the database)."""
+    first, last = _days(filters)
+    grouped = (
+        revenue_days(filters=filters, first=first, last=last)
+        .values("tenant_id", "currency")
+        .annotate(amount=Sum("fee_net"))
+        .order_by()
+    )
+    inner, params = grouped.query.sql_with_params()
+    sql = f"""
+        SELECT r.tenant_id, t.name, r.currency, r.amount FROM (
+            SELECT g.*, ROW_NUMBER() OVER (
+                PARTITION BY g.currency ORDER BY g.amount DESC, g.tenant_id) AS rank
+            FROM ({inner}) g
+        ) r JOIN {Tenant._meta.db_table} t ON t.id = r.tenant_id
+        WHERE r.rank <= %s ORDER BY r.currency, r.rank
+    """  # noqa: S608 - the ORM's own SQL and a model's table name; values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, top])
         return [TenantRevenue(*row) for row in cursor.fetchall()]
@@ -346,17 +330,16 @@ def refunds_summary(*, filters: Filters) -> list[CountAmount]:
 
 def settlements_by_status(*, filters: Filters) -> list[CountAmount]:
     """Settlements of payments confirmed in the range per status and currency (Wasla's fee)."""
+    first, last = _days(filters)
     rows = (
-        SettlementRecord.objects.filter(
-            _attempt_filter(filters, "payment_attempt__"),
-            payment_paid_at__gte=filters.start,
-            payment_paid_at__lt=filters.end,
-        )
-        .values("status", "currency")
-        .annotate(count=Count("id"), amount=Sum("wasla_fee"))
-        .order_by("status", "currency")
+        revenue_days(filters=filters, first=first, last=last)
+        .values("settlement_status", "currency")
+        .annotate(count=Sum("settlements"), amount=Sum("fee"))
+        .order_by("settlement_status", "currency")
     )
-    return [CountAmount(r["status"], r["currency"], r["count"], r["amount"]) for r in rows]
+    return [
+        CountAmount(r["settlement_status"], r["currency"], r["count"], r["amount"]) for r in rows
+    ]
 
 
 @dataclass
@@ -466,7 +449,12 @@ class CircuitSummary:
 def circuit_states(*, filters: Filters) -> CircuitSummary:
     """The breaker of every active gateway config (one query), read from the shared cache in
     one round trip; only circuits that are open, half-open or counting failures are listed."""
-    configs = PaymentGatewayConfig.objects.filter(is_active=True).select_related("tenant")
+    # Only what names a circuit: the encrypted keys are never loaded (nor decrypted).
+    configs = (
+        PaymentGatewayConfig.objects.filter(is_active=True)
+        .select_related("tenant")
+        .only("tenant_id", "tenant__name", "provider", "mode", "webhook_token")
+    )
     if filters.tenant_id is not None:
         configs = configs.filter(tenant_id=filters.tenant_id)
     if filters.provider:

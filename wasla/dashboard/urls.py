@@ -12,4 +12,5 @@ urlpatterns: list[URLPattern] = [
     path("invoices/", views.invoices, name="invoices"),
     path("simulator/", views.simulator, name="simulator"),
     path("reconcile/", views.reconcile_run, name="reconcile"),
+    path("refresh/", views.rollup_refresh_run, name="refresh"),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import selectors
 from .access import staff_view
 from .forms import FilterForm, InvoiceFilterForm, SimulatorForm, today_riyadh
+from .rollups import FULL_DAYS, rollup_last_run, rollup_refresh_task
 from .simulator import fee_plan_simulate, proposed_plan
 from .tasks import dashboard_reconcile_snapshot_task
 
@@ -63,6 +64,7 @@ def home(request: HttpRequest) -> HttpResponse:
         webhook_age=webhooks.oldest_age(now),
         circuits=selectors.circuit_states(filters=filters),
         reconcile=selectors.reconcile_snapshot_get(),
+        rollup=rollup_last_run(),
         charts={
             "daily": daily.chart(),
             "monthly": monthly.chart(),
@@ -196,3 +198,11 @@ def reconcile_run(request: HttpRequest) -> HttpResponse:
     """Queue the reconciliation snapshot (a few seconds at scale); the overview shows it."""
     dashboard_reconcile_snapshot_task.delay(actor=request.user.get_username())
     return HttpResponseRedirect(reverse("dashboard:home") + "#reconciliation")
+
+
+@require_POST
+@staff_view("refresh")
+def rollup_refresh_run(request: HttpRequest) -> HttpResponse:
+    """Queue a full refresh of the charts' daily roll-ups (the beat keeps them current)."""
+    rollup_refresh_task.delay(days=FULL_DAYS, actor=request.user.get_username())
+    return HttpResponseRedirect(reverse("dashboard:home"))

@@ -4,11 +4,15 @@ invoices and run the simulator. Screenshots: var/screenshots/dashboard-*-<lang>.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from testsupport.browser import SHOTS, axe_serious, in_browser, set_language
-from wasla.dashboard.tests.conftest import build_book
+from wasla.dashboard.rollups import FULL_DAYS, rollup_refresh
+from wasla.dashboard.tests.books import build_book
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,6 +30,7 @@ DRAWN = """(id) => {
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_staff_use_the_dashboard_in_chromium(live_server, lang):
     book = build_book()
+    rollup_refresh(since=timezone.localdate() - dt.timedelta(days=FULL_DAYS))
     get_user_model().objects.create_user("ops", password="pw-ops-1234", is_staff=True)
     base = live_server.url
     souq_option = f"{book.souq.name} ({book.souq.slug})"

@@ -9,12 +9,17 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from testsupport.payments import refunded
 from wasla.dashboard import selectors
 from wasla.dashboard.forms import FilterForm
+from wasla.dashboard.models import PaymentDay
+from wasla.dashboard.rollups import rollup_last_run, rollup_refresh
 from wasla.dashboard.tasks import dashboard_reconcile_snapshot
+from wasla.dashboard.tests.books import build_book
 from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.providers.base import ProviderUnreachable
 from wasla.payments.resilience import CircuitState
@@ -193,3 +198,28 @@ def test_the_page_speaks_arabic_by_default(book, staff_client):
     page = staff_client.get(reverse("dashboard:home")).content.decode()
     assert 'dir="rtl"' in page
     assert "350.00\u00a0ر.س." in page
+
+
+def test_the_charts_say_how_fresh_their_figures_are_and_can_be_refreshed(db, staff_client):
+    page = staff_client.get(reverse("dashboard:home")).content.decode()
+    assert 'id="rollup-status"' in page
+    assert rollup_last_run() is None
+    book = build_book()  # payments after the last refresh are not in the charts yet
+    assert selectors.payments_per_day(filters=filters()).attempts[-1] == 0
+    assert staff_client.post(reverse("dashboard:refresh")).status_code == 302  # eager task
+    assert rollup_last_run() is not None
+    assert selectors.payments_per_day(filters=filters()).attempts[-1] == 5
+    assert selectors.revenue_top_tenants(filters=filters(tenant=str(book.souq.pk)))[0].amount == 0
+
+
+def test_a_refresh_replaces_the_days_it_covers(book):
+    """A refund after the refresh moves revenue once the day is refreshed again, never twice."""
+    refunded(book.paid_100, "100.00")  # reverses its 1.00 fee
+    today = timezone.localdate()
+    before = selectors.revenue_per_month(filters=filters())
+    rollup_refresh(since=today)
+    rollup_refresh(since=today)
+    after = selectors.revenue_per_month(filters=filters())
+    sar = {r.currency: r.amount for r in before}["SAR"]
+    assert {r.currency: r.amount for r in after}["SAR"] == sar - D("1.00")
+    assert PaymentDay.objects.filter(day=today).aggregate(n=Sum("attempts"))["n"] == 5

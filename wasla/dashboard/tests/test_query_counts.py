@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from testsupport.factories import make_tenant
 from testsupport.payments import paid_payment, refunded
+from wasla.dashboard.rollups import FULL_DAYS, rollup_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +23,7 @@ def _grow(n: int) -> None:
         attempt = paid_payment(make_tenant(), f"{10 + i}.00")
         if i % 3 == 0:
             refunded(attempt, "5.00")
+    rollup_refresh(since=timezone.localdate() - dt.timedelta(days=FULL_DAYS))
 
 
 def _counts(client) -> dict[str, int]:  # type: ignore[no-untyped-def]
