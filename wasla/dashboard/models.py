@@ -7,7 +7,9 @@ Invariants:
 - one row per (tenant, day, the dimensions the filters use, currency); amounts per currency,
   never summed across currencies;
 - tenant-owned like what they summarise: row-level security applies, staff read them through
-  `platform_access`.
+  `platform_access`. The `…Total` tables hold the same figures summed over every tenant (no
+  tenant's data, so not tenant-owned): the unfiltered overview reads a few dozen rows a day
+  instead of one per tenant.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class PaymentDay(TenantOwned):
                 name="payment_day_unique",
             )
         ]
+        indexes = [models.Index(fields=["tenant", "day"], name="payment_day_tenant")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.tenant_id} {self.provider}/{self.method} {self.status}"
@@ -73,9 +76,65 @@ class RevenueDay(TenantOwned):
                 name="revenue_day_unique",
             )
         ]
+        indexes = [models.Index(fields=["tenant", "day"], name="revenue_day_tenant")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.tenant_id} {self.settlement_status} {self.currency}"
+
+
+class PaymentDayTotal(models.Model):
+    """`PaymentDay` summed over every tenant."""
+
+    day = models.DateField()
+    provider = models.CharField(max_length=40)
+    method = models.CharField(max_length=20)
+    status = models.CharField(max_length=20)
+    currency = models.CharField(max_length=3)
+    attempts = models.PositiveIntegerField()
+    amount = _amount()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "provider", "method", "status", "currency"],
+                name="payment_day_total_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.provider}/{self.method} {self.status} {self.currency}"
+
+
+class RevenueDayTotal(models.Model):
+    """`RevenueDay` summed over every tenant."""
+
+    day = models.DateField()
+    provider = models.CharField(max_length=40)
+    method = models.CharField(max_length=20)
+    attempt_status = models.CharField(max_length=20)
+    settlement_status = models.CharField(max_length=10)
+    currency = models.CharField(max_length=3)
+    settlements = models.PositiveIntegerField()
+    fee = _amount()
+    fee_net = _amount()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "day",
+                    "provider",
+                    "method",
+                    "attempt_status",
+                    "settlement_status",
+                    "currency",
+                ],
+                name="revenue_day_total_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.settlement_status} {self.currency}"
 
 
 class RollupRun(models.Model):

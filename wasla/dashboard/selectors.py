@@ -41,7 +41,7 @@ from wasla.payments.orchestrator import PaymentOrchestrator
 from wasla.payments.resilience import CircuitState
 from wasla.tenants.models import Tenant
 
-from .models import PaymentDay, RevenueDay
+from .models import PaymentDay, PaymentDayTotal, RevenueDay, RevenueDayTotal
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 ZERO = Decimal(0)
@@ -158,19 +158,26 @@ def _rollup_filter(filters: Filters, *, status: str) -> Q:
     return q
 
 
-def payment_days(*, filters: Filters, first: dt.date, last: dt.date) -> QuerySet[PaymentDay]:
-    return PaymentDay.objects.filter(
+def payment_days(*, filters: Filters, first: dt.date, last: dt.date) -> QuerySet[Any]:
+    """The payment roll-up of the days: one tenant's rows, or the platform totals."""
+    model = PaymentDay if filters.tenant_id is not None else PaymentDayTotal
+    return model.objects.filter(
         _rollup_filter(filters, status="status"), day__gte=first, day__lte=last
     )
 
 
-def revenue_days(*, filters: Filters, first: dt.date, last: dt.date) -> QuerySet[RevenueDay]:
-    return RevenueDay.objects.filter(
+def revenue_days(
+    *, filters: Filters, first: dt.date, last: dt.date, per_tenant: bool = False
+) -> QuerySet[Any]:
+    """The revenue roll-up of the days: per tenant when asked or filtered, else the totals."""
+    per_tenant = per_tenant or filters.tenant_id is not None
+    model = RevenueDay if per_tenant else RevenueDayTotal
+    return model.objects.filter(
         _rollup_filter(filters, status="attempt_status"), day__gte=first, day__lte=last
     )
 
 
-def _grouped_by(qs: QuerySet[PaymentDay], key: str) -> QuerySet[Any]:
+def _grouped_by(qs: QuerySet[Any], key: str) -> QuerySet[Any]:
     paid = Q(status__in=PAID_STATUSES)
     return (
         qs.values(key, "currency")
@@ -282,7 +289,7 @@ def revenue_top_tenants(*, filters: Filters, top: int = 10) -> list[TenantRevenu
     ranks them inside the database)."""
     first, last = _days(filters)
     grouped = (
-        revenue_days(filters=filters, first=first, last=last)
+        revenue_days(filters=filters, first=first, last=last, per_tenant=True)
         .values("tenant_id", "currency")
         .annotate(amount=Sum("fee_net"))
         .order_by()
