@@ -11,22 +11,26 @@
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
 
+  // Rotated day labels, thinned out, so the first and last never run off the canvas.
+  var X = { reverse: rtl, ticks: { autoSkip: true, maxTicksLimit: 16, maxRotation: 45 } };
+
   function base(extra) {
     var options = {
       locale: document.documentElement.lang === "ar" ? "ar-SA-u-nu-latn" : "en",
+      layout: { padding: { left: 16, right: 16 } },
       plugins: { legend: { rtl: rtl, labels: { boxWidth: 12 } }, tooltip: { rtl: rtl } },
-      scales: { x: { reverse: rtl }, y: { beginAtZero: true, position: rtl ? "right" : "left" } }
+      scales: { x: X, y: { beginAtZero: true, position: rtl ? "right" : "left" } }
     };
     return Object.assign(options, extra || {});
   }
 
-  function counts(id, series, link) {
+  function counts(id, series, link, labelLength) {
     var canvas = document.getElementById(id);
     if (!canvas) { return; }
     new Chart(canvas, {
       type: "bar",
       data: {
-        labels: series.labels,
+        labels: series.labels.map(function (label) { return label.slice(0, labelLength); }),
         datasets: [
           { label: data.text.attempts, data: series.attempts, backgroundColor: "#99d5cc" },
           { label: data.text.paid, data: series.paid, backgroundColor: "#0f766e" }
@@ -45,8 +49,8 @@
     });
   }
 
-  counts("chart-daily", data.daily, document.getElementById("daily-drill").getAttribute("href"));
-  counts("chart-monthly", data.monthly, null);
+  counts("chart-daily", data.daily, document.getElementById("daily-drill").getAttribute("href"), 10);
+  counts("chart-monthly", data.monthly, null, 7);
 
   new Chart(document.getElementById("chart-rates"), {
     type: "bar",
@@ -54,7 +58,7 @@
       labels: data.rates.labels,
       datasets: [{ label: data.text.rate, data: data.rates.rates, backgroundColor: "#2563eb" }]
     },
-    options: base({ scales: { x: { reverse: rtl }, y: { beginAtZero: true, max: 100, position: rtl ? "right" : "left" } } })
+    options: base({ scales: { x: X, y: { beginAtZero: true, max: 100, position: rtl ? "right" : "left" } } })
   });
 
   var currencies = Object.keys(data.revenue.series);
@@ -81,7 +85,7 @@
           grid: { drawOnChartArea: i === 0 }
         };
         return scales;
-      }, { x: { reverse: rtl } })
+      }, { x: X })
     })
   });
 })();
