@@ -23,8 +23,8 @@ def _amount() -> models.DecimalField:  # type: ignore[type-arg]
     return models.DecimalField(max_digits=20, decimal_places=3)
 
 
-class PaymentDay(TenantOwned):
-    """Attempts created on one Riyadh day, by provider, method, status and currency."""
+class PaymentFigures(models.Model):
+    """What a payment roll-up row holds: its day, its dimensions, its count and amount."""
 
     day = models.DateField()
     provider = models.CharField(max_length=40)
@@ -33,6 +33,30 @@ class PaymentDay(TenantOwned):
     currency = models.CharField(max_length=3)
     attempts = models.PositiveIntegerField()
     amount = _amount()
+
+    class Meta:
+        abstract = True
+
+
+class RevenueFigures(models.Model):
+    """What a revenue roll-up row holds: its day, its dimensions, its fees."""
+
+    day = models.DateField()
+    provider = models.CharField(max_length=40)
+    method = models.CharField(max_length=20)
+    attempt_status = models.CharField(max_length=20)
+    settlement_status = models.CharField(max_length=10)
+    currency = models.CharField(max_length=3)
+    settlements = models.PositiveIntegerField()
+    fee = _amount()
+    fee_net = _amount()
+
+    class Meta:
+        abstract = True
+
+
+class PaymentDay(TenantOwned, PaymentFigures):
+    """Attempts created on one Riyadh day, by provider, method, status and currency."""
 
     class Meta:
         constraints = [
@@ -47,19 +71,9 @@ class PaymentDay(TenantOwned):
         return f"{self.day} {self.tenant_id} {self.provider}/{self.method} {self.status}"
 
 
-class RevenueDay(TenantOwned):
+class RevenueDay(TenantOwned, RevenueFigures):
     """Settlements of payments confirmed on one Riyadh day, by the attempt's provider, method
     and status, the settlement's status and currency: Wasla's fee, and net of adjustments."""
-
-    day = models.DateField()
-    provider = models.CharField(max_length=40)
-    method = models.CharField(max_length=20)
-    attempt_status = models.CharField(max_length=20)
-    settlement_status = models.CharField(max_length=10)
-    currency = models.CharField(max_length=3)
-    settlements = models.PositiveIntegerField()
-    fee = _amount()
-    fee_net = _amount()
 
     class Meta:
         constraints = [
@@ -82,16 +96,8 @@ class RevenueDay(TenantOwned):
         return f"{self.day} {self.tenant_id} {self.settlement_status} {self.currency}"
 
 
-class PaymentDayTotal(models.Model):
+class PaymentDayTotal(PaymentFigures):
     """`PaymentDay` summed over every tenant."""
-
-    day = models.DateField()
-    provider = models.CharField(max_length=40)
-    method = models.CharField(max_length=20)
-    status = models.CharField(max_length=20)
-    currency = models.CharField(max_length=3)
-    attempts = models.PositiveIntegerField()
-    amount = _amount()
 
     class Meta:
         constraints = [
@@ -105,18 +111,8 @@ class PaymentDayTotal(models.Model):
         return f"{self.day} {self.provider}/{self.method} {self.status} {self.currency}"
 
 
-class RevenueDayTotal(models.Model):
+class RevenueDayTotal(RevenueFigures):
     """`RevenueDay` summed over every tenant."""
-
-    day = models.DateField()
-    provider = models.CharField(max_length=40)
-    method = models.CharField(max_length=20)
-    attempt_status = models.CharField(max_length=20)
-    settlement_status = models.CharField(max_length=10)
-    currency = models.CharField(max_length=3)
-    settlements = models.PositiveIntegerField()
-    fee = _amount()
-    fee_net = _amount()
 
     class Meta:
         constraints = [

@@ -73,23 +73,22 @@ def _riyadh_date(instant: dt.datetime) -> dt.date:
     return instant.astimezone(RIYADH).date()
 
 
-def _attempt_filter(f: Filters, prefix: str = "") -> Q:
-    """The filters on an attempt, reached from another model through `prefix`."""
+def _dimensions(
+    f: Filters, *, provider: str = "provider", method: str = "method", status: str | None = "status"
+) -> Q:
+    """The tenant, provider, method and status filters on whatever fields hold them."""
     q = Q()
     if f.tenant_id is not None:
         q &= Q(tenant_id=f.tenant_id)
-    if f.provider:
-        q &= Q(**{f"{prefix}provider": f.provider})
-    if f.method:
-        q &= Q(**{f"{prefix}method": f.method})
-    if f.status:
-        q &= Q(**{f"{prefix}status": f.status})
+    for value, name in ((f.provider, provider), (f.method, method), (f.status, status)):
+        if value and name:
+            q &= Q(**{name: value})
     return q
 
 
 def payments_filtered(*, filters: Filters) -> QuerySet[PaymentAttempt]:
     return PaymentAttempt.objects.filter(
-        _attempt_filter(filters), created_at__gte=filters.start, created_at__lt=filters.end
+        _dimensions(filters), created_at__gte=filters.start, created_at__lt=filters.end
     )
 
 
@@ -145,25 +144,10 @@ def _days(filters: Filters) -> tuple[dt.date, dt.date]:
     return _riyadh_date(filters.start), _riyadh_date(filters.end - dt.timedelta(seconds=1))
 
 
-def _rollup_filter(filters: Filters, *, status: str) -> Q:
-    q = Q()
-    if filters.tenant_id is not None:
-        q &= Q(tenant_id=filters.tenant_id)
-    if filters.provider:
-        q &= Q(provider=filters.provider)
-    if filters.method:
-        q &= Q(method=filters.method)
-    if filters.status:
-        q &= Q(**{status: filters.status})
-    return q
-
-
 def payment_days(*, filters: Filters, first: dt.date, last: dt.date) -> QuerySet[Any]:
     """The payment roll-up of the days: one tenant's rows, or the platform totals."""
     model = PaymentDay if filters.tenant_id is not None else PaymentDayTotal
-    return model.objects.filter(
-        _rollup_filter(filters, status="status"), day__gte=first, day__lte=last
-    )
+    return model.objects.filter(_dimensions(filters), day__gte=first, day__lte=last)
 
 
 def revenue_days(
@@ -173,7 +157,7 @@ def revenue_days(
     per_tenant = per_tenant or filters.tenant_id is not None
     model = RevenueDay if per_tenant else RevenueDayTotal
     return model.objects.filter(
-        _rollup_filter(filters, status="attempt_status"), day__gte=first, day__lte=last
+        _dimensions(filters, status="attempt_status"), day__gte=first, day__lte=last
     )
 
 
@@ -323,16 +307,9 @@ def refunds_summary(*, filters: Filters) -> list[CountAmount]:
     """Succeeded refunds made in the range, per currency. The refund carries its tenant and
     provider; only a method filter needs the attempts. The status filter does not apply: a
     refund's attempt is paid, partially refunded or refunded by definition."""
-    q = Q()
-    if filters.tenant_id is not None:
-        q &= Q(tenant_id=filters.tenant_id)
-    if filters.provider:
-        q &= Q(provider=filters.provider)
-    if filters.method:
-        q &= Q(payment_attempt__method=filters.method)
     rows = (
         RefundRecord.objects.filter(
-            q,
+            _dimensions(filters, method="payment_attempt__method", status=None),
             status=RefundRecord.Status.SUCCEEDED,
             created_at__gte=filters.start,
             created_at__lt=filters.end,
