@@ -14,7 +14,6 @@ import datetime as dt
 import time
 from decimal import Decimal
 
-from celery import shared_task
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -111,11 +110,3 @@ def rollup_refresh(*, since: dt.date, actor: str = "system") -> RollupRun:
 
 def rollup_last_run() -> RollupRun | None:
     return RollupRun.objects.order_by("-finished_at").first()
-
-
-@shared_task(name="dashboard.rollup_refresh")
-def rollup_refresh_task(days: int = RECENT_DAYS, actor: str = "system") -> str:
-    """Beat: every few minutes with the default (the last days), nightly with FULL_DAYS."""
-    since = timezone.localdate() - dt.timedelta(days=max(0, days - 1))
-    run = rollup_refresh(since=since, actor=actor)
-    return f"{run.since} in {run.seconds} s"

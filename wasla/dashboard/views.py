@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 from . import selectors
 from .access import staff_view
 from .forms import FilterForm, InvoiceFilterForm, SimulatorForm, today_riyadh
-from .rollups import FULL_DAYS, rollup_last_run, rollup_refresh_task
+from .rollups import FULL_DAYS, rollup_last_run
 from .simulator import fee_plan_simulate, proposed_plan
-from .tasks import dashboard_reconcile_snapshot_task
+from .tasks import dashboard_reconcile_snapshot_task, rollup_refresh_task
 
 
 def _query(request: HttpRequest, *, drop: tuple[str, ...] = ("before", "page")) -> str:
