@@ -13,7 +13,11 @@ Beat (`celery -A config beat`) runs:
 - `invoicing.issue_credit_notes` daily at 04:00 (Asia/Riyadh): credit notes for the refunds
   made after invoicing;
 - `invoicing.collect_invoices` daily at 05:00 (Asia/Riyadh): issued invoices charged on the
-  merchants' saved cards on the dunning schedule.
+  merchants' saved cards on the dunning schedule;
+- `dashboard.rollup_refresh` every WASLA_DASHBOARD_ROLLUP_INTERVAL_SECONDS (300) over the last
+  few days, and nightly at 02:30 over FULL_DAYS (a refund of an older payment lands there): the
+  daily roll-ups the staff dashboard's charts read;
+- `dashboard.reconcile_snapshot` daily at 06:00: the reconciliation findings the dashboard shows.
 Each entry expires after one interval, so sweeps queued while no worker ran do not pile up.
 """
 
@@ -45,6 +49,10 @@ def _register_periodic_tasks(sender: Celery, **kwargs: Any) -> None:
             float(settings.WASLA_RECONCILE_INTERVAL_SECONDS),
         ),
         "zatca-sweep": ("zatca.sweep", float(settings.WASLA_ZATCA_SWEEP_INTERVAL_SECONDS)),
+        "dashboard-rollups": (
+            "dashboard.rollup_refresh",
+            float(settings.WASLA_DASHBOARD_ROLLUP_INTERVAL_SECONDS),
+        ),
     }
     for name, (task, every) in periodic.items():
         sender.add_periodic_task(
@@ -64,4 +72,16 @@ def _register_periodic_tasks(sender: Celery, **kwargs: Any) -> None:
         crontab(minute=0, hour=5),
         sender.signature("invoicing.collect_invoices"),
         name="invoicing-collect",
+    )
+    from wasla.dashboard.rollups import FULL_DAYS
+
+    sender.add_periodic_task(
+        crontab(minute=30, hour=2),
+        sender.signature("dashboard.rollup_refresh", kwargs={"days": FULL_DAYS}),
+        name="dashboard-rollups-full",
+    )
+    sender.add_periodic_task(
+        crontab(minute=0, hour=6),
+        sender.signature("dashboard.reconcile_snapshot"),
+        name="dashboard-reconcile",
     )

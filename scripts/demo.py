@@ -22,6 +22,8 @@ try:
                 sys.exit(f"the server stopped (exit {server.returncode})")
             time.sleep(0.5)
     subprocess.run([*manage, "seed_demo"], env=env, check=True)
+    # No Celery beat in the demo: the staff dashboard's roll-ups are built once, here.
+    subprocess.run([*manage, "dashboard_refresh"], env=env, check=True)
     # No Celery beat in the demo: re-drive parked webhooks (a refund that overtook its payment)
     # the way beat's sweeper does in production, inline since tasks are eager here.
     sweeper = subprocess.Popen([*manage, "webhooks_sweep", "--inline", "--interval", "30"], env=env)

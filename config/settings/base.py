@@ -367,6 +367,10 @@ WASLA_ZATCA_MAX_RETRIES = env.int("WASLA_ZATCA_MAX_RETRIES", default=8)
 # How long one call to ZATCA's API may take before it counts as unavailable (then retried).
 WASLA_ZATCA_TIMEOUT_SECONDS = env.float("WASLA_ZATCA_TIMEOUT_SECONDS", default=20.0)
 WASLA_ZATCA_SWEEP_INTERVAL_SECONDS = env.int("WASLA_ZATCA_SWEEP_INTERVAL_SECONDS", default=300)
+# The staff dashboard's daily roll-ups (wasla/dashboard/rollups.py): the recent days refreshed.
+WASLA_DASHBOARD_ROLLUP_INTERVAL_SECONDS = env.int(
+    "WASLA_DASHBOARD_ROLLUP_INTERVAL_SECONDS", default=300
+)
 WASLA_ZATCA_CLEARANCE_LEASE_SECONDS = env.int("WASLA_ZATCA_CLEARANCE_LEASE_SECONDS", default=600)
 # The SAR value of one unit of each other invoicing currency, stated on its documents (ZATCA's
 # tax currency is SAR): `KWD=12.2345,...`.

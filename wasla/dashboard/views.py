@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -28,13 +28,14 @@ def _query(request: HttpRequest, *, drop: tuple[str, ...] = ("before", "page")) 
     return query.urlencode()
 
 
-def _export_url(kind: str, query: str) -> str | None:
-    """The CSV export of the list (another helper's URL), when that URL exists."""
-    try:
-        url = reverse("dashboard:export", args=[kind])
-    except NoReverseMatch:
-        return None
-    return f"{url}?{query}" if query else url
+def _export_url(kind: str, form: FilterForm) -> str:
+    """The CSV export of the list as shown: the form's data, with the default dates it filled
+    in, so the file covers the same days as the page (paging left out)."""
+    query = cast(QueryDict, form.data).copy()  # the request's GET, defaults filled in
+    for name in ("before", "page"):
+        query.pop(name, None)
+    url = reverse("dashboard:export", args=[kind])
+    return f"{url}?{query.urlencode()}"
 
 
 @require_GET
@@ -108,7 +109,7 @@ def payments(request: HttpRequest) -> HttpResponse:
     context.update(
         page=page,
         next_query=_with(query, before=page.next_cursor),
-        export_url=_export_url("payments", query),
+        export_url=_export_url("payments", form),
         first_page=bool(request.GET.get("before")),
     )
     return render(request, "dashboard/payments.html", context)

@@ -4,14 +4,16 @@ lists page by keyset and link each row to the admin."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from testsupport.factories import make_attempt, make_order
 from testsupport.payments import gateway
 from wasla.dashboard import selectors
+from wasla.dashboard.forms import DEFAULT_DAYS, today_riyadh
 from wasla.dashboard.labels import LABELS
 from wasla.invoicing.models import Invoice
 from wasla.payments.models import AttemptStatus, PaymentAttempt
@@ -99,15 +101,16 @@ def test_invoices_list_filters_by_status_and_overdue(staff_client, book):
     )
 
 
-def test_the_csv_link_appears_only_when_the_export_url_exists(staff_client, book):
-    response = staff_client.get(reverse("dashboard:payments"), {"status": "paid"})
-    try:
-        url = reverse("dashboard:export", args=["payments"])
-    except NoReverseMatch:
-        assert response.context["export_url"] is None
-        assert "Download CSV" not in response.content.decode()
-    else:
-        assert response.context["export_url"] == f"{url}?status=paid"
+def test_the_csv_link_carries_the_filters_and_the_default_days_the_page_shows(staff_client, book):
+    response = staff_client.get(reverse("dashboard:payments"), {"status": "paid", "page": "2"})
+    export = urlsplit(response.context["export_url"])
+    assert export.path == reverse("dashboard:export", args=["payments"])
+    query = parse_qs(export.query)
+    assert query["status"] == ["paid"]
+    assert "page" not in query
+    last = today_riyadh()
+    assert query["date_to"] == [last.isoformat()]
+    assert query["date_from"] == [(last - dt.timedelta(days=DEFAULT_DAYS - 1)).isoformat()]
 
 
 def test_every_stored_code_has_a_label():

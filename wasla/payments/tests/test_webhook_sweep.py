@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from testsupport.threads import in_threads
+from wasla.dashboard.rollups import FULL_DAYS
 from wasla.payments.models import WebhookEvent
 from wasla.payments.webhooks.sweep import webhook_events_sweep
 from wasla.tenants.context import platform_access
@@ -103,8 +104,11 @@ def test_the_sweeper_skips_rows_another_sweeper_holds(stripe_config, close_threa
 
 
 def test_beat_runs_the_sweeper_and_reconciliation():
+    entries = celery_app.conf.beat_schedule
     schedule = {
-        entry["task"]: entry["schedule"] for entry in celery_app.conf.beat_schedule.values()
+        entry["task"]: entry["schedule"]
+        for name, entry in entries.items()
+        if not name.startswith("dashboard-")
     }
     assert schedule == {
         "payments.webhooks_sweep": 30.0,
@@ -117,6 +121,22 @@ def test_beat_runs_the_sweeper_and_reconciliation():
         "invoicing.issue_credit_notes": crontab(minute=0, hour=4),
         # Invoices charged on the merchants' saved cards, daily at 05:00.
         "invoicing.collect_invoices": crontab(minute=0, hour=5),
+    }
+    # The staff dashboard's roll-ups: the recent days every 5 minutes, every day nightly; its
+    # reconciliation snapshot daily.
+    dashboard = {
+        name: (entry["task"], entry["schedule"], entry.get("kwargs") or {})
+        for name, entry in entries.items()
+        if name.startswith("dashboard-")
+    }
+    assert dashboard == {
+        "dashboard-rollups": ("dashboard.rollup_refresh", 300.0, {}),
+        "dashboard-rollups-full": (
+            "dashboard.rollup_refresh",
+            crontab(minute=30, hour=2),
+            {"days": FULL_DAYS},
+        ),
+        "dashboard-reconcile": ("dashboard.reconcile_snapshot", crontab(minute=0, hour=6), {}),
     }
     assert celery_app.conf.timezone == "Asia/Riyadh"
     # What a worker does when it boots: import the configured and autodiscovered task modules

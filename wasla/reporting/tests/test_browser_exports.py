@@ -17,7 +17,6 @@ from wasla.tenants.models import TenantMember
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("wasla.reporting.tests.urls"),
 ]
 
 

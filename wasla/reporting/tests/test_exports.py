@@ -32,7 +32,7 @@ from wasla.settlement.models import SettlementRecord
 from wasla.tenants.context import no_scope, tenant_context
 from wasla.tenants.models import PlatformAccessLog, TenantMember
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("wasla.reporting.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 ARABIC = "رُفضت البطاقة من المصدر"

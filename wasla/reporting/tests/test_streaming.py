@@ -23,7 +23,6 @@ from wasla.tenants.models import Tenant, TenantMember
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("wasla.reporting.tests.urls"),
 ]
 
 ROOT = Path(__file__).resolve().parents[3]
