@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from wasla.tenants.models import TenantOwned
 
@@ -43,6 +44,8 @@ class LedgerAccount(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "code", "currency"], name="ledger_account_unique_code"
@@ -80,6 +83,8 @@ class LedgerTransaction(TenantOwned):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("ledger transaction")
+        verbose_name_plural = _("ledger transactions")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "idempotency_key"], name="ledger_transaction_unique_key"
@@ -106,6 +111,8 @@ class FinancialLedgerEntry(TenantOwned):
     balance_after = models.DecimalField(max_digits=18, decimal_places=3)
 
     class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         constraints = [
             models.CheckConstraint(
                 condition=(

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from wasla.tenants.models import TenantOwned
 
@@ -35,6 +36,8 @@ class Order(TenantOwned):
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "reference"], name="order_reference_per_tenant"

@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, RefundRecord
@@ -71,6 +72,8 @@ class FeePlan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("fee plan version")
+        verbose_name_plural = _("fee plan versions")
         constraints = [
             models.UniqueConstraint(fields=["code", "version"], name="fee_plan_version_unique"),
             models.CheckConstraint(
@@ -117,6 +120,8 @@ class FeePlanAssignment(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("fee plan assignment")
+        verbose_name_plural = _("fee plan assignments")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "currency", "effective_from"],
@@ -169,6 +174,8 @@ class SettlementRecord(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
         indexes = [models.Index(fields=["tenant", "payment_paid_at"])]
         constraints = [
             models.CheckConstraint(
@@ -206,6 +213,8 @@ class SettlementAdjustment(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("settlement adjustment")
+        verbose_name_plural = _("settlement adjustments")
         constraints = [
             models.CheckConstraint(
                 condition=Q(fee_delta__lte=Decimal(0), refund_amount__gt=Decimal(0)),
