@@ -37,6 +37,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from wasla.common.money import format_amount
 from wasla.settlement.models import SettlementAdjustment, SettlementRecord
 from wasla.tenants.models import TenantOwned
 
@@ -350,7 +351,8 @@ class MerchantCredit(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"credit {self.amount} {self.currency} from credit note {self.credit_note_id}"
+        amount = format_amount(self.amount, self.currency)
+        return f"credit {amount} {self.currency} from credit note {self.credit_note_id}"
 
 
 class BillingCard(TenantOwned):

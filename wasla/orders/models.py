@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from wasla.common.money import format_amount
 from wasla.tenants.models import TenantOwned
 
 
@@ -48,4 +49,4 @@ class Order(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} ({self.amount} {self.currency})"
+        return f"{self.reference} ({format_amount(self.amount, self.currency)} {self.currency})"

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from wasla.common.crypto import EncryptedTextField
+from wasla.common.money import format_amount
 from wasla.orders.models import Order
 from wasla.tenants.models import TenantOwned
 
@@ -219,7 +220,7 @@ class RefundRecord(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"refund {self.amount} {self.currency} {self.status}"
+        return f"refund {format_amount(self.amount, self.currency)} {self.currency} {self.status}"
 
 
 class WebhookEventStatus(models.TextChoices):

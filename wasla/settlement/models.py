@@ -25,6 +25,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from wasla.common.money import format_amount
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, RefundRecord
 from wasla.tenants.models import TenantOwned
@@ -189,7 +190,8 @@ class SettlementRecord(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"settlement {self.order_id}: fee {self.wasla_fee} {self.currency}"
+        fee = format_amount(self.wasla_fee, self.currency)
+        return f"settlement {self.order_id}: fee {fee} {self.currency}"
 
 
 class SettlementAdjustment(TenantOwned):
