@@ -311,7 +311,8 @@ class InvoicePayment(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.method} {self.reference}: {self.amount} on invoice {self.invoice_id}"
+        amount = format_amount(self.amount, self.invoice.currency)
+        return f"{self.method} {self.reference}: {amount} on invoice {self.invoice_id}"
 
 
 class CreditNoteAdjustment(TenantOwned):

@@ -26,6 +26,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from wasla.common.money import format_amount
 from wasla.tenants.models import TenantOwned
 
 
@@ -129,5 +130,7 @@ class FinancialLedgerEntry(TenantOwned):
         return self.account.currency
 
     def __str__(self) -> str:
-        side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
-        return f"{side} {self.account_id} (tx {self.transaction_id})"
+        currency = self.account.currency  # the admin lists entries with their account
+        side = "Dr" if self.debit else "Cr"
+        amount = format_amount(self.debit or self.credit, currency)
+        return f"{side} {amount} {currency} {self.account_id} (tx {self.transaction_id})"

@@ -225,4 +225,5 @@ class SettlementAdjustment(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.fee_delta} on settlement {self.settlement_id}"
+        delta = format_amount(self.fee_delta, self.settlement.currency)
+        return f"{self.kind} {delta} on settlement {self.settlement_id}"

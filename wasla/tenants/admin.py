@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -22,8 +23,15 @@ admin.site.site_title = _("Wasla back office")
 admin.site.index_title = _("Administration")
 
 
+class TenantMemberFormSet(BaseInlineFormSet):
+    @classmethod
+    def get_default_prefix(cls) -> str:
+        return "members"  # `TenantOwned.tenant` has no reverse accessor to name it after
+
+
 class TenantMemberInline(admin.TabularInline):
     model = TenantMember
+    formset = TenantMemberFormSet
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
     raw_id_fields = ["user"]

@@ -42,6 +42,7 @@ def test_a_reversed_settlement_shows_its_effective_fee_and_net(english, tenant):
     assert field(page, "wasla_fee_text") == "SAR\xa01.00"  # labelled as at confirmation
     assert "At confirmation (before any refund)" in page
     assert "99.000" not in page
+    assert "1.000" not in page  # nor in the adjustment's own name
     assert "-SAR\xa01.00" in page  # the reversal adjustment's fee change, inline
     row = re.search(r"<tr>.*?field-effective_fee_text.*?</tr>", listing, re.S)
     assert row is not None
