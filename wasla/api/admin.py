@@ -3,19 +3,16 @@ the stored response is shown pretty-printed, as the merchant's client received i
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from wasla.common.admin_display import json_display
+from wasla.common.admin_display import ViewOnly, json_display
 
 from .models import IdempotencyRecord
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
+class IdempotencyRecordAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["key", "tenant", "method", "path", "state", "response_status", "created_at"]
     list_filter = ["tenant", "state", "method", "created_at"]
     list_select_related = ["tenant"]
@@ -27,12 +24,3 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     readonly_fields = ["response_body_pretty"]
 
     response_body_pretty = json_display("response_body", description=_("response body"))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

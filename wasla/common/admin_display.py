@@ -10,6 +10,8 @@
   screen. It shows what is stored: bodies and provider answers are scrubbed before they are
   saved (`wasla.common.scrub`), and this module adds nothing to them.
 - A mapping such as a fee breakdown can be a two-column table (`key_value_table`).
+- Rows only services may write (money state, issued documents, ledger rows, audit trails) are
+  shown through `ViewOnly`: no add, change or delete, on a list or as an inline.
 
 Field paths follow Django's `__` notation ("account__currency"), so a currency held by a related
 row works; the admin that uses one selects that row (`list_select_related`).
@@ -23,13 +25,29 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django_stubs_ext import StrOrPromise
 
 from .formatting import money_text
 
 AdminDisplay = Callable[[Any, Any], str]
+
+
+class ViewOnly:
+    """Mixin for a ModelAdmin or an inline: staff read, nobody adds, changes or deletes. For
+    rows the database refuses to change anyway, or that only a service may move."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 def value_at(obj: Any, path: str) -> Any:
@@ -43,7 +61,7 @@ def value_at(obj: Any, path: str) -> Any:
 
 
 def money_display(
-    amount: str, currency: str = "currency", *, description: str | Promise
+    amount: str, currency: str = "currency", *, description: StrOrPromise
 ) -> AdminDisplay:
     """An admin column or read-only field showing `amount` in `currency` (field paths) through
     `money_text`. Assign it to a ModelAdmin attribute and name that attribute in
@@ -78,7 +96,7 @@ def json_block(value: Any) -> SafeString:
     return format_html('<pre class="wasla-json" dir="ltr">{}</pre>', pretty_json(value))
 
 
-def json_display(field: str, *, description: str | Promise) -> AdminDisplay:
+def json_display(field: str, *, description: StrOrPromise) -> AdminDisplay:
     """A read-only admin field showing the JSON (or JSON text) of `field` with `json_block`."""
 
     @admin.display(description=description)
@@ -89,7 +107,7 @@ def json_display(field: str, *, description: str | Promise) -> AdminDisplay:
     return show
 
 
-def key_value_table(rows: Iterable[tuple[str | Promise, Any]]) -> SafeString:
+def key_value_table(rows: Iterable[tuple[StrOrPromise, Any]]) -> SafeString:
     """A two-column table (label, value) for a mapping staff read line by line."""
     cells = format_html_join(
         "", '<tr><th scope="row">{}</th><td>{}</td></tr>', ((k, _cell(v)) for k, v in rows)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from wasla.common.admin_display import json_display, money_display
+from wasla.common.admin_display import ViewOnly, json_display, money_display
 from wasla.common.formatting import money_text
 
 from .collection_status import overdue_q
@@ -38,16 +38,7 @@ from .models import (
 )
 from .payments import PaymentRefused, invoice_payment_record
 
-
-class ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+ReadOnly = ViewOnly  # issued documents are final: the database refuses changes anyway
 
 
 LINE_FIELDS = (

@@ -4,27 +4,18 @@ Amounts are written to the account's currency exponent (`money_display`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from wasla.common.admin_display import money_display
+from wasla.common.admin_display import ViewOnly, money_display
 
 from .models import FinancialLedgerEntry, LedgerAccount, LedgerTransaction
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyAdmin(ViewOnly, admin.ModelAdmin):
+    """Ledger rows: the database refuses any change (invariant 5)."""
 
 
 @admin.register(LedgerAccount)
@@ -39,14 +30,13 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
     balance_text = money_display("balance", description=_("balance"))
 
 
-ENTRY_FIELDS = ["account", "debit_text", "credit_text", "balance_after_text"]
+ENTRY_FIELDS = ("account", "debit_text", "credit_text", "balance_after_text")
 
 
-class EntryInline(admin.TabularInline):
+class EntryInline(ViewOnly, admin.TabularInline):
     model = FinancialLedgerEntry
     fields = readonly_fields = ENTRY_FIELDS
     extra = 0
-    can_delete = False
 
     debit_text = money_display("debit", "account__currency", description=_("debit"))
     credit_text = money_display("credit", "account__currency", description=_("credit"))
@@ -56,9 +46,6 @@ class EntryInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FinancialLedgerEntry]:
         return super().get_queryset(request).select_related("account")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(LedgerTransaction)

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from wasla.common.admin_display import json_display, money_display
+from wasla.common.admin_display import ViewOnly, json_display, money_display
 
 from .models import (
     PaymentAttempt,
@@ -81,50 +81,32 @@ class PaymentGatewayConfigAdmin(admin.ModelAdmin):
     readonly_fields = ["webhook_token"]
 
 
-class ReadOnlyMoneyState(admin.ModelAdmin):
-    """Rows the payment services own: staff read them, nobody edits, adds or deletes them."""
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # money state moves only through the payment services
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyMoneyState(ViewOnly, admin.ModelAdmin):
+    """Rows the payment services own: money state moves only through them."""
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ViewOnly, admin.TabularInline):
     model = RefundRecord
     extra = 0
-    can_delete = False
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "created_at",
         "amount_text",
         "status",
         "source",
         "reason",
         "provider_reference",
-    ]
+    )
     amount_text = money_display("amount", description=_("amount"))
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(PaymentAttempt)
 class PaymentAttemptAdmin(ReadOnlyMoneyState):
     list_display = [
-        "id",
-        "tenant",
         "order",
+        "tenant",
         "provider",
         "method",
         "amount_text",
-        "refunded_text",
         "status",
         "created_at",
     ]
@@ -168,14 +150,13 @@ class PaymentAttemptAdmin(ReadOnlyMoneyState):
 @admin.register(RefundRecord)
 class RefundRecordAdmin(ReadOnlyMoneyState):
     list_display = [
-        "id",
+        "created_at",
         "tenant",
         "payment_attempt",
         "provider",
         "amount_text",
         "status",
         "source",
-        "created_at",
     ]
     list_filter = ["tenant", "status", "source", "provider", "currency", "created_at"]
     list_select_related = ["tenant", "payment_attempt"]

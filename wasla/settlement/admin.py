@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wasla.common.admin_display import key_value_table, money_display
+from wasla.common.admin_display import ViewOnly, key_value_table, money_display
 from wasla.common.formatting import money_text
 from wasla.common.money import MoneyError, is_exact
 
@@ -145,17 +145,16 @@ class FeePlanAssignmentAdmin(FrozenOnceUsedAdmin):
     readonly_fields = ["in_use", "created_at"]
 
 
-class SettlementAdjustmentInline(admin.TabularInline):
+class SettlementAdjustmentInline(ViewOnly, admin.TabularInline):
     model = SettlementAdjustment
     extra = 0
-    can_delete = False
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "kind",
         "refund",
         "refund_amount_text",
         "fee_delta_text",
         "created_at",
-    ]
+    )
     refund_amount_text = money_display(
         "refund_amount", "settlement__currency", description=_("refunded")
     )
@@ -163,9 +162,6 @@ class SettlementAdjustmentInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SettlementAdjustment]:
         return super().get_queryset(request).select_related("settlement", "refund")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 BREAKDOWN_AMOUNTS = {"gross", "fixed_part", "minimum_fee", "maximum_fee", "fee"}
@@ -209,24 +205,23 @@ def fee_breakdown_rows(breakdown: dict[str, Any], currency: str) -> list[tuple[A
 
 
 @admin.register(SettlementRecord)
-class SettlementRecordAdmin(admin.ModelAdmin):
+class SettlementRecordAdmin(ViewOnly, admin.ModelAdmin):
     """Settlements with what refunds made of them: a settlement's own amounts never change
     after a refund (each adds an adjustment), so the effective fee and net shown here come
-    from `settlements_with_adjustments`, and the originals are labelled as such."""
+    from `settlements_with_adjustments`, and the originals are labelled as such. View only:
+    settlements move only through the settlement and invoicing services."""
 
     list_display = [
-        "id",
-        "tenant",
         "order",
+        "tenant",
         "gross_text",
         "effective_fee_text",
         "effective_net_text",
         "status",
-        "fee_plan",
         "payment_paid_at",
     ]
     list_filter = ["tenant", "status", "currency", "payment_paid_at"]
-    list_select_related = ["tenant", "order", "fee_plan"]
+    list_select_related = ["tenant", "order"]
     search_fields = ["order__reference", "payment_attempt__provider_reference"]
     date_hierarchy = "payment_paid_at"
     fieldsets = [
@@ -273,12 +268,3 @@ class SettlementRecordAdmin(admin.ModelAdmin):
     def fee_breakdown_table(self, settlement: SettlementRecord) -> str:
         rows = fee_breakdown_rows(settlement.fee_breakdown or {}, settlement.currency)
         return key_value_table(rows) if rows else "—"
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # settlements move only through the settlement and invoicing services
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -15,6 +15,8 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from wasla.common.admin_display import ViewOnly
+
 from .models import ApiToken, PlatformAccessLog, Tenant, TenantMember
 from .tax_profile import tenant_tax_profile_problems
 
@@ -92,9 +94,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = ["tenant", "created_at", "revoked_at"]
     list_select_related = ["tenant"]
     search_fields = ["prefix", "name", "tenant__slug"]
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         *("tenant", "name", "prefix", "created_at", "last_used_at", "revoked_at"),
-    ]
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -104,19 +106,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlatformAccessLog)
-class PlatformAccessLogAdmin(admin.ModelAdmin):
+class PlatformAccessLogAdmin(ViewOnly, admin.ModelAdmin):
     """The audit of cross-tenant access: evidence, so nobody changes or deletes it here."""
 
     list_display = ["at", "actor", "reason"]
     list_filter = ["at"]
     search_fields = ["actor", "reason"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
