@@ -50,13 +50,28 @@ class FeePlanForm(forms.ModelForm):
 
 
 class FrozenOnceUsedAdmin(admin.ModelAdmin):
-    """Rows a settlement used (`in_use`) are frozen by the database: read-only here too."""
+    """Rows a settlement used (`in_use`) are frozen by the database: read-only here too, and
+    their amounts shown to the currency's decimals (`frozen_money`: field -> its display)
+    rather than as the 3-decimal inputs of a row that can still change."""
+
+    frozen_money: dict[str, str] = {}
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return not (obj is not None and obj.in_use) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return not (obj is not None and obj.in_use) and super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.in_use:
+            return [*self.readonly_fields, *self.frozen_money.values()]
+        return self.readonly_fields
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and obj.in_use:
+            fields = [self.frozen_money.get(name, name) for name in fields]
+        return list(dict.fromkeys(fields))
 
 
 @admin.register(FeePlan)
@@ -80,24 +95,14 @@ class FeePlanAdmin(FrozenOnceUsedAdmin):
     readonly_fields = ["in_use", "created_at"]
     actions = ["create_next_version"]
 
+    frozen_money = {
+        "fixed_fee": "fixed_fee_text",
+        "minimum_fee": "minimum_fee_text",
+        "maximum_fee": "maximum_fee_text",
+    }
     fixed_fee_text = money_display("fixed_fee", description=_("fixed fee"))
     minimum_fee_text = money_display("minimum_fee", description=_("minimum fee"))
     maximum_fee_text = money_display("maximum_fee", description=_("maximum fee"))
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        """A plan in use shows its amounts to its currency's decimals, not as 3-decimal
-        inputs (it cannot change: the database refuses it)."""
-        if obj is not None and obj.in_use:
-            return [*self.readonly_fields, "fixed_fee_text", "minimum_fee_text", "maximum_fee_text"]
-        return self.readonly_fields
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = list(super().get_fields(request, obj))
-        if obj is not None and obj.in_use:
-            amounts = {"fixed_fee", "minimum_fee", "maximum_fee"}
-            fields = [f"{name}_text" if name in amounts else name for name in fields]
-            fields = list(dict.fromkeys(fields))
-        return fields
 
     @admin.action(description=_("Create the next version (effective now) of the selected plans"))
     def create_next_version(self, request: HttpRequest, queryset: QuerySet[FeePlan]) -> None:
@@ -143,6 +148,14 @@ class FeePlanAssignmentAdmin(FrozenOnceUsedAdmin):
     list_select_related = ["tenant"]
     search_fields = ["tenant__slug", "plan_code"]
     readonly_fields = ["in_use", "created_at"]
+    frozen_money = {
+        "fixed_fee_override": "fixed_fee_override_text",
+        "minimum_fee_override": "minimum_fee_override_text",
+        "maximum_fee_override": "maximum_fee_override_text",
+    }
+    fixed_fee_override_text = money_display("fixed_fee_override", description=_("fixed fee"))
+    minimum_fee_override_text = money_display("minimum_fee_override", description=_("minimum fee"))
+    maximum_fee_override_text = money_display("maximum_fee_override", description=_("maximum fee"))
 
 
 class SettlementAdjustmentInline(ViewOnly, admin.TabularInline):

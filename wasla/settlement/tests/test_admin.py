@@ -5,11 +5,13 @@ currency's exponent; settlements and frozen plan versions are read-only."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
 from testsupport.payments import paid_payment, refunded
-from wasla.settlement.models import FeePlan, SettlementRecord
+from wasla.settlement.models import FeePlan, FeePlanAssignment, SettlementRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +87,22 @@ def test_settlements_and_used_plans_are_read_only(english, tenant):
     assert field(plan_page, "fixed_fee_text") == "SAR\xa01.00"
     listing = english.get("/admin/settlement/feeplan/").text
     assert "SAR\xa01.00" in listing
+
+
+def test_a_used_assignment_shows_its_overrides_in_the_currency(english, tenant):
+    assignment = FeePlanAssignment.objects.create(
+        tenant=tenant,
+        plan_code="standard",
+        currency="SAR",
+        effective_from=datetime(2025, 1, 1, tzinfo=UTC),
+        fixed_fee_override=Decimal("0.5"),
+    )
+    paid_payment(tenant, "10.00")
+    assignment.refresh_from_db()
+    assert assignment.in_use
+
+    page = english.get(f"/admin/settlement/feeplanassignment/{assignment.pk}/change/").text
+
+    assert 'name="_save"' not in page
+    assert field(page, "fixed_fee_override_text") == "SAR\xa00.50"
+    assert "0.500" not in page
