@@ -104,10 +104,10 @@ class PaymentAttemptAdmin(ReadOnlyMoneyState):
     list_display = [
         "order",
         "tenant",
-        "provider",
-        "method",
         "amount_text",
         "status",
+        "provider",
+        "method",
         "created_at",
     ]
     list_filter = ["tenant", "status", "provider", "method", "currency", "created_at"]
@@ -152,10 +152,10 @@ class RefundRecordAdmin(ReadOnlyMoneyState):
     list_display = [
         "created_at",
         "tenant",
-        "payment_attempt",
-        "provider",
         "amount_text",
         "status",
+        "payment_attempt",
+        "provider",
         "source",
     ]
     list_filter = ["tenant", "status", "source", "provider", "currency", "created_at"]
