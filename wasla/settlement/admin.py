@@ -68,7 +68,7 @@ class FrozenOnceUsedAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = list(super().get_fields(request, obj))
+        fields: list[Any] = list(super().get_fields(request, obj))
         if obj is not None and obj.in_use:
             fields = [self.frozen_money.get(name, name) for name in fields]
         return list(dict.fromkeys(fields))
