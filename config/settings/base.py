@@ -69,7 +69,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The admin's frame with the language switch (admin/base_site.html): a directory searched
+        # before the apps', because django.contrib.admin's own copy would win over any app's.
+        "DIRS": [BASE_DIR / "wasla" / "common" / "admin_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -5,6 +5,7 @@ duplicate sees it and answers 409), completed with the response that is replayed
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from wasla.tenants.models import TenantOwned
 
@@ -25,6 +26,8 @@ class IdempotencyRecord(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "key"], name="idempotency_key_per_tenant"),
         ]

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -18,6 +19,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from wasla.common.admin_display import ViewOnly, json_display, money_display
+from wasla.common.formatting import money_text
 
 from .collection_status import overdue_q
 from .models import (
@@ -34,16 +38,7 @@ from .models import (
 )
 from .payments import PaymentRefused, invoice_payment_record
 
-
-class ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+ReadOnly = ViewOnly  # issued documents are final: the database refuses changes anyway
 
 
 LINE_FIELDS = (
@@ -51,28 +46,57 @@ LINE_FIELDS = (
     "description_ar",
     "description_en",
     "quantity",
-    "unit_price",
-    "net_amount",
+    "unit_price_text",
+    "net_amount_text",
     "vat_rate",
-    "vat_amount",
+    "vat_amount_text",
 )
 
 
-class InvoiceLineInline(ReadOnly, admin.TabularInline):
-    model = InvoiceLine
+class DocumentLineInline(ReadOnly, admin.TabularInline):
+    """The lines of an invoice or a credit note, amounts in the document's currency."""
+
     fields = LINE_FIELDS
     readonly_fields = LINE_FIELDS
     extra = 0
+    document = "invoice"  # the line's FK to its document
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related(self.document)
+
+    def _money(self, line: Any, amount: Any) -> str:
+        return money_text(amount, getattr(line, self.document).currency)
+
+    @admin.display(description=_("unit price"))
+    def unit_price_text(self, line: Any) -> str:
+        return self._money(line, line.unit_price)
+
+    @admin.display(description=_("net amount"))
+    def net_amount_text(self, line: Any) -> str:
+        return self._money(line, line.net_amount)
+
+    @admin.display(description=_("VAT"))
+    def vat_amount_text(self, line: Any) -> str:
+        return self._money(line, line.vat_amount)
+
+
+class InvoiceLineInline(DocumentLineInline):
+    model = InvoiceLine
+    document = "invoice"
 
 
 class InvoiceSettlementInline(ReadOnly, admin.TabularInline):
     model = InvoiceSettlement
-    fields = ["settlement", "fee"]
-    readonly_fields = ["settlement", "fee"]
+    fields = ["settlement", "fee_text"]
+    readonly_fields = ["settlement", "fee_text"]
     extra = 0
+    fee_text = money_display("fee", "invoice__currency", description=_("fee"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InvoiceSettlement]:
+        return super().get_queryset(request).select_related("invoice", "settlement")
 
 
-PAYMENT_FIELDS = ("amount", "method", "paid_on", "reference", "recorded_at", "recorded_by")
+PAYMENT_FIELDS = ("amount_text", "method", "paid_on", "reference", "recorded_at", "recorded_by")
 
 
 class InvoicePaymentInline(ReadOnly, admin.TabularInline):
@@ -80,6 +104,28 @@ class InvoicePaymentInline(ReadOnly, admin.TabularInline):
     fields = PAYMENT_FIELDS
     readonly_fields = PAYMENT_FIELDS
     extra = 0
+    amount_text = money_display("amount", "invoice__currency", description=_("amount"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InvoicePayment]:
+        return super().get_queryset(request).select_related("invoice")
+
+
+CREDIT_NOTE_FIELDS = ("credit_note_link", "status", "issued_at", "total_text", "reason")
+
+
+class CreditNoteInline(ReadOnly, admin.TabularInline):
+    """An issued invoice is corrected only by credit notes: they belong on its page."""
+
+    model = CreditNote
+    fields = CREDIT_NOTE_FIELDS
+    readonly_fields = CREDIT_NOTE_FIELDS
+    extra = 0
+    total_text = money_display("total", description=_("total"))
+
+    @admin.display(description=_("credit note"))
+    def credit_note_link(self, note: CreditNote) -> str:
+        url = reverse("admin:invoicing_creditnote_change", args=[note.pk])
+        return format_html('<a href="{}">{}</a>', url, note.display_number or note.pk)
 
 
 TRY_FIELDS = (
@@ -121,30 +167,87 @@ class BankTransferForm(forms.Form):
     reference = forms.CharField(label=_("Bank reference"), max_length=100)
 
 
+class DocumentAdmin(ReadOnly, admin.ModelAdmin):
+    """What an invoice's and a credit note's pages share: number, amounts, parties."""
+
+    subtotal_text = money_display("subtotal", description=_("subtotal (excl. VAT)"))
+    vat_total_text = money_display("vat_total", description=_("VAT"))
+    total_text = money_display("total", description=_("total"))
+    buyer_snapshot_pretty = json_display("buyer_snapshot", description=_("buyer"))
+    seller_snapshot_pretty = json_display("seller_snapshot", description=_("seller"))
+
+    @admin.display(description=_("number"), ordering="number")
+    def display_number(self, document: Invoice | CreditNote) -> str:
+        return document.display_number or str(_("draft"))
+
+
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnly, admin.ModelAdmin):
+class InvoiceAdmin(DocumentAdmin):
     list_display = [
         "display_number",
         "tenant",
         "year",
         "month",
-        "currency",
-        "total",
-        "amount_due",
+        "total_text",
+        "amount_due_text",
         "status",
         "overdue",
         "issued_at",
     ]
-    list_filter = [OverdueFilter, "tenant", "year", "month", "status", "currency"]
+    list_filter = [
+        OverdueFilter,
+        "tenant",
+        "year",
+        "month",
+        "status",
+        "currency",
+        "issued_at",
+        "due_date",
+    ]
     list_select_related = ["tenant"]
-    search_fields = ["number", "tenant__slug"]
-    readonly_fields = ("record_payment",)
+    search_fields = ["number", "tenant__slug", "tenant__name"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    *("display_number", "tenant", "year", "month", "currency", "status"),
+                    *("total_operations", "issued_at", "due_date", "paid_at", "record_payment"),
+                ]
+            },
+        ),
+        (
+            _("Amounts"),
+            {
+                "fields": [
+                    *("subtotal_text", "vat_total_text", "total_text", "amount_paid_text"),
+                    *("amount_credited_text", "amount_credit_applied_text", "amount_due_text"),
+                ]
+            },
+        ),
+        (
+            _("Parties as issued"),
+            {"fields": ["buyer_snapshot_pretty", "seller_snapshot_pretty"]},
+        ),
+    ]
+    readonly_fields = (
+        *("display_number", "record_payment", "subtotal_text", "vat_total_text", "total_text"),
+        *("amount_paid_text", "amount_credited_text", "amount_credit_applied_text"),
+        *("amount_due_text", "buyer_snapshot_pretty", "seller_snapshot_pretty"),
+    )
     inlines = [
         InvoiceLineInline,
         InvoiceSettlementInline,
+        CreditNoteInline,
         InvoicePaymentInline,
         CollectionTryInline,
     ]
+    amount_paid_text = money_display("amount_paid", description=_("paid"))
+    amount_credited_text = money_display("amount_credited", description=_("credited"))
+    amount_credit_applied_text = money_display(
+        "amount_credit_applied", description=_("merchant credit used")
+    )
+    amount_due_text = money_display("amount_due", description=_("amount due"))
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).annotate(is_overdue=overdue_q())
@@ -198,32 +301,57 @@ class InvoiceAdmin(ReadOnly, admin.ModelAdmin):
         return TemplateResponse(request, "invoicing/admin/record_payment.html", context)
 
 
-class CreditNoteLineInline(ReadOnly, admin.TabularInline):
+class CreditNoteLineInline(DocumentLineInline):
     model = CreditNoteLine
-    fields = LINE_FIELDS
-    readonly_fields = LINE_FIELDS
-    extra = 0
+    document = "credit_note"
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ["display_number", "tenant", "invoice", "currency", "total", "status"]
-    list_filter = ["tenant", "status", "currency"]
+class CreditNoteAdmin(DocumentAdmin):
+    list_display = ["display_number", "tenant", "invoice", "total_text", "status", "issued_at"]
+    list_filter = ["tenant", "status", "currency", "issued_at"]
     list_select_related = ["tenant", "invoice"]
+    search_fields = ["number", "invoice__number", "tenant__slug", "reason"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["display_number", "tenant", "invoice", "currency", "status", "reason"]},
+        ),
+        (_("Amounts"), {"fields": ["subtotal_text", "vat_total_text", "total_text"]}),
+        (
+            _("Parties as issued"),
+            {"fields": ["buyer_snapshot_pretty", "seller_snapshot_pretty"]},
+        ),
+        (_("Times"), {"fields": ["issued_at", "created_at"]}),
+    ]
+    readonly_fields = (
+        *("display_number", "subtotal_text", "vat_total_text", "total_text"),
+        *("buyer_snapshot_pretty", "seller_snapshot_pretty"),
+    )
     inlines = [CreditNoteLineInline]
 
 
 @admin.register(MerchantCredit)
 class MerchantCreditAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ["credit_note", "tenant", "currency", "amount", "created_at"]
-    list_filter = ["tenant", "currency"]
+    list_display = ["credit_note", "tenant", "amount_text", "created_at"]
+    list_filter = ["tenant", "currency", "created_at"]
     list_select_related = ["tenant", "credit_note"]
+    search_fields = ["tenant__slug", "credit_note__number"]
+    fields = ["tenant", "credit_note", "amount_text", "currency", "created_at"]
+    readonly_fields = ["amount_text"]
+
+    amount_text = money_display("amount", description=_("amount"))
 
 
 @admin.register(BillingCard)
 class BillingCardAdmin(ReadOnly, admin.ModelAdmin):
+    """The card Wasla charges a merchant's invoices to: the Stripe ids are not staff's business
+    here (Stripe's dashboard has them)."""
+
     list_display = ["tenant", "brand", "last4", "exp_month", "exp_year", "saved_at"]
+    list_filter = ["tenant", "brand", "saved_at"]
     list_select_related = ["tenant"]
+    search_fields = ["tenant__slug", "last4"]
     exclude = ["stripe_customer_id", "payment_method_id"]
 
 
@@ -231,6 +359,14 @@ class BillingCardAdmin(ReadOnly, admin.ModelAdmin):
 class BillingRefundAdmin(ReadOnly, admin.ModelAdmin):
     """Card payments given back because their invoice could not take them (card_payments.py)."""
 
-    list_display = ["invoice", "tenant", "amount", "currency", "status", "created_at"]
-    list_filter = ["status", "tenant"]
+    list_display = ["invoice", "tenant", "amount_text", "status", "created_at"]
+    list_filter = ["tenant", "status", "currency", "created_at"]
     list_select_related = ["tenant", "invoice"]
+    search_fields = ["payment_intent_id", "stripe_refund_id", "invoice__number"]
+    fields = [
+        *("tenant", "invoice", "payment_intent_id", "amount_text", "currency", "reason"),
+        *("status", "stripe_refund_id", "failure_message", "created_at", "updated_at"),
+    ]
+    readonly_fields = ["amount_text"]
+
+    amount_text = money_display("amount", description=_("amount"))

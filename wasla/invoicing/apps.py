@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InvoicingConfig(AppConfig):
     name = "wasla.invoicing"
     label = "invoicing"
+    verbose_name = _("Invoicing")
 
     def ready(self) -> None:
         from wasla.settlement.reconcile_checks import reconcile_check_register

@@ -35,7 +35,9 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
+from wasla.common.money import format_amount
 from wasla.settlement.models import SettlementAdjustment, SettlementRecord
 from wasla.tenants.models import TenantOwned
 
@@ -66,6 +68,10 @@ class DocumentCounter(models.Model):
 
     series = models.CharField(max_length=20, choices=DocumentSeries.choices, unique=True)
     last_number = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("document counter")
+        verbose_name_plural = _("document counters")
 
     def __str__(self) -> str:
         return f"{self.series}: {self.last_number}"
@@ -104,6 +110,8 @@ class Invoice(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "year", "month", "currency"],
@@ -177,6 +185,8 @@ class InvoiceLine(TenantOwned, DocumentLine):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
 
     class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(
@@ -197,6 +207,10 @@ class InvoiceSettlement(TenantOwned):
         SettlementRecord, on_delete=models.PROTECT, related_name="invoice_link"
     )
     fee = _money()
+
+    class Meta:
+        verbose_name = _("invoiced settlement")
+        verbose_name_plural = _("invoiced settlements")
 
     def __str__(self) -> str:
         return f"settlement {self.settlement_id} on invoice {self.invoice_id}"
@@ -221,6 +235,8 @@ class CreditNote(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="draft")
@@ -251,6 +267,8 @@ class CreditNoteLine(TenantOwned, DocumentLine):
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="lines")
 
     class Meta:
+        verbose_name = _("credit note line")
+        verbose_name_plural = _("credit note lines")
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(
@@ -279,6 +297,8 @@ class InvoicePayment(TenantOwned):
     recorded_by = models.CharField(max_length=150)
 
     class Meta:
+        verbose_name = _("invoice payment")
+        verbose_name_plural = _("invoice payments")
         ordering = ["recorded_at", "id"]
         constraints = [
             # Recording the same transfer twice finds the first record.
@@ -291,7 +311,8 @@ class InvoicePayment(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.method} {self.reference}: {self.amount} on invoice {self.invoice_id}"
+        amount = format_amount(self.amount, self.invoice.currency)
+        return f"{self.method} {self.reference}: {amount} on invoice {self.invoice_id}"
 
 
 class CreditNoteAdjustment(TenantOwned):
@@ -303,6 +324,10 @@ class CreditNoteAdjustment(TenantOwned):
     adjustment = models.OneToOneField(
         SettlementAdjustment, on_delete=models.PROTECT, related_name="credit_note_link"
     )
+
+    class Meta:
+        verbose_name = _("credited adjustment")
+        verbose_name_plural = _("credited adjustments")
 
     def __str__(self) -> str:
         return f"adjustment {self.adjustment_id} on credit note {self.credit_note_id}"
@@ -320,12 +345,15 @@ class MerchantCredit(TenantOwned):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("merchant credit")
+        verbose_name_plural = _("merchant credits")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=ZERO), name="merchant_credit_positive"),
         ]
 
     def __str__(self) -> str:
-        return f"credit {self.amount} {self.currency} from credit note {self.credit_note_id}"
+        amount = format_amount(self.amount, self.currency)
+        return f"credit {amount} {self.currency} from credit note {self.credit_note_id}"
 
 
 class BillingCard(TenantOwned):
@@ -343,6 +371,8 @@ class BillingCard(TenantOwned):
     saved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("billing card")
+        verbose_name_plural = _("billing cards")
         constraints = [
             models.UniqueConstraint(fields=["tenant"], name="billing_card_one_per_tenant"),
         ]
@@ -382,6 +412,8 @@ class CollectionTry(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("collection try")
+        verbose_name_plural = _("collection tries")
         ordering = ["invoice_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["invoice", "number"], name="collection_try_once"),
@@ -412,6 +444,10 @@ class BillingWebhookEvent(models.Model):
     detail = models.TextField(blank=True, default="")
     received_at = models.DateTimeField()
 
+    class Meta:
+        verbose_name = _("billing webhook event")
+        verbose_name_plural = _("billing webhook events")
+
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}: {self.status}"
 
@@ -426,6 +462,8 @@ class MerchantCreditUse(TenantOwned):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("merchant credit use")
+        verbose_name_plural = _("merchant credit uses")
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
@@ -463,6 +501,8 @@ class BillingRefund(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("billing refund")
+        verbose_name_plural = _("billing refunds")
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=ZERO), name="billing_refund_positive"),

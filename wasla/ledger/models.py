@@ -24,7 +24,9 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
+from wasla.common.money import format_amount
 from wasla.tenants.models import TenantOwned
 
 
@@ -43,6 +45,8 @@ class LedgerAccount(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "code", "currency"], name="ledger_account_unique_code"
@@ -80,6 +84,8 @@ class LedgerTransaction(TenantOwned):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("ledger transaction")
+        verbose_name_plural = _("ledger transactions")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "idempotency_key"], name="ledger_transaction_unique_key"
@@ -106,6 +112,8 @@ class FinancialLedgerEntry(TenantOwned):
     balance_after = models.DecimalField(max_digits=18, decimal_places=3)
 
     class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -122,5 +130,7 @@ class FinancialLedgerEntry(TenantOwned):
         return self.account.currency
 
     def __str__(self) -> str:
-        side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
-        return f"{side} {self.account_id} (tx {self.transaction_id})"
+        currency = self.account.currency  # the admin lists entries with their account
+        side = "Dr" if self.debit else "Cr"
+        amount = format_amount(self.debit or self.credit, currency)
+        return f"{side} {amount} {currency} {self.account_id} (tx {self.transaction_id})"

@@ -12,7 +12,9 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
+from wasla.common.money import format_amount
 from wasla.tenants.models import TenantOwned
 
 
@@ -35,6 +37,8 @@ class Order(TenantOwned):
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "reference"], name="order_reference_per_tenant"
@@ -45,4 +49,4 @@ class Order(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} ({self.amount} {self.currency})"
+        return f"{self.reference} ({format_amount(self.amount, self.currency)} {self.currency})"

@@ -18,9 +18,11 @@ from typing import TypeAlias
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from wasla.common.crypto import EncryptedTextField
+from wasla.common.money import format_amount
 from wasla.orders.models import Order
 from wasla.tenants.models import TenantOwned
 
@@ -40,6 +42,8 @@ class PaymentGatewayConfig(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("payment gateway")
+        verbose_name_plural = _("payment gateways")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "provider", "mode"], name="gateway_config_per_provider_mode"
@@ -102,6 +106,8 @@ class PaymentAttempt(ConcurrentTransitionMixin, TenantOwned):
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("payment attempt")
+        verbose_name_plural = _("payment attempts")
         constraints = [
             models.UniqueConstraint(
                 fields=["order"],
@@ -200,6 +206,8 @@ class RefundRecord(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=Decimal(0)), name="refund_amount_positive"
@@ -212,7 +220,7 @@ class RefundRecord(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"refund {self.amount} {self.currency} {self.status}"
+        return f"refund {format_amount(self.amount, self.currency)} {self.currency} {self.status}"
 
 
 class WebhookEventStatus(models.TextChoices):
@@ -252,6 +260,8 @@ class WebhookEvent(TenantOwned):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "gateway_config", "event_id"],
@@ -293,6 +303,8 @@ class PaymentDispute(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "provider_reference"], name="dispute_once_per_reference"

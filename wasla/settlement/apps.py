@@ -1,10 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class SettlementConfig(AppConfig):
     name = "wasla.settlement"
     label = "settlement"
+    verbose_name = _("Settlement")
 
     def ready(self) -> None:
         from wasla.payments.events import (

@@ -23,7 +23,9 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
+from wasla.common.money import format_amount
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, RefundRecord
 from wasla.tenants.models import TenantOwned
@@ -71,6 +73,8 @@ class FeePlan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("fee plan version")
+        verbose_name_plural = _("fee plan versions")
         constraints = [
             models.UniqueConstraint(fields=["code", "version"], name="fee_plan_version_unique"),
             models.CheckConstraint(
@@ -117,6 +121,8 @@ class FeePlanAssignment(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("fee plan assignment")
+        verbose_name_plural = _("fee plan assignments")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "currency", "effective_from"],
@@ -169,6 +175,8 @@ class SettlementRecord(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
         indexes = [models.Index(fields=["tenant", "payment_paid_at"])]
         constraints = [
             models.CheckConstraint(
@@ -182,7 +190,8 @@ class SettlementRecord(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"settlement {self.order_id}: fee {self.wasla_fee} {self.currency}"
+        fee = format_amount(self.wasla_fee, self.currency)
+        return f"settlement {self.order_id}: fee {fee} {self.currency}"
 
 
 class SettlementAdjustment(TenantOwned):
@@ -206,6 +215,8 @@ class SettlementAdjustment(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("settlement adjustment")
+        verbose_name_plural = _("settlement adjustments")
         constraints = [
             models.CheckConstraint(
                 condition=Q(fee_delta__lte=Decimal(0), refund_amount__gt=Decimal(0)),
@@ -214,4 +225,5 @@ class SettlementAdjustment(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.fee_delta} on settlement {self.settlement_id}"
+        delta = format_amount(self.fee_delta, self.settlement.currency)
+        return f"{self.kind} {delta} on settlement {self.settlement_id}"

@@ -6,7 +6,17 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from wasla.common.listing import NO_FILTERS, ListFilters, filters_apply
@@ -126,20 +136,43 @@ class MonthlyReport:
     records: list[SettlementRecord]  # each annotated with fee_adjustments and effective_fee
 
 
-def fee_adjustments_total() -> Coalesce:
-    """Σ fee_delta of a settlement's adjustments (≤ 0; 0 without any), as an annotation of
-    settlements: one subquery, whatever the number of rows."""
-    adjustments = (
+def _adjustment_total(field: str) -> Coalesce:
+    """Σ `field` of a settlement's adjustments (0 without any), as a subquery on its pk."""
+    money = DecimalField(max_digits=14, decimal_places=3)
+    total = (
         SettlementAdjustment.objects.filter(settlement=OuterRef("pk"))
         .order_by()
         .values("settlement")
-        .annotate(total=Sum("fee_delta"))
+        .annotate(total=Sum(field))
         .values("total")
     )
-    money = DecimalField(max_digits=14, decimal_places=3)
-    return Coalesce(
-        Subquery(adjustments, output_field=money), Value(Decimal(0)), output_field=money
+    return Coalesce(Subquery(total, output_field=money), Value(Decimal(0)), output_field=money)
+
+
+def settlements_with_adjustments(
+    queryset: QuerySet[SettlementRecord],
+) -> QuerySet[SettlementRecord]:
+    """`queryset` with what refunds did to each settlement, in the same statement.
+
+    A settlement's amounts never change after a refund (each refund adds an adjustment row), so
+    what it is worth now is computed: `fee_adjustments` (Σ fee_delta, ≤ 0), `refunded`
+    (Σ refund_amount), `effective_fee` = wasla_fee + fee_adjustments and `effective_net` =
+    gross - refunded - effective_fee, what the merchant keeps of the payment after Wasla's fee
+    (a reversed, fully refunded settlement: fee 0, net 0).
+    """
+    return queryset.annotate(
+        fee_adjustments=_adjustment_total("fee_delta"),
+        refunded=_adjustment_total("refund_amount"),
+    ).annotate(
+        effective_fee=F("wasla_fee") + F("fee_adjustments"),
+        effective_net=F("gross_amount") - F("refunded") - F("effective_fee"),
     )
+
+
+def fee_adjustments_total() -> Coalesce:
+    """Σ fee_delta of a settlement's adjustments (≤ 0; 0 without any), as an annotation of
+    settlements: one subquery, whatever the number of rows."""
+    return _adjustment_total("fee_delta")
 
 
 @dataclass(frozen=True)
@@ -210,11 +243,11 @@ def generate_monthly_report(
     """
     start, end = month_bounds(year=year, month=month)
     records = list(
-        SettlementRecord.objects.for_tenant(tenant)
-        .filter(currency=currency, payment_paid_at__gte=start, payment_paid_at__lt=end)
-        .select_related("order")
-        .annotate(fee_adjustments=fee_adjustments_total())
-        .order_by("payment_paid_at", "id")
+        settlements_with_adjustments(
+            SettlementRecord.objects.for_tenant(tenant)
+            .filter(currency=currency, payment_paid_at__gte=start, payment_paid_at__lt=end)
+            .select_related("order")
+        ).order_by("payment_paid_at", "id")
     )
     total = Decimal(0)
     for record in records:

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from wasla.tenants.models import TenantOwned
 
@@ -14,6 +15,8 @@ class Product(TenantOwned):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         constraints = [
             models.CheckConstraint(condition=Q(price__gt=0), name="product_price_positive")
         ]

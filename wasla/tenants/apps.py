@@ -1,10 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class TenantsConfig(AppConfig):
     name = "wasla.tenants"
     label = "tenants"
+    verbose_name = _("Tenants")
 
     def ready(self) -> None:
         from wasla.common.db.scope import database_scope_source_set

@@ -52,6 +52,10 @@ class Tenant(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
+
     def __str__(self) -> str:
         return self.slug
 
@@ -80,6 +84,10 @@ class ApiToken(TenantOwned):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
 
@@ -105,6 +113,10 @@ class TenantMember(TenantOwned):
     role = models.CharField(max_length=10, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+
     def __str__(self) -> str:
         return f"{self.user_id} ({self.role})"
 
@@ -123,6 +135,10 @@ class PlatformAccessLog(models.Model):
     reason = models.CharField(max_length=200)
     actor = models.CharField(max_length=150)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("platform access entry")
+        verbose_name_plural = _("platform access log")
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor}: {self.reason}"

@@ -56,7 +56,9 @@ def test_every_string_of_the_app_is_in_its_catalog(po_path: Path, tmp_path: Path
     subprocess.run(
         [
             sys.executable,
-            "-P",  # not the app's folder on sys.path: its selectors.py would shadow the stdlib's
+            # -P: the copy's own modules (an app's selectors.py) must not shadow the standard
+            # library's (subprocess imports `selectors`), as `-m` would put the cwd first.
+            "-P",
             "-m",
             "django",
             "makemessages",

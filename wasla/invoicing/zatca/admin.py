@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from wasla.common.admin_display import json_block
 from wasla.invoicing.admin import ReadOnly
 
 from .models import EgsUnit, ZatcaDocument
@@ -31,7 +32,7 @@ class ZatcaDocumentAdmin(ReadOnly, admin.ModelAdmin):
         "submitted_at",
         "answered_at",
     ]
-    list_filter = ["status", "tenant"]
+    list_filter = ["tenant", "status", "stamped_at", "submitted_at"]
     list_select_related = ["tenant", "invoice", "credit_note"]
     search_fields = ["uuid", "invoice__number", "credit_note__number", "tenant__slug"]
     fields = readonly_fields = (
@@ -58,11 +59,11 @@ class ZatcaDocumentAdmin(ReadOnly, admin.ModelAdmin):
 
     @admin.display(description=_("signed XML"))
     def signed_xml_text(self, document: ZatcaDocument) -> str:
-        return _text(document.signed_xml)
+        return json_block(_text(document.signed_xml))
 
     @admin.display(description=_("cleared XML"))
     def cleared_xml_text(self, document: ZatcaDocument) -> str:
-        return _text(document.cleared_xml)
+        return json_block(_text(document.cleared_xml))
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -20,6 +20,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from fatoora.hashing import FIRST_PIH
 from wasla.common.crypto import EncryptedTextField
@@ -59,6 +60,8 @@ class EgsUnit(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("EGS unit")
+        verbose_name_plural = _("EGS units")
         constraints = [
             models.UniqueConstraint(
                 fields=["state"], condition=Q(state="active"), name="zatca_one_active_egs"
@@ -109,6 +112,8 @@ class ZatcaDocument(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("ZATCA document")
+        verbose_name_plural = _("ZATCA documents")
         constraints = [
             models.CheckConstraint(
                 condition=Q(invoice__isnull=False, credit_note__isnull=True)

@@ -146,6 +146,7 @@ def test_a_rejection_keeps_zatcas_messages_and_shows_in_the_admin(sim_url, clien
         "zatca-staff", password="x", is_staff=True, is_superuser=True
     )
     client.force_login(staff)
+    client.cookies["wasla_language"] = "en"  # the admin speaks Arabic unless asked otherwise
     with no_scope():
         page = client.get("/admin/zatca/zatcadocument/?status__exact=rejected")
         detail = client.get(f"/admin/zatca/zatcadocument/{document.pk}/change/")
