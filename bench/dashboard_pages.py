@@ -12,6 +12,7 @@ by others, and the bench runs as it is once they are merged.
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -121,6 +122,7 @@ class PageResult:
     note: str = ""  # "skipped (not built)", "HTTP 500", ...
     timing: Timing | None = None
     queries: int = 0
+    sql_total: float | None = None  # all the page's statements once (the scope's own excluded)
     main_sql: str = ""
     sql_timing: Timing | None = None
 
@@ -178,6 +180,7 @@ def page_measure(
         with connection.execute_wrapper(record), CaptureQueriesContext(connection) as captured:
             _request(get, result.url)
         result.queries = len(captured.captured_queries)
+        result.sql_total = sum(seconds for seconds, _, _ in statements)
         timing = Timing()
         for _ in range(repeat):
             started = time.perf_counter()
@@ -190,9 +193,15 @@ def page_measure(
     selects = [s for s in statements if s[1].lstrip().upper().startswith(("SELECT", "WITH"))]
     if selects:
         _, sql, params = max(selects, key=lambda s: s[0])
-        result.main_sql = " ".join(sql.split())
+        result.main_sql = _short(sql)
         result.sql_timing = sql_measure(sql=sql, params=params, scope=scope, repeat=repeat)
     return result
+
+
+def _short(sql: str) -> str:
+    """The statement on one line, its select list elided: what it reads and how it filters."""
+    flat = " ".join(sql.split())
+    return re.sub(r"^SELECT (DISTINCT )?(.{120,}?) FROM ", r"SELECT \1… FROM ", flat, count=1)
 
 
 def _request(get: Callable[[str], Any], url: str) -> int:

@@ -169,7 +169,11 @@ class SettlementRecord(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "payment_paid_at"])]
+        indexes = [
+            models.Index(fields=["tenant", "payment_paid_at"]),
+            # A tenant's settlements newest first (API, portal): see bench/dashboard.py.
+            models.Index(fields=["tenant", "created_at", "id"], name="settlement_tenant_created"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(net_amount=F("gross_amount") - F("wasla_fee")),
