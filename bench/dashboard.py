@@ -121,6 +121,7 @@ def _run(
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
+    from invoicing import _check_filtered
 
     payments = max(1, round(FULL_PAYMENTS * scale))
     tenants = max(1, min(FULL_TENANTS, round(FULL_TENANTS * scale * 100)))
@@ -148,7 +149,8 @@ def _run(
     app_password = os.environ.get("WASLA_DB_APP_PASSWORD", "")
     connection.close()
     connection.settings_dict.update(USER=app_role, PASSWORD=app_password)
-    _check_filtered(app_role=app_role)
+    # bench/invoicing.py's check: the app role, no superuser, no BYPASSRLS, nothing unscoped.
+    _check_filtered(connection, app_role=app_role)
 
     clients = _clients(token)
     scopes = _scopes()
@@ -217,6 +219,8 @@ def _actors_and_placeholders(*, payments: int) -> tuple[dict[str, str], str]:
         "tenant_payments": str(tenant_payments),
         "payment": str(newest_paid.pk) if newest_paid else "",
         "today": today.isoformat(),
+        "year": str(today.year),
+        "month": str(today.month),
         "d30": (today - timedelta(days=29)).isoformat(),
         "d90": (today - timedelta(days=89)).isoformat(),
         # The export of the newest tenth: from the Riyadh day of the tenth-newest payment.
@@ -224,23 +228,6 @@ def _actors_and_placeholders(*, payments: int) -> tuple[dict[str, str], str]:
     }
     connection.close()
     return fill, token
-
-
-def _check_filtered(*, app_role: str) -> None:
-    """The measured connection is the app role, really filtered by row-level security."""
-    from django.db import connection
-
-    from wasla.payments.models import PaymentAttempt
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )
-        user, superuser, bypass = cursor.fetchone()
-    if user != app_role or superuser or bypass:
-        raise SystemExit(f"connected as {user} (superuser={superuser}, bypassrls={bypass})")
-    if PaymentAttempt.objects.exists():
-        raise SystemExit(f"{app_role} sees payments without a tenant scope")
 
 
 def _clients(token: str) -> dict[str, Callable[[str], Any]]:

@@ -63,6 +63,7 @@ PAGES: list[Page] = [
     Page("portal payments refunded tap", "portal:payments", query="status=refunded&provider=tap"),
     Page("portal payment detail", "portal:payment", args=("{payment}",)),
     Page("portal settlements", "portal:settlements"),
+    Page("portal settlement month", "portal:settlement_month", args=("{year}", "{month}")),
     Page("portal invoices", "portal:invoices"),
     # The staff dashboard (every tenant).
     Page("dashboard home", "dashboard:home", who="staff", group="dashboard"),

@@ -18,7 +18,9 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="paymentattempt",
-            index=models.Index(fields=["tenant", "created_at", "id"], name="attempt_tenant_created"),
+            index=models.Index(
+                fields=["tenant", "created_at", "id"], name="attempt_tenant_created"
+            ),
         ),
         migrations.AddIndex(
             model_name="paymentattempt",
