@@ -2,7 +2,13 @@
 SQL, and the CSV export's speed and memory.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wasla .venv/bin/python bench/dashboard.py \
-        [--scale 1.0] [--pages all|api,admin,portal,dashboard,csv] [--repeat 20] [--drop]
+        [--scale 1.0] [--pages all|api,admin,portal,dashboard,csv] [--repeat 20] [--top 1] \
+        [--database wasla_bench_dashboard] [--drop]
+
+`--scale 0.01` (10,000 payments) is a quick run. The scratch database is kept between runs
+(its seed reused at the same scale, made again at another), so the pages can be re-measured
+after a change in seconds. A fast test (bench/test_dashboard_bench.py) runs it at
+`--scale 0.001 --pages api`.
 
 What it does, in one run, with row-level security as in production:
 1. creates the scratch database `wasla_bench_dashboard` (`--database`) on the DATABASE_URL
@@ -21,7 +27,8 @@ What it does, in one run, with row-level security as in production:
    3 warm-ups, then `--repeat` requests, p50 and p95; the page's statements captured once,
    the slowest SELECT re-run alone with the same parameters as many times, in the same role
    and scope (the tenant GUC for member and API pages, the platform role for staff pages),
-   p50 and p95; the ratio page p95 / SQL p95 and the statements per page;
+   p50 and p95; the ratio page p95 / SQL p95 and the statements per page (`--top N` lists
+   the N slowest statements of each page too);
 5. streams the CSV export of every payment (staff: all tenants; member: the largest tenant)
    in a child process (bench/dashboard_csv.py) to /dev/null: rows per second and the child's
    peak RSS, and the same for the newest tenth of the payments, to show memory is flat;
@@ -65,6 +72,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per page")
     parser.add_argument("--database", default=DEFAULT_DATABASE, help="scratch database name")
     parser.add_argument("--drop", action="store_true", help="drop the scratch database at the end")
+    parser.add_argument(
+        "--top", type=int, default=1, help="statements shown per page, slowest first"
+    )
     args = parser.parse_args()
     groups = {g.strip() for g in args.pages.split(",") if g.strip()}
     if not groups or not groups <= {"all", *GROUPS}:
@@ -82,9 +92,16 @@ def main() -> int:
     db = environ.Env.db_url_config(server_url)
     server = {k.lower(): str(db[k]) for k in ("HOST", "PORT", "USER", "PASSWORD") if db.get(k)}
     admin = make_conninfo(dbname="postgres", **server)
+    owner = make_conninfo(dbname=args.database, **server)
+    payments, tenants = _sizes(args.scale)
     with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.database])
-        if exists.fetchone() is None:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.database])
+        exists = found.fetchone() is not None
+        if exists and _seeded(owner) not in ((0, 0), (payments, tenants)):
+            # Another scale's seed: the scratch database is ours, so it is made again.
+            conn.execute(f'DROP DATABASE "{args.database}" WITH (FORCE)')
+            exists = False
+        if not exists:
             conn.execute(f'CREATE DATABASE "{args.database}"')
     scratch_url = urlsplit(server_url)._replace(path=f"/{args.database}").geturl()
     os.environ["DATABASE_URL"] = scratch_url
@@ -96,8 +113,9 @@ def main() -> int:
             scale=args.scale,
             groups=groups,
             repeat=args.repeat,
+            top=args.top,
             database=args.database,
-            owner=make_conninfo(dbname=args.database, **server),
+            owner=owner,
             scratch_url=scratch_url,
         )
     finally:
@@ -110,7 +128,14 @@ def main() -> int:
 
 
 def _run(
-    *, scale: float, groups: set[str], repeat: int, database: str, owner: str, scratch_url: str
+    *,
+    scale: float,
+    groups: set[str],
+    repeat: int,
+    top: int,
+    database: str,
+    owner: str,
+    scratch_url: str,
 ) -> int:
     import django
 
@@ -123,22 +148,12 @@ def _run(
     from django.db import connection
     from invoicing import _check_filtered
 
-    payments = max(1, round(FULL_PAYMENTS * scale))
-    tenants = max(1, min(FULL_TENANTS, round(FULL_TENANTS * scale * 100)))
+    payments, tenants = _sizes(scale)
     call_command("db_roles_setup", stdout=io.StringIO())
     call_command("migrate", verbosity=0)
     seed_seconds = None
-    with psycopg.connect(owner, autocommit=True) as conn:
-        have, tenants_have = conn.execute(
-            "SELECT (SELECT count(*) FROM payments_paymentattempt),"
-            " (SELECT count(*) FROM tenants_tenant)"
-        ).fetchone() or (0, 0)
-        if have != payments or tenants_have != tenants:
-            if have or tenants_have:
-                raise SystemExit(
-                    f"{database} holds another seed ({have:,} payments, {tenants_have:,} "
-                    "tenants): run with --drop once, or pick another --database"
-                )
+    if _seeded(owner) != (payments, tenants):  # empty: main() dropped any other seed
+        with psycopg.connect(owner, autocommit=True) as conn:
             started = time.perf_counter()
             seed(conn, payments=payments, tenants=tenants, now=datetime.now(UTC))
             seed_seconds = time.perf_counter() - started
@@ -176,7 +191,28 @@ def _run(
     )
     if seed_seconds is not None:
         print(f"seed time (SQL, VACUUM ANALYZE): {seed_seconds:.1f} s")
-    return _report(results, exports, repeat=repeat)
+    return _report(results, exports, repeat=repeat, top=top)
+
+
+def _sizes(scale: float) -> tuple[int, int]:
+    """Payments and tenants at `scale`: 1,000 tenants down to scale 0.01, fewer below."""
+    payments = max(1, round(FULL_PAYMENTS * scale))
+    return payments, max(1, min(FULL_TENANTS, round(FULL_TENANTS * scale * 100)))
+
+
+def _seeded(owner: str) -> tuple[int, int]:
+    """(payments, tenants) in the scratch database; (0, 0) before its first migrate."""
+    import psycopg
+
+    with psycopg.connect(owner, autocommit=True) as conn:
+        try:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM payments_paymentattempt),"
+                " (SELECT count(*) FROM tenants_tenant)"
+            ).fetchone()
+        except psycopg.errors.UndefinedTable:
+            return 0, 0
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def _actors_and_placeholders(*, payments: int) -> tuple[dict[str, str], str]:
@@ -320,7 +356,7 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:7.1f}"
 
 
-def _report(results: list[Any], exports: list[dict[str, Any]], *, repeat: int) -> int:
+def _report(results: list[Any], exports: list[dict[str, Any]], *, repeat: int, top: int) -> int:
     failed = False
     print(
         f"\nPages: p50/p95 of {repeat} requests after 3 warm-ups (ms); queries = statements per"
@@ -350,10 +386,12 @@ def _report(results: list[Any], exports: list[dict[str, Any]], *, repeat: int) -
             f" {_ms(sql.p50 if sql else None)} {_ms(sql.p95 if sql else None)} {ratio:>6}"
             f"  {'PASS' if fast else 'FAIL':<10} {'PASS' if close else 'FAIL':<8}"
         )
-    print("\nMain SQL per page:")
+    print("\nMain SQL per page (the slowest SELECT), then the slowest statements of one request:")
     for r in results:
         if r.main_sql:
             print(f"  {r.page.label}: {r.main_sql[:300]}")
+            for seconds, sql in r.slowest[: top if top > 1 else 0]:
+                print(f"      {_ms(seconds)} ms  {sql[:200]}")
     if exports:
         print(
             f"\nCSV exports (child process, streamed to /dev/null; peak RSS <= {TARGET_RSS_MB:.0f}"

@@ -125,6 +125,7 @@ class PageResult:
     queries: int = 0
     sql_total: float | None = None  # all the page's statements once (the scope's own excluded)
     main_sql: str = ""
+    slowest: list[tuple[float, str]] = field(default_factory=list)  # (seconds, statement)
     sql_timing: Timing | None = None
 
     @property
@@ -182,6 +183,8 @@ def page_measure(
             _request(get, result.url)
         result.queries = len(captured.captured_queries)
         result.sql_total = sum(seconds for seconds, _, _ in statements)
+        ranked = sorted(statements, key=lambda s: s[0], reverse=True)
+        result.slowest = [(seconds, _short(sql)) for seconds, sql, _ in ranked]
         timing = Timing()
         for _ in range(repeat):
             started = time.perf_counter()
