@@ -5,8 +5,8 @@
 Logs in as USERNAME (Django's test `Client`, in-process, as the pages are measured), requests
 URL, consumes the response's iterator chunk by chunk into /dev/null and prints one JSON line:
 status, rows (lines after the header), seconds, whether the response streamed, and this
-process's peak resident set (`ru_maxrss`) before the request and at the end. A process of its
-own, so that peak belongs to this export alone.
+process's peak resident set (VmHWM, see `_peak_mb`) before the request and at the end. A
+process of its own, so that peak belongs to this export alone.
 """
 
 from __future__ import annotations
@@ -23,7 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """This program's peak resident set: VmHWM, the high-water mark of the memory it has had
+    since it started. Not `ru_maxrss` alone: Linux carries that across fork and exec, so a
+    child started by the (much larger) bench process would read the bench's peak."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kib) / 1024
 
 
 def main() -> int:
