@@ -139,9 +139,6 @@ class SettlementRecordAdmin(admin.ModelAdmin):
         "fee_plan",
         "payment_paid_at",
     ]
-    # fee_plan is a nullable FK, which the changelist's own select_related skips: without
-    # this, one query per row (bench/dashboard.py: 422 statements for a page of 100).
-    list_select_related = ["tenant", "order", "fee_plan"]
     list_filter = ["status", "currency"]
     search_fields = ["order__reference"]
     inlines = [SettlementAdjustmentInline]
