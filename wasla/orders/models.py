@@ -47,6 +47,8 @@ class Order(TenantOwned):
                 condition=Q(amount__gt=Decimal(0)), name="order_amount_positive"
             ),
         ]
+        # A tenant's orders newest first (API, portal): see bench/dashboard.py.
+        indexes = [models.Index(fields=["tenant", "created_at", "id"], name="order_tenant_created")]
 
     def __str__(self) -> str:
         return f"{self.reference} ({format_amount(self.amount, self.currency)} {self.currency})"

@@ -136,7 +136,15 @@ class PaymentAttempt(ConcurrentTransitionMixin, TenantOwned):
                 name="attempt_status_known",
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="attempt_status_age")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="attempt_status_age"),
+            # A tenant's payments newest first (API, portal): read backwards, LIMIT rows only,
+            # where the tenant index alone sorted all 50,000 of a large tenant's
+            # (bench/dashboard.py).
+            models.Index(fields=["tenant", "created_at", "id"], name="attempt_tenant_created"),
+            # Every tenant's payments newest first (the staff dashboard's list, keyset pages).
+            models.Index(fields=["created_at", "id"], name="attempt_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.id} {self.status}"

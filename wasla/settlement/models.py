@@ -177,7 +177,11 @@ class SettlementRecord(TenantOwned):
     class Meta:
         verbose_name = _("settlement")
         verbose_name_plural = _("settlements")
-        indexes = [models.Index(fields=["tenant", "payment_paid_at"])]
+        indexes = [
+            models.Index(fields=["tenant", "payment_paid_at"]),
+            # A tenant's settlements newest first (API, portal): see bench/dashboard.py.
+            models.Index(fields=["tenant", "created_at", "id"], name="settlement_tenant_created"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(net_amount=F("gross_amount") - F("wasla_fee")),
