@@ -125,3 +125,14 @@ def test_the_default_range_is_the_last_30_riyadh_days(staff_client):
     today = timezone.localdate()
     assert form.cleaned_data["date_to"] == today
     assert form.cleaned_data["date_from"] == today - dt.timedelta(days=29)
+
+
+def test_the_tenant_select_marks_the_chosen_tenant_and_escapes_names(staff_client, book):
+    from wasla.tenants.context import platform_access
+
+    with platform_access(reason="test set-up"):
+        book.souq.name = "<b>Souq</b>"
+        book.souq.save(update_fields=["name"])
+    html = staff_client.get(reverse("dashboard:home"), {"tenant": book.souq.pk}).content.decode()
+    assert f'<option value="{book.souq.pk}" selected>&lt;b&gt;Souq&lt;/b&gt; (' in html
+    assert "<b>Souq</b>" not in html
