@@ -5,6 +5,7 @@ invoices and run the simulator. Screenshots: var/screenshots/dashboard-*-<lang>.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -71,6 +72,14 @@ def test_staff_use_the_dashboard_in_chromium(live_server, lang):
         assert "200.00" in rows.first.inner_text()
         page.screenshot(path=SHOTS / f"dashboard-payments-{lang}.png", full_page=True)
         assert axe_serious(page) == []
+        # The drilled-down list as a CSV: the tenant's payment, Excel's BOM, Arabic intact.
+        with page.expect_download() as download:
+            page.click("#download-csv")
+        csv_text = Path(download.value.path()).read_bytes().decode("utf-8")
+        assert csv_text.startswith("\ufeff")
+        lines = csv_text.strip().splitlines()
+        assert len(lines) == 2, lines  # the header and the one payment
+        assert "200.00" in lines[1]
 
         page.goto(f"{base}/dashboard/invoices/?status=overdue")
         assert page.locator("#invoices-table tbody tr").count() == 1
