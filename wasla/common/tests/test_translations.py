@@ -56,6 +56,7 @@ def test_every_string_of_the_app_is_in_its_catalog(po_path: Path, tmp_path: Path
     subprocess.run(
         [
             sys.executable,
+            "-P",  # not the copy's own folder on sys.path: its selectors.py would shadow stdlib
             "-m",
             "django",
             "makemessages",
