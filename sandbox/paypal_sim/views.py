@@ -20,13 +20,16 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, quote
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template import Context, Engine
+from django.template import Context
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
 from sandbox.faults import Control, ControlDialect
+from sandbox.hosted_pages import money_text, page_engine
 from sandbox.paypal_sim import errors
-from sandbox.paypal_sim.currencies import amount_format
+from sandbox.paypal_sim.currencies import CURRENCY_EXPONENTS
 from sandbox.paypal_sim.errors import OAuthError, PayPalApiError, error_response
 from sandbox.paypal_sim.jsonfmt import dumps
 from sandbox.paypal_sim.knobs import KNOBS
@@ -76,15 +79,22 @@ from sandbox.paypal_sim.validation import (
 logger = logging.getLogger(__name__)
 
 # The hosted pages' templates live with the simulator, outside the project's template dirs.
-TEMPLATES: Final = Engine(
-    dirs=[str(Path(__file__).resolve().parent / "templates" / "sandbox_paypal")]
-)
+TEMPLATES: Final = page_engine(Path(__file__).resolve().parent / "templates" / "sandbox_paypal")
 MAX_CLIENT_ID_LENGTH: Final = 255
 MAX_SECRET_LENGTH: Final = 1024
 STATUS_STYLES: Final[dict[str, str]] = {
     PaypalOrder.Status.APPROVED: "ok",
     PaypalOrder.Status.COMPLETED: "ok",
     PaypalCapture.Status.DECLINED: "bad",
+}
+STATUS_LABELS: Final[dict[str, str | Promise]] = {
+    PaypalOrder.Status.CREATED: gettext_lazy("Created"),
+    PaypalOrder.Status.PAYER_ACTION_REQUIRED: gettext_lazy("Waiting for you"),
+    PaypalOrder.Status.APPROVED: gettext_lazy("Approved"),
+    PaypalOrder.Status.COMPLETED: gettext_lazy("Completed"),
+    PaypalCapture.Status.DECLINED: gettext_lazy("Declined"),
+    PaypalCapture.Status.PARTIALLY_REFUNDED: gettext_lazy("Partially refunded"),
+    PaypalCapture.Status.REFUNDED: gettext_lazy("Refunded"),
 }
 
 ApiView = Callable[..., HttpResponse]
@@ -479,11 +489,14 @@ def _page(name: str, order: PaypalOrder, *, error: str = "", status: int = 200) 
     shown_status = capture.status if capture is not None else order.status
     context = {
         "order": order,
-        "amount": amount_format(order.amount, order.currency),
-        "merchant": order.brand_name or f"Sandbox merchant {order.account.merchant_id}",
+        "amount": money_text(order.amount, order.currency, CURRENCY_EXPONENTS[order.currency]),
+        # experience_context.brand_name: the name PayPal shows instead of the account's own.
+        "merchant": order.brand_name
+        or gettext("Sandbox merchant %(id)s") % {"id": order.account.merchant_id},
         "buyer_email": BUYER_EMAIL,
-        "pay_label": "Pay Now" if order.user_action == "PAY_NOW" else "Continue",
+        "pay_label": gettext("Pay Now") if order.user_action == "PAY_NOW" else gettext("Continue"),
         "shown_status": shown_status,
+        "status_label": STATUS_LABELS.get(shown_status, shown_status),
         "status_style": STATUS_STYLES.get(shown_status, "muted"),
         "return_url": return_url(order),
         "error": error,
@@ -522,7 +535,7 @@ def _checkout_submit(request: HttpRequest, order: PaypalOrder) -> HttpResponse:
             return HttpResponseRedirect(cancel_url(order))
         return _render("cancelled.html", {"order": order})
     if outcome not in ("succeed", "decline"):
-        return _page("checkout.html", order, error="Choose an outcome.", status=400)
+        return _page("checkout.html", order, error=gettext("Choose an outcome."), status=400)
     urls = urls_for(request)
     event_id = order_approve(
         order_id=order.id, decline=outcome == "decline", urls=urls, now=timezone.now()

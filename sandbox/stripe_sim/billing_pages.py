@@ -13,15 +13,17 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox.stripe_sim.currencies import amount_display
 from sandbox.stripe_sim.intents import payment_intent_authenticate
 from sandbox.stripe_sim.models import StripeCheckoutSession, StripePaymentIntent, StripeSetupIntent
 from sandbox.stripe_sim.pages import (
     deliver,
     merchant_return_url,
+    merchant_shown,
     method_not_allowed,
+    money_shown,
     not_found,
     render,
     session_current,
@@ -68,6 +70,7 @@ def _setup_context(session: StripeCheckoutSession, error: str) -> dict[str, Any]
         "declined": declined,
         "error": error,
         "return_url": merchant_return_url(session),
+        "merchant": merchant_shown(),
     }
 
 
@@ -120,7 +123,7 @@ def setup_page(request: HttpRequest, session_id: str) -> HttpResponse:
         return _cancel(session)
     card = BY_NUMBER.get(outcome)
     if card is None:
-        return _setup_render("setup.html", session, error="Choose a card.", status=400)
+        return _setup_render("setup.html", session, error=gettext("Choose a card."), status=400)
     result, events = setup_session_save(session_id=session.id, card=card, now=now_unix())
     deliver(events)
     return _after(session, result)
@@ -146,7 +149,9 @@ def setup_threeds_page(request: HttpRequest, session_id: str) -> HttpResponse:
     if outcome == "cancel":
         return _cancel(session)
     if outcome not in THREEDS_OUTCOMES:
-        return _setup_render("setup_threeds.html", session, error="Choose an outcome.", status=400)
+        return _setup_render(
+            "setup_threeds.html", session, error=gettext("Choose an outcome."), status=400
+        )
     result, events = setup_session_authenticate(
         session_id=session.id, passed=outcome == "succeed", now=now_unix()
     )
@@ -182,7 +187,8 @@ def _intent_render(
     method = intent.payment_method
     context = {
         "intent": intent,
-        "amount": amount_display(intent.amount, intent.currency),
+        "amount": money_shown(intent.amount, intent.currency),
+        "merchant": merchant_shown(intent.description),
         "card": card_named(method.test_card) if method is not None else None,
         "succeeded": intent.status == StripePaymentIntent.Status.SUCCEEDED,
         "return_url": intent_return_url(intent) if intent.return_url else "",
@@ -214,7 +220,9 @@ def authenticate_page(request: HttpRequest, intent_id: str) -> HttpResponse:
         return _intent_render("authenticate.html", intent)
     outcome = request.POST.get("outcome", "")
     if outcome not in ("succeed", "decline"):
-        return _intent_render("authenticate.html", intent, error="Choose an outcome.", status=400)
+        return _intent_render(
+            "authenticate.html", intent, error=gettext("Choose an outcome."), status=400
+        )
     result = payment_intent_authenticate(
         intent_id=intent.id, passed=outcome == "succeed", now=now_unix()
     )

@@ -9,15 +9,19 @@ Each page has exactly one `<form method="post">` whose buttons are named `outcom
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template import Context, Engine
+from django.template import Context
 from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox.stripe_sim.currencies import amount_display
+from sandbox.hosted_pages import money_text, page_engine
+from sandbox.stripe_sim.currencies import currency_exponent
 from sandbox.stripe_sim.models import StripeCheckoutSession
 from sandbox.stripe_sim.serializers import DEFAULT_CUSTOMER_EMAIL
 from sandbox.stripe_sim.services import (
@@ -33,9 +37,7 @@ logger = logging.getLogger(__name__)
 
 # Namespaced under templates/ so the project's own template loaders can never pick these up by
 # a bare name such as "base.html"; only this private engine reads them.
-TEMPLATES: Final = Engine(
-    dirs=[str(Path(__file__).resolve().parent / "templates" / "sandbox_stripe")]
-)
+TEMPLATES: Final = page_engine(Path(__file__).resolve().parent / "templates" / "sandbox_stripe")
 SESSION_ID_PLACEHOLDER: Final = "{CHECKOUT_SESSION_ID}"
 TEST_CARD: Final = {"number": "4242 4242 4242 4242", "expiry": "12 / 34", "cvc": "123"}
 STATUS_STYLES: Final[dict[str, str]] = {
@@ -43,11 +45,25 @@ STATUS_STYLES: Final[dict[str, str]] = {
     StripeCheckoutSession.Status.EXPIRED: "muted",
     StripeCheckoutSession.Status.OPEN: "muted",
 }
-STATUS_LABELS: Final[dict[str, str]] = {
-    StripeCheckoutSession.Status.COMPLETE: "Paid",
-    StripeCheckoutSession.Status.EXPIRED: "Expired",
-    StripeCheckoutSession.Status.OPEN: "Open",
+STATUS_LABELS: Final[dict[str, str | Promise]] = {
+    StripeCheckoutSession.Status.COMPLETE: gettext_lazy("Paid"),
+    StripeCheckoutSession.Status.EXPIRED: gettext_lazy("Expired"),
+    StripeCheckoutSession.Status.OPEN: gettext_lazy("Open"),
 }
+
+
+def money_shown(amount: int, currency: str) -> str:
+    """Minor units as the customer reads them, in the page's language: (1050, "sar") →
+    "SAR 10.50" in English, "10.50 ر.س." in Arabic."""
+    exponent = currency_exponent(currency)
+    return money_text(Decimal(amount).scaleb(-exponent), currency, exponent)
+
+
+def merchant_shown(description: str = "") -> str:
+    """Whom the customer pays. Checkout names the account's business; the sandbox has no
+    business profile, so it shows the PaymentIntent description a platform sets to the store's
+    name (`payment_intent_data.description`), else a placeholder."""
+    return description.strip() or gettext("Sandbox merchant")
 
 
 def merchant_return_url(session: StripeCheckoutSession) -> str:
@@ -64,8 +80,8 @@ def _line_items(session: StripeCheckoutSession) -> list[dict[str, Any]]:
             "name": item["name"],
             "description": item["description"],
             "quantity": item["quantity"],
-            "unit": amount_display(item["unit_amount"], session.currency),
-            "amount": amount_display(item["amount"], session.currency),
+            "unit": money_shown(item["unit_amount"], session.currency),
+            "amount": money_shown(item["amount"], session.currency),
         }
         for item in session.line_items
     ]
@@ -90,7 +106,8 @@ def _page(
 ) -> HttpResponse:
     context = {
         "session": session,
-        "amount": amount_display(session.amount_total, session.currency),
+        "amount": money_shown(session.amount_total, session.currency),
+        "merchant": merchant_shown(session.intent_description),
         "items": _line_items(session),
         "email": session.customer_email or DEFAULT_CUSTOMER_EMAIL,
         "card": TEST_CARD,
@@ -165,7 +182,7 @@ def pay_page(request: HttpRequest, session_id: str) -> HttpResponse:
         return HttpResponseRedirect(reverse("sandbox_stripe:3ds", args=[session.id]))
     if outcome in ("decline", "cancel"):
         return _settle_and_return(session, outcome)
-    return _page("pay.html", session, error="Choose an outcome.", status=400)
+    return _page("pay.html", session, error=gettext("Choose an outcome."), status=400)
 
 
 @csrf_exempt
@@ -187,4 +204,4 @@ def threeds_page(request: HttpRequest, session_id: str) -> HttpResponse:
     outcome = request.POST.get("outcome", "")
     if outcome in ("succeed", "decline", "cancel"):
         return _settle_and_return(session, outcome)
-    return _page("threeds.html", session, error="Choose an outcome.", status=400)
+    return _page("threeds.html", session, error=gettext("Choose an outcome."), status=400)

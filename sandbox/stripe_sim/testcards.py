@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+
 TOKEN_PREFIX: Final = "pm_card_"
 
 
@@ -34,7 +37,7 @@ class Card:
     name: str  # the suffix of Stripe's test PaymentMethod id: pm_card_<name>
     number: str
     brand: str
-    label: str
+    label: str | Promise  # shown on the setup page, in the page's language
     charge: Charge
     declines_setup: bool  # declined when attached to a Customer or saved through a SetupIntent
     setup_authenticates: bool  # saving it goes through 3-D Secure
@@ -62,7 +65,7 @@ CARDS: Final[tuple[Card, ...]] = (
         name="visa",
         number="4242424242424242",
         brand="visa",
-        label="Succeeds",
+        label=gettext_lazy("Succeeds"),
         charge=Charge.SUCCEED,
         declines_setup=False,
         setup_authenticates=False,
@@ -71,7 +74,7 @@ CARDS: Final[tuple[Card, ...]] = (
         name="chargeCustomerFail",
         number="4000000000000341",
         brand="visa",
-        label="Saves, but every charge is declined",
+        label=gettext_lazy("Saves, but every charge is declined"),
         charge=Charge.DECLINE,
         declines_setup=False,
         setup_authenticates=False,
@@ -80,7 +83,7 @@ CARDS: Final[tuple[Card, ...]] = (
         name="authenticationRequired",
         number="4000002760003184",
         brand="visa",
-        label="Always requires 3-D Secure",
+        label=gettext_lazy("Always requires 3-D Secure"),
         charge=Charge.AUTHENTICATE,
         declines_setup=False,
         setup_authenticates=True,
@@ -89,7 +92,7 @@ CARDS: Final[tuple[Card, ...]] = (
         name="chargeDeclined",
         number="4000000000000002",
         brand="visa",
-        label="Always declined, even when saving",
+        label=gettext_lazy("Always declined, even when saving"),
         charge=Charge.DECLINE,
         declines_setup=True,
         setup_authenticates=False,

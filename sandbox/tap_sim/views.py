@@ -15,13 +15,16 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template import Context, Engine
+from django.template import Context
 from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
 from sandbox.faults import Control, ControlDialect
+from sandbox.hosted_pages import money_text, page_engine
 from sandbox.tap_sim import errors
-from sandbox.tap_sim.currencies import amount_format
+from sandbox.tap_sim.currencies import currency_exponent
 from sandbox.tap_sim.errors import TapApiError, error_response
 from sandbox.tap_sim.jsonfmt import dumps
 from sandbox.tap_sim.keys import key_is_acceptable
@@ -52,12 +55,24 @@ from sandbox.tap_sim.validation import (
 logger = logging.getLogger(__name__)
 
 # The hosted pages' templates live with the simulator, outside the project's template dirs.
-TEMPLATES: Final = Engine(dirs=[str(Path(__file__).resolve().parent / "templates" / "sandbox_tap")])
+TEMPLATES: Final = page_engine(Path(__file__).resolve().parent / "templates" / "sandbox_tap")
 TEST_PHONE: Final = "+966 557877988"
 STATUS_STYLES: Final[dict[str, str]] = {
     TapCharge.Status.CAPTURED: "ok",
     TapCharge.Status.DECLINED: "bad",
     TapCharge.Status.CANCELLED: "muted",
+}
+STATUS_LABELS: Final[dict[str, str | Promise]] = {
+    TapCharge.Status.CAPTURED: gettext_lazy("Captured"),
+    TapCharge.Status.DECLINED: gettext_lazy("Declined"),
+    TapCharge.Status.CANCELLED: gettext_lazy("Cancelled"),
+}
+# What the page calls each source (brand names stay as the brands write them).
+SOURCE_LABELS: Final[dict[str, str | Promise]] = {
+    TapCharge.Source.ALL: gettext_lazy("All methods"),
+    TapCharge.Source.CARD: gettext_lazy("Card"),
+    TapCharge.Source.MADA: gettext_lazy("mada"),
+    TapCharge.Source.STC_PAY: "STC Pay",
 }
 
 ApiView = Callable[..., HttpResponse]
@@ -234,12 +249,16 @@ def _phone(charge: TapCharge) -> str:
 
 
 def _merchant_name(charge: TapCharge) -> str:
+    """Whom the shopper pays. Tap names the account's business; the sandbox has no business
+    profile, so it shows the store's name a platform sends in `metadata.store_name`, else the
+    sub-merchant id, else a placeholder."""
+    store_name = charge.metadata.get("store_name") if isinstance(charge.metadata, dict) else None
+    if isinstance(store_name, str) and store_name.strip():
+        return store_name.strip()
     merchant_id = charge.merchant.get("id")
-    return (
-        f"Merchant {merchant_id}"
-        if isinstance(merchant_id, str) and merchant_id
-        else "Test merchant"
-    )
+    if isinstance(merchant_id, str) and merchant_id:
+        return gettext("Merchant %(id)s") % {"id": merchant_id}
+    return gettext("Test merchant")
 
 
 def _render(name: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -250,8 +269,9 @@ def _render(name: str, context: dict[str, Any], status: int = 200) -> HttpRespon
 def _page(name: str, charge: TapCharge, *, error: str = "", status: int = 200) -> HttpResponse:
     context = {
         "charge": charge,
-        "amount": amount_format(charge.amount, charge.currency),
-        "method": charge.get_source_id_display(),
+        "amount": money_text(charge.amount, charge.currency, currency_exponent(charge.currency)),
+        "method": SOURCE_LABELS.get(charge.source_id, charge.get_source_id_display()),
+        "status_label": STATUS_LABELS.get(charge.status, charge.status),
         "merchant": _merchant_name(charge),
         "phone": _phone(charge),
         "test_phone": TEST_PHONE,
@@ -303,14 +323,15 @@ def _pay_submit(request: HttpRequest, charge: TapCharge) -> HttpResponse:
     if outcome == "decline":
         return _settle_and_return(charge, TapCharge.Status.DECLINED, card=charge.is_card)
     if outcome != "succeed":
-        return _page("pay.html", charge, error="Choose an outcome.", status=400)
+        return _page("pay.html", charge, error=gettext("Choose an outcome."), status=400)
     if charge.is_card:
         return HttpResponseRedirect(reverse("sandbox_tap:3ds", args=[charge.id]))
     if charge.source_id == TapCharge.Source.STC_PAY:
         try:
             otp = otp_validate(request.POST.get("otp", "").strip())
-        except ValueError as exc:
-            return _page("pay.html", charge, error=str(exc), status=400)
+        except ValueError:
+            message = gettext("The one-time password must be 4 to 8 digits.")
+            return _page("pay.html", charge, error=message, status=400)
         return _settle_and_return(charge, stcpay_status_for_otp(otp), card=False)
     return _settle_and_return(charge, TapCharge.Status.CAPTURED, card=False)
 
@@ -338,5 +359,5 @@ def threeds_page(request: HttpRequest, charge_id: str) -> HttpResponse:
         return _page("threeds.html", charge)
     status = THREEDS_OUTCOMES.get(request.POST.get("outcome", ""))
     if status is None:
-        return _page("threeds.html", charge, error="Choose an outcome.", status=400)
+        return _page("threeds.html", charge, error=gettext("Choose an outcome."), status=400)
     return _settle_and_return(charge, status, card=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -26,7 +27,7 @@ from .views import IDEMPOTENCY_HEADER, _valid
 
 
 class BillingUnavailable(Problem):
-    status, slug, title = 503, "billing-unavailable", "Card saving is unavailable"
+    status, slug, title = 503, "billing-unavailable", _("Card saving is unavailable")
 
 
 class CardSetupInput(serializers.Serializer):

@@ -18,6 +18,7 @@ from functools import wraps
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,15 +36,15 @@ INPUT_REFUSED = frozenset({400, 413, 415})
 
 
 class IdempotencyKeyMissing(Problem):
-    slug, title = "idempotency-key-missing", "Idempotency-Key header required"
+    slug, title = "idempotency-key-missing", _("Idempotency-Key header required")
 
 
 class IdempotencyKeyReused(Unprocessable):
-    slug, title = "idempotency-key-reused", "Idempotency-Key was used for another request"
+    slug, title = "idempotency-key-reused", _("Idempotency-Key was used for another request")
 
 
 class IdempotencyKeyInFlight(Conflict):
-    slug, title = "idempotency-key-in-flight", "A request with this Idempotency-Key is running"
+    slug, title = "idempotency-key-in-flight", _("A request with this Idempotency-Key is running")
 
 
 def _fingerprint(request: Request) -> str:

@@ -1,4 +1,10 @@
-"""RFC 9457 problem+json errors with stable `type` URIs, for the API and the webhook views."""
+"""RFC 9457 problem+json errors with stable `type` URIs, for the API and the webhook views.
+
+Titles are `gettext_lazy`: a problem is defined at import time but answered in the language of
+the request (the API follows Accept-Language, English unless the client asks for Arabic), so
+the text is only made a string when the body is built. `type` URIs and slugs never change
+with the language: clients match on them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -23,9 +31,9 @@ class Problem(Exception):
 
     status = 400
     slug = "bad-request"
-    title = "Bad request"
+    title: str | Promise = _("Bad request")
 
-    def __init__(self, detail: str = "", *, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, detail: str | Promise = "", *, extra: dict[str, Any] | None = None) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.extra = extra or {}
@@ -35,18 +43,21 @@ class Problem(Exception):
         return problem_body(self.status, self.slug, self.title, self.detail, **self.extra)
 
 
-def problem_body(status: int, slug: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+def problem_body(
+    status: int, slug: str, title: str | Promise, detail: str | Promise, **extra: Any
+) -> dict[str, Any]:
+    """The body, with lazy texts made strings now, in the active language."""
     return {
         "type": PROBLEM_BASE + slug,
-        "title": title,
+        "title": str(title),
         "status": status,
-        "detail": detail,
+        "detail": str(detail),
         **extra,
     }
 
 
 def problem_response(
-    status: int, slug: str, title: str, detail: str = "", **extra: Any
+    status: int, slug: str, title: str | Promise, detail: str | Promise = "", **extra: Any
 ) -> JsonResponse:
     return JsonResponse(
         problem_body(status, slug, title, detail or title, **extra),
@@ -63,41 +74,41 @@ PROBLEM_PATH_PREFIXES = ("/api/", "/webhooks/")
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler404: an unknown API or webhook URL answers like the rest of the API."""
     if request.path.startswith(PROBLEM_PATH_PREFIXES):
-        return problem_response(404, "not-found", "Not found", "No such resource.")
+        return problem_response(404, "not-found", _("Not found"), _("No such resource."))
     return defaults.page_not_found(request, exception)
 
 
 class NotFound(Problem):
-    status, slug, title = 404, "not-found", "Not found"
+    status, slug, title = 404, "not-found", _("Not found")
 
 
 class Conflict(Problem):
-    status, slug, title = 409, "conflict", "Conflict"
+    status, slug, title = 409, "conflict", _("Conflict")
 
 
 class Unprocessable(Problem):
-    status, slug, title = 422, "unprocessable", "Request cannot be processed"
+    status, slug, title = 422, "unprocessable", _("Request cannot be processed")
 
 
 class ProviderUnavailable(Problem):
-    status, slug, title = 502, "provider-unavailable", "Payment provider unavailable"
+    status, slug, title = 502, "provider-unavailable", _("Payment provider unavailable")
 
 
 class ServiceUnavailable(Problem):
-    status, slug, title = 503, "service-unavailable", "Service temporarily unavailable"
+    status, slug, title = 503, "service-unavailable", _("Service temporarily unavailable")
 
 
-_DRF_SLUGS: dict[type[drf_exceptions.APIException], tuple[str, str]] = {
-    drf_exceptions.ParseError: ("malformed-request", "Malformed request body"),
-    drf_exceptions.ValidationError: ("validation-error", "Invalid request"),
-    drf_exceptions.NotAuthenticated: ("not-authenticated", "Authentication required"),
-    drf_exceptions.AuthenticationFailed: ("not-authenticated", "Authentication failed"),
-    drf_exceptions.PermissionDenied: ("forbidden", "Forbidden"),
-    drf_exceptions.NotFound: ("not-found", "Not found"),
-    drf_exceptions.MethodNotAllowed: ("method-not-allowed", "Method not allowed"),
-    drf_exceptions.NotAcceptable: ("not-acceptable", "Not acceptable"),
-    drf_exceptions.UnsupportedMediaType: ("unsupported-media-type", "Unsupported media type"),
-    drf_exceptions.Throttled: ("throttled", "Too many requests"),
+_DRF_SLUGS: dict[type[drf_exceptions.APIException], tuple[str, Promise]] = {
+    drf_exceptions.ParseError: ("malformed-request", _("Malformed request body")),
+    drf_exceptions.ValidationError: ("validation-error", _("Invalid request")),
+    drf_exceptions.NotAuthenticated: ("not-authenticated", _("Authentication required")),
+    drf_exceptions.AuthenticationFailed: ("not-authenticated", _("Authentication failed")),
+    drf_exceptions.PermissionDenied: ("forbidden", _("Forbidden")),
+    drf_exceptions.NotFound: ("not-found", _("Not found")),
+    drf_exceptions.MethodNotAllowed: ("method-not-allowed", _("Method not allowed")),
+    drf_exceptions.NotAcceptable: ("not-acceptable", _("Not acceptable")),
+    drf_exceptions.UnsupportedMediaType: ("unsupported-media-type", _("Unsupported media type")),
+    drf_exceptions.Throttled: ("throttled", _("Too many requests")),
 }
 
 
@@ -119,12 +130,13 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if not isinstance(exc, drf_exceptions.APIException):
         return None  # a real bug: let Django log it and answer 500
     slug, title = next(
-        (v for k, v in _DRF_SLUGS.items() if isinstance(exc, k)), ("error", "Request failed")
+        (v for k, v in _DRF_SLUGS.items() if isinstance(exc, k)), ("error", _("Request failed"))
     )
     extra: dict[str, Any] = {}
+    detail: str | Promise
     if isinstance(exc, drf_exceptions.ValidationError):
         extra["errors"] = exc.detail
-        detail = "One or more fields are invalid."
+        detail = _("One or more fields are invalid.")
     else:
         detail = str(exc.detail)
     response = _problem(problem_body(exc.status_code, slug, title, detail, **extra))

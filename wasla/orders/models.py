@@ -32,6 +32,10 @@ class Order(TenantOwned):
     currency = models.CharField(max_length=3, default="SAR")
     customer_email = models.EmailField(blank=True)
     customer_phone = models.CharField(max_length=20, blank=True)
+    # Where cash on delivery goes, and to whom: the storefront asks for both before a COD
+    # order exists; API orders may leave them blank (the merchant ships from its own system).
+    customer_name = models.CharField(max_length=200, blank=True)
+    delivery_address = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)

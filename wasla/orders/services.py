@@ -22,6 +22,8 @@ def order_create(
     currency: str = "SAR",
     customer_email: str = "",
     customer_phone: str = "",
+    customer_name: str = "",
+    delivery_address: str = "",
 ) -> Order:
     if currency not in settings.WASLA_CURRENCIES:
         raise Unprocessable(f"Currency {currency} is not accepted.")
@@ -39,9 +41,38 @@ def order_create(
                 currency=currency,
                 customer_email=customer_email,
                 customer_phone=customer_phone,
+                customer_name=customer_name,
+                delivery_address=delivery_address,
             )
     except IntegrityError:
         raise Conflict(f"An order with reference {reference!r} already exists.") from None
+
+
+def order_contact_complete(
+    *,
+    tenant: Tenant,
+    order_id: uuid.UUID,
+    customer_phone: str = "",
+    customer_name: str = "",
+    delivery_address: str = "",
+) -> bool:
+    """Fill in how to reach the customer of a still-unpaid order (a shopper who tries another
+    method may now need a mobile number for STC Pay, or a delivery address for cash on
+    delivery). Only the values given replace the order's; a paid order is left as it was.
+    One UPDATE; returns whether the order was pending and so took the values."""
+    values = {
+        name: value
+        for name, value in (
+            ("customer_phone", customer_phone),
+            ("customer_name", customer_name),
+            ("delivery_address", delivery_address),
+        )
+        if value
+    }
+    orders = Order.objects.for_tenant(tenant).filter(pk=order_id, status=Order.Status.PENDING)
+    if not values:
+        return orders.exists()
+    return orders.update(**values) == 1
 
 
 class OrderTransitionRefused(IntegrityError):

@@ -114,6 +114,7 @@ class PaymentOrchestrator:
                 reverse("payment-cancel-link", kwargs={"attempt_id": attempt.id})
             ),
             webhook_url=webhook_url(attempt.gateway_config),
+            merchant_name=attempt.tenant.name,
         )
         # One request object for every try: the idempotency key cannot drift between retries.
         return self._call(

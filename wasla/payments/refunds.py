@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
+from django.utils.translation import gettext_lazy as _
 
 from wasla.common.money import MoneyError, round_money
 from wasla.common.problems import NotFound, Unprocessable
@@ -42,11 +43,11 @@ logger = logging.getLogger(__name__)
 
 
 class RefundNotAllowed(Unprocessable):
-    slug, title = "refund-not-allowed", "The payment cannot be refunded"
+    slug, title = "refund-not-allowed", _("The payment cannot be refunded")
 
 
 class RefundExceedsPayment(Unprocessable):
-    slug, title = "refund-exceeds-payment", "The refund is larger than what is left to refund"
+    slug, title = "refund-exceeds-payment", _("The refund is larger than what is left to refund")
 
 
 def provider_refund_key(refund: RefundRecord) -> str:

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
+from django.utils.translation import gettext_lazy as _
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -64,7 +65,11 @@ class ProviderCircuitOpen(ProviderUnavailable):
     """What a checkout answers while the provider's circuit is open: a fast 503 with
     Retry-After. The attempt was never sent, so the same Idempotency-Key can simply be retried."""
 
-    status, slug, title = 503, "provider-circuit-open", "Payment provider temporarily unavailable"
+    status, slug, title = (
+        503,
+        "provider-circuit-open",
+        _("Payment provider temporarily unavailable"),
+    )
 
     def __init__(self, detail: str = "", *, retry_after: int, extra: dict[str, Any] | None = None):
         super().__init__(detail, extra={"retry_after": retry_after, **(extra or {})})

@@ -15,11 +15,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from wasla.orders.models import Order
 from wasla.tenants.context import Scope, scope_enter_for_request
 from wasla.tenants.lookups import tenant_id_for_payment_attempt
 
 from .models import PaymentAttempt
 from .services import payment_abandon, payment_return_visited
+
+# How the brands write themselves on the "confirmed by …" line.
+PROVIDER_NAMES = {"tap": "Tap", "stripe": "Stripe", "paypal": "PayPal"}
 
 
 def _enter_attempt_tenant(attempt_id: uuid.UUID) -> None:
@@ -38,10 +42,18 @@ def payment_return(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
     attempt = PaymentAttempt.objects.select_related("order", "tenant").filter(pk=attempt_id).first()
     if attempt is None:
         raise Http404("No such payment.")
+    ended_unpaid = attempt.status in (PaymentAttempt.Status.FAILED, PaymentAttempt.Status.CANCELLED)
     return render(
         request,
         "payments/return.html",
-        {"attempt": attempt, "order": attempt.order, "tenant": attempt.tenant},
+        {
+            "attempt": attempt,
+            "order": attempt.order,
+            "tenant": attempt.tenant,
+            "provider_name": PROVIDER_NAMES.get(attempt.provider, attempt.provider.title()),
+            # The order can still be paid: the page offers another method (the store's page).
+            "can_retry": ended_unpaid and attempt.order.status == Order.Status.PENDING,
+        },
     )
 
 

@@ -67,3 +67,20 @@ def tenant_id_for_user(*, user_id: int) -> int | None:
         return _call("wasla_tenant_for_user", int(user_id))
     model = apps.get_model("tenants", "TenantMember")
     return model.objects.filter(user_id=user_id).values_list("tenant_id", flat=True).first()
+
+
+def public_stores() -> list[tuple[str, str]]:
+    """(slug, name) of every active tenant with a product on sale, by name: the landing page's
+    list of stores, read before (and without) any tenant scope."""
+    if _rls():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT store_slug, store_name FROM wasla_public_stores()")
+            return [(str(slug), str(name)) for slug, name in cursor.fetchall()]
+    tenant = apps.get_model("tenants", "Tenant")
+    product = apps.get_model("storefront", "Product")
+    selling = product.objects.filter(is_active=True).values("tenant_id")
+    return list(
+        tenant.objects.filter(is_active=True, pk__in=selling)
+        .order_by("name", "slug")
+        .values_list("slug", "name")
+    )

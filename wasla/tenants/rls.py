@@ -85,7 +85,18 @@ def _lookup_functions(connection: BaseDatabaseWrapper, schema: str) -> dict[str,
             f"SELECT id FROM {table('tenants.Tenant')}"  # noqa: S608
             " WHERE slug = p_slug AND is_active"
         ),
+        # The public directory of stores on the landing page: the slug and the shop name of
+        # each active tenant with something on sale (no legal names, VAT or addresses).
+        "wasla_public_stores()": (
+            f"SELECT t.slug::text, t.name::text FROM {table('tenants.Tenant')} t"  # noqa: S608
+            f" WHERE t.is_active AND EXISTS (SELECT 1 FROM {table('storefront.Product')} p"
+            " WHERE p.tenant_id = t.id AND p.is_active) ORDER BY t.name, t.slug"
+        ),
     }
+
+
+# What a lookup returns when it is not a tenant id.
+LOOKUP_RETURNS = {"wasla_public_stores()": "TABLE(store_slug text, store_name text)"}
 
 
 def _q(connection: BaseDatabaseWrapper, name: str) -> str:
@@ -179,7 +190,8 @@ def rls_apply(connection: BaseDatabaseWrapper) -> None:
                 continue  # a partial migrate: a table of this lookup is not there yet
             function = f"{schema}.{signature}"
             cursor.execute(
-                f"CREATE OR REPLACE FUNCTION {function} RETURNS bigint"
+                f"CREATE OR REPLACE FUNCTION {function}"
+                f" RETURNS {LOOKUP_RETURNS.get(signature, 'bigint')}"
                 " LANGUAGE sql STABLE SECURITY DEFINER"
                 f" SET search_path = pg_catalog, {schema} AS $fn$ {body} $fn$"
             )

@@ -907,12 +907,17 @@ def test_hosted_page_has_one_form_with_the_three_outcomes(
 
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "12.500" in page.text
-    assert "KWD" in page.text
-    assert "Sandbox" in page.text
+    assert "12.500\u00a0د.ك.\u200f" in page.text  # Arabic unless the visitor picked English
+    assert "بيئة اختبار" in page.text
     assert "sb-buyer@personal.example.com" in page.text
-    assert "Pay Now" in page.text
+    assert "ادفع الآن" in page.text
     assert_outcome_form(page.text)
+
+    browser.cookies.set("wasla_language", "en")
+    page = browser.get(checkout_url(order))
+    assert "KWD\u00a012.500" in page.text
+    assert "Sandbox" in page.text
+    assert "Pay Now" in page.text
 
 
 @pytest.mark.parametrize("order_id", ["5O190127TN364715T", "%00", "A" * 300])

@@ -573,7 +573,7 @@ def test_off_session_authentication_required_then_3ds_on_session(
     assert urlsplit(url).path.endswith(f"/sandbox/stripe/authenticate/{intent_id}/")
     page = browser.get(url)
     assert page.status_code == 200
-    assert "SAR 99.00" in page.text
+    assert "99.00\u00a0ر.س." in page.text  # the page speaks Arabic unless switched
     assert receiver.types()[-1] == "payment_intent.requires_action"
 
     response = browser.post(url, data={"outcome": "succeed"})
@@ -620,7 +620,7 @@ def test_failing_3ds_leaves_the_intent_wanting_a_payment_method(
     response = browser.post(url, data={"outcome": "decline"})
 
     assert response.status_code == 200
-    assert "not authenticated" in response.text
+    assert "لم يتم التحقق من هذه الدفعة" in response.text  # "…was not authenticated"
     intent = client.v1.payment_intents.retrieve(waiting.id)
     assert intent.status == "requires_payment_method"
     assert intent.last_payment_error.code == "payment_intent_authentication_failure"

@@ -24,7 +24,7 @@ def test_saving_a_card_through_3ds_in_chromium(client: stripe.StripeClient) -> N
     def steps(page) -> None:
         page.goto(session.url)
         page.screenshot(path=SHOTS / "stripe-setup-1-choose-card.png", full_page=True)
-        assert "Sandbox" in page.inner_text("body")
+        assert "بيئة اختبار" in page.inner_text("body")  # "Sandbox": Arabic by default
         page.click(f"[id='save-{AUTH_REQUIRED}']")
         page.wait_for_url("**/3ds/**")
         page.screenshot(path=SHOTS / "stripe-setup-2-3ds.png", full_page=True)

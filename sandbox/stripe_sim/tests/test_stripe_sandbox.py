@@ -651,7 +651,8 @@ def test_a_session_past_expires_at_expires_when_read(
     assert receiver.types() == ["checkout.session.expired"]
     page = browser.get(session.url)
     assert page.status_code == 200
-    assert "Expired" in page.text
+    assert 'data-status="expired"' in page.text
+    assert "منتهية الصلاحية" in page.text  # "Expired": the page speaks Arabic unless switched
     assert len(receiver.deliveries) == 1
 
 
@@ -667,17 +668,34 @@ def test_hosted_page_has_one_form_with_the_three_outcomes(
 
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "SAR 21.00" in page.text
+    assert "21.00\u00a0ر.س." in page.text  # Arabic unless the visitor picked English
     assert "Order ORD-0001" in page.text
-    assert "Sandbox" in page.text
+    assert "بيئة اختبار" in page.text
     assert "4242 4242 4242 4242" in page.text
     assert "sara@example.com" in page.text
     assert_outcome_form(page.text, "pay")
 
     challenge = browser.get(threeds_url(session))
     assert challenge.status_code == 200
-    assert "SAR 21.00" in challenge.text
+    assert "21.00\u00a0ر.س." in challenge.text
     assert_outcome_form(challenge.text, "3ds")
+
+
+def test_hosted_page_in_english_names_the_store_from_the_intent_description(
+    client: stripe.StripeClient, browser: httpx.Client
+) -> None:
+    """Checkout names the account's business; the sandbox has no business profile, so it
+    shows the `payment_intent_data.description` a platform sets to the store's name."""
+    session = session_create(client, payment_intent_data={"description": "Qahwa House"})
+    browser.cookies.set("wasla_language", "en")
+    page = browser.get(session.url)
+    assert '<html lang="en" dir="ltr">' in page.text
+    assert "SAR\u00a021.00" in page.text
+    assert 'id="merchant-name">Qahwa House<' in page.text
+    assert "Cancel and return to Qahwa House" in page.text
+    assert "to confirm this payment to Qahwa House" in browser.get(threeds_url(session)).text
+    plain = session_create(client)
+    assert 'id="merchant-name">Sandbox merchant<' in browser.get(plain.url).text
 
 
 def test_hosted_page_escapes_merchant_text(
@@ -879,7 +897,8 @@ def test_a_finished_session_changes_nothing_and_sends_nothing(
     assert len(receiver.deliveries) == 1
     page = browser.get(session.url)
     assert page.status_code == 200
-    assert "Paid" in page.text
+    assert 'data-status="complete"' in page.text
+    assert "مدفوع" in page.text
     assert 'id="return-link"' in page.text
     assert browser.get(threeds_url(session)).status_code == 302
 
@@ -915,7 +934,7 @@ def test_invalid_outcome_is_rejected_without_settling(
     for url in (session.url, threeds_url(session)):
         response = submit(browser, url, "refund")
         assert response.status_code == 400
-        assert "Choose an outcome." in response.text
+        assert "اختر نتيجة العملية." in response.text  # "Choose an outcome."
 
     assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
 

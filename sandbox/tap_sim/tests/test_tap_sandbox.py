@@ -519,17 +519,56 @@ def test_hosted_page_has_one_form_with_the_three_outcomes(
 
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "10.50" in page.text
-    assert "SAR" in page.text
+    assert "10.50\u00a0ر.س." in page.text  # Arabic unless the visitor picked English
     form = assert_outcome_form(page.text, "pay")
     otp_inputs = [i for i in form.inputs if i.get("name") == "otp"]
     if source == "src_sa.stcpay":
         assert len(otp_inputs) == 1
         assert otp_inputs[0]["id"] == "otp"
-        assert otp_inputs[0]["placeholder"] == "any 6 digits; 000000 declines"
+        assert otp_inputs[0]["placeholder"] == "أي 6 أرقام؛ والرمز 000000 يرفض العملية"
         assert "557877988" in page.text
     else:
         assert otp_inputs == []
+
+
+def test_hosted_page_in_english_names_the_store_from_the_metadata(
+    api: httpx.Client, browser: httpx.Client
+) -> None:
+    """Tap's page names the account's business; the sandbox has no business profile, so it
+    shows the store name the platform sends in `metadata.store_name`."""
+    charge = create(api, metadata={"udf1": "a-1", "store_name": "Nakheel Dates"})
+    browser.cookies.set("wasla_language", "en")
+    page = browser.get(charge["transaction"]["url"])
+    assert '<html lang="en" dir="ltr">' in page.text
+    assert 'id="merchant-name">Nakheel Dates<' in page.text
+    assert "Pay SAR\u00a010.50" in page.text
+    assert "Cancel and return to Nakheel Dates" in page.text
+    without = create(api)
+    assert 'id="merchant-name">Test merchant<' in browser.get(without["transaction"]["url"]).text
+
+
+def test_the_hosted_pages_language_switch_goes_back_to_the_page(
+    api: httpx.Client, browser: httpx.Client, tap_url: str
+) -> None:
+    page_url = create(api)["transaction"]["url"]
+    page = browser.get(page_url)
+    assert '<html lang="ar" dir="rtl">' in page.text
+    switch = page.text.split('id="language-switch" href="')[1].split('"')[0]
+    assert switch == "/sandbox/language/en/"
+    base = tap_url.removesuffix("/sandbox/tap")
+    answer = browser.get(base + switch, headers={"Referer": page_url})
+    assert answer.status_code == 302
+    assert answer.headers["location"] == page_url.removeprefix(base)
+    assert browser.cookies["wasla_language"] == "en"
+    assert '<html lang="en" dir="ltr">' in browser.get(page_url).text
+    # Only back to a sandbox page of this host: anything else lands on the home page.
+    for elsewhere in ("https://evil.example/sandbox/tap/pay/x/", f"{base}/admin/"):
+        answer = browser.get(f"{base}/sandbox/language/ar/", params={"next": elsewhere})
+        assert answer.headers["location"] == "/"
+    # An unknown language changes nothing.
+    answer = browser.get(f"{base}/sandbox/language/xx/", headers={"Referer": page_url})
+    assert answer.status_code == 302
+    assert "wasla_language=xx" not in answer.headers.get("set-cookie", "")
 
 
 def test_unknown_hosted_page_is_404(browser: httpx.Client, tap_url: str) -> None:

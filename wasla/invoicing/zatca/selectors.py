@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from fatoora.hashing import invoice_parse
 from fatoora.qr import invoice_qr_read
 from wasla.common.problems import Conflict
@@ -15,7 +17,7 @@ from .models import ZatcaDocument
 
 
 class NotClearedYet(Conflict):
-    slug, title = "zatca-not-cleared", "Not cleared by ZATCA yet"
+    slug, title = "zatca-not-cleared", _("Not cleared by ZATCA yet")
 
 
 def zatca_document_of(*, issued: Invoice | CreditNote) -> ZatcaDocument | None:

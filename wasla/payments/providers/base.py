@@ -57,6 +57,9 @@ class PaymentRequest:
     return_url: str
     cancel_url: str
     webhook_url: str
+    # The store's name as the shopper knows it, for the provider's hosted page (each provider
+    # takes it in its own field: see create_payment of each).
+    merchant_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,11 @@ class StripeProvider(BasePaymentProvider):
         }
         if request.customer_email:
             params["customer_email"] = request.customer_email
+        if request.merchant_name:
+            # Checkout names the account's business; the store's name travels as the
+            # PaymentIntent's description (on the receipt and the dashboard; the sandbox's page
+            # shows it where Checkout shows the business name).
+            params["payment_intent_data"]["description"] = request.merchant_name
         session = self._call(
             lambda c: c.v1.checkout.sessions.create(
                 params=params,  # type: ignore[arg-type]

@@ -186,6 +186,10 @@ class TapProvider(BasePaymentProvider):
             "post": {"url": request.webhook_url},
             "redirect": {"url": request.return_url},
         }
+        if request.merchant_name:
+            # Tap's page names the account's business; a platform passes the store's own name
+            # in the charge's metadata (free keys), which the sandbox's page shows.
+            payload["metadata"]["store_name"] = request.merchant_name[:255]
         return self._result(self._call("POST", "v2/charges", payload))
 
     def refund(self, request: RefundRequest) -> RefundResult:

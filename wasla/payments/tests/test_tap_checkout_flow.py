@@ -71,7 +71,7 @@ def test_successful_payment_is_confirmed_by_webhook_and_settled(http, method):
 
     assert final.status_code == 200
     assert final.url.path == f"/payments/return/{payment['id']}/"
-    assert "Paid" in final.text
+    assert "مدفوع" in final.text  # the return page speaks Arabic unless the shopper switched
     assert http.get(f"/api/v1/payments/{payment['id']}/").json()["status"] == "paid"
     assert http.get(f"/api/v1/orders/{payment['order']}/").json()["status"] == "paid"
     settlements = http.get("/api/v1/settlements/").json()["results"]
@@ -103,7 +103,7 @@ def test_declined_or_cancelled_payment_gets_no_settlement(http, method, outcome,
     assert attempt.status == status
     assert attempt.order.status == Order.Status.PENDING
     assert not SettlementRecord.objects.exists()
-    assert "You have not been charged" in final.text
+    assert "لم يُخصم أي مبلغ منك" in final.text
 
 
 def test_stcpay_wrong_otp_declines(http):
@@ -131,7 +131,7 @@ def test_return_page_ignores_query_parameters_and_shows_processing_until_the_web
     final = pay_on_hosted_page(payment["redirect_url"], "succeed")
     # The customer is back, the charge is captured at Tap, but no webhook arrived yet.
     assert "tap_id=" in str(final.url)
-    assert "Processing" in final.text
+    assert "جارٍ المعالجة" in final.text
     assert PaymentAttempt.objects.get(pk=payment["id"]).status == "pending"
     assert not SettlementRecord.objects.exists()
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from testsupport.browser import SHOTS, in_browser
+from testsupport.browser import SHOTS, in_browser, set_language
 from testsupport.factories import make_tenant
 from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig
@@ -50,6 +50,9 @@ def _checkout(page, base, tenant, product, option: str, name: str) -> None:
     page.goto(f"{base}/store/{tenant.slug}/products/{product.pk}/")
     page.check(f"#pay-{option}")
     page.fill("#email", "buyer@example.com")
+    if option == "codcod":  # the courier needs someone to deliver to
+        page.fill("#customer_name", "Sara Alqahtani")
+        page.fill("#delivery_address", "Al Olaya, King Fahd Road, Building 7421, Riyadh")
     page.screenshot(path=SHOTS / f"{name}-1-checkout.png", full_page=True)
     page.click("#place-order")
 
@@ -60,6 +63,7 @@ def test_stripe_card_with_3ds_in_chromium(store):
     def steps(page) -> None:
         _checkout(page, base, tenant, product, "stripecard", "stripe")
         page.wait_for_url("**/sandbox/stripe/pay/**")
+        assert page.inner_text("#merchant-name") == "Qahwa House"  # the store, not the sandbox
         page.screenshot(path=SHOTS / "stripe-2-hosted-page.png", full_page=True)
         page.click("#pay-succeed")
         page.wait_for_url("**/3ds/**")
@@ -81,6 +85,8 @@ def test_paypal_in_chromium(store):
     def steps(page) -> None:
         _checkout(page, base, tenant, product, "paypalpaypal", "paypal")
         page.wait_for_url("**/sandbox/paypal/checkoutnow/**")
+        assert page.inner_text("#merchant-name") == "Qahwa House"  # brand_name
+        assert page.get_attribute("html", "dir") == "rtl"  # Arabic first there too
         page.screenshot(path=SHOTS / "paypal-2-approval-page.png", full_page=True)
         page.click("#pay-succeed")
         page.wait_for_url("**/payments/return/**")
@@ -97,11 +103,13 @@ def test_cash_on_delivery_in_chromium(store):
     base, tenant, product = store
 
     def steps(page) -> None:
+        set_language(page, base, "en")  # the assertions read the English page
         _checkout(page, base, tenant, product, "codcod", "cod")
         page.wait_for_url("**/payments/return/**")
         page.wait_for_selector("#payment-status[data-status=pending]")
         page.screenshot(path=SHOTS / "cod-2-pay-on-delivery.png", full_page=True)
         assert page.inner_text("#status-label") == "Pay on delivery"
+        assert "SAR\u00a0199.00" in page.inner_text("#payment-status")
 
     in_browser(steps)
     attempt = PaymentAttempt.objects.get(tenant=tenant)

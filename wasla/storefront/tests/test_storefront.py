@@ -82,7 +82,10 @@ def test_store_pages_and_bad_choices():
     assert bad.status_code == 400
     no_phone = client.post(f"/store/nakheel/products/{product_url}", {"payment": "tap:stcpay"})
     assert no_phone.status_code == 422
-    assert b"STC Pay needs" in no_phone.content
+    assert "يتطلب الدفع عبر STC Pay رقم جوالك." in no_phone.content.decode()  # Arabic first
+    client.cookies["wasla_language"] = "en"
+    no_phone = client.post(f"/store/nakheel/products/{product_url}", {"payment": "tap:stcpay"})
+    assert b"STC Pay needs your mobile number." in no_phone.content
     assert (Order.objects.count(), PaymentAttempt.objects.count()) == (orders, attempts)
 
 
@@ -145,7 +148,8 @@ def test_storefront_tap_payment_over_real_http(sandbox, method):
 
     assert final.status_code == 200
     assert final.url.path == f"/payments/return/{attempt.id}/"
-    assert "Paid" in final.text
+    assert 'data-status="paid"' in final.text
+    assert "مدفوع" in final.text  # the shopper sent no language cookie: Arabic
     assert any("/3ds/" in url for url in visited) == (method == "card"), visited
     attempt.refresh_from_db()
     assert attempt.status == "paid"

@@ -159,7 +159,7 @@ class PayPalProvider(BasePaymentProvider):
     # --- payments ---------------------------------------------------------------------------
 
     def create_payment(self, request: PaymentRequest) -> PaymentResult:
-        body = {
+        body: dict[str, Any] = {
             "intent": "CAPTURE",
             "purchase_units": [
                 {
@@ -184,6 +184,10 @@ class PayPalProvider(BasePaymentProvider):
                 }
             },
         }
+        if request.merchant_name:
+            # The name PayPal's approval page shows the buyer instead of the account's own.
+            context = body["payment_source"]["paypal"]["experience_context"]
+            context["brand_name"] = request.merchant_name[:127]
         order = self._api("POST", "v2/checkout/orders", body, request_id=request.idempotency_key)
         return self._order_result(order)
 
