@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -34,6 +36,19 @@ def _riyadh_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=ZONE)
 
 
+def _riyadh_day(column: str) -> tuple[str, list[Any]]:
+    """SQL for the Riyadh calendar day of a timestamp column, and its parameters.
+
+    PostgreSQL converts with the zone's rules; SQLite (the zero-setup demo) stores UTC text and
+    has no time zones, so it adds Riyadh's offset, which is +03:00 all year (no daylight saving
+    since 1947) — asserted here so a change of the zone's rules cannot go unnoticed."""
+    if connection.vendor == "postgresql":
+        return f"({column} AT TIME ZONE %s)::date", [RIYADH]
+    offset = dt.datetime(2000, 1, 1, tzinfo=ZoneInfo(RIYADH)).utcoffset()
+    assert offset == dt.timedelta(hours=3), offset
+    return f"date({column}, '+3 hours')", []
+
+
 def rollup_refresh(*, since: dt.date, actor: str = "system") -> RollupRun:
     """Rebuild the roll-ups of every day from `since` on; one transaction, nine statements."""
     started = time.perf_counter()
@@ -45,6 +60,8 @@ def rollup_refresh(*, since: dt.date, actor: str = "system") -> RollupRun:
     revenue_day = RevenueDay._meta.db_table
     payment_total = PaymentDayTotal._meta.db_table
     revenue_total = RevenueDayTotal._meta.db_table
+    created_day, created_params = _riyadh_day("created_at")
+    paid_day, paid_params = _riyadh_day("s.payment_paid_at")
     with platform_access(reason="dashboard rollup refresh", actor=actor), transaction.atomic():
         with connection.cursor() as cursor:
             for table in (payment_day, revenue_day, payment_total, revenue_total):
@@ -53,19 +70,19 @@ def rollup_refresh(*, since: dt.date, actor: str = "system") -> RollupRun:
                 f"""
                 INSERT INTO {payment_day}
                     (tenant_id, day, provider, method, status, currency, attempts, amount)
-                SELECT tenant_id, (created_at AT TIME ZONE %s)::date, provider, method, status,
+                SELECT tenant_id, {created_day}, provider, method, status,
                        currency, COUNT(*), SUM(amount)
                 FROM {attempts} WHERE created_at >= %s
                 GROUP BY 1, 2, 3, 4, 5, 6
                 """,  # noqa: S608 - table names from model meta; values are parameters
-                [RIYADH, start],
+                [*created_params, start],
             )
             cursor.execute(
                 f"""
                 INSERT INTO {revenue_day}
                     (tenant_id, day, provider, method, attempt_status, settlement_status,
                      currency, settlements, fee, fee_net)
-                SELECT s.tenant_id, (s.payment_paid_at AT TIME ZONE %s)::date, a.provider,
+                SELECT s.tenant_id, {paid_day}, a.provider,
                        a.method, a.status, s.status, s.currency, COUNT(*), SUM(s.wasla_fee),
                        SUM(s.wasla_fee + COALESCE(j.delta, 0))
                 FROM {settlements} s
@@ -77,7 +94,7 @@ def rollup_refresh(*, since: dt.date, actor: str = "system") -> RollupRun:
                 WHERE s.payment_paid_at >= %s
                 GROUP BY 1, 2, 3, 4, 5, 6, 7
                 """,  # noqa: S608
-                [RIYADH, start],
+                [*paid_params, start],
             )
             # The platform totals, from the per-tenant rows just written.
             cursor.execute(

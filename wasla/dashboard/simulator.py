@@ -23,7 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from wasla.common.money import currency_exponent
-from wasla.settlement.fees import ResolvedFeePlan
+from wasla.settlement.fees import ResolvedFeePlan, fee_compute
 from wasla.settlement.models import SettlementRecord
 from wasla.tenants.models import Tenant
 
@@ -110,6 +110,10 @@ def fee_plan_simulate(
 ) -> Simulation:
     """One statement: per-tenant sums for the page and, by window functions, the totals."""
     page = max(1, min(page, MAX_PAGE))
+    if connection.vendor != "postgresql":
+        return _simulate_in_python(
+            plan=plan, first=first, last=last, tenant_ids=tenant_ids, page=page
+        )
     start = dt.datetime.combine(first, dt.time.min, tzinfo=RIYADH)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=RIYADH)
     fee, fee_params = fee_sql(plan=plan, gross="s.gross_amount")
@@ -152,4 +156,48 @@ def fee_plan_simulate(
         rows=[TenantResult(*row[:5]) for row in found],
         page=page,
         pages=-(-tenants // SIMULATOR_PAGE),
+    )
+
+
+def _simulate_in_python(
+    *,
+    plan: ResolvedFeePlan,
+    first: dt.date,
+    last: dt.date,
+    tenant_ids: list[int] | None,
+    page: int,
+) -> Simulation:
+    """The same replay through the fee engine itself, row by row, for the SQLite demo (its
+    numbers are floats inside SQLite, and it has none of PostgreSQL's casts); a demo holds a
+    few hundred settlements. PostgreSQL, where the volume is, takes the single statement."""
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=RIYADH)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=RIYADH)
+    settlements = SettlementRecord.objects.filter(
+        currency=plan.currency, payment_paid_at__gte=start, payment_paid_at__lt=end
+    ).exclude(status=SettlementRecord.Status.REVERSED)
+    if tenant_ids:
+        settlements = settlements.filter(tenant_id__in=tenant_ids)
+    sums: dict[int, list[Any]] = {}
+    for tenant_id, gross, fee in settlements.values_list(
+        "tenant_id", "gross_amount", "wasla_fee"
+    ).iterator():
+        row = sums.setdefault(tenant_id, [0, Decimal(0), Decimal(0)])
+        row[0] += 1
+        row[1] += fee
+        row[2] += fee_compute(plan=plan, gross=gross, currency=plan.currency).fee
+    zero = Decimal(0)
+    if not sums:
+        return Simulation(plan.currency, 0, 0, zero, zero, [], page, 0)
+    names = dict(Tenant.objects.filter(pk__in=sums).values_list("pk", "name"))
+    ranked = sorted(sums.items(), key=lambda item: (-item[1][1], item[0]))
+    shown = ranked[(page - 1) * SIMULATOR_PAGE : page * SIMULATOR_PAGE]
+    return Simulation(
+        currency=plan.currency,
+        settlements=sum(row[0] for row in sums.values()),
+        tenants=len(sums),
+        current=sum((row[1] for row in sums.values()), zero),
+        proposed=sum((row[2] for row in sums.values()), zero),
+        rows=[TenantResult(pk, names.get(pk, ""), *row) for pk, row in shown],
+        page=page,
+        pages=-(-len(sums) // SIMULATOR_PAGE),
     )
