@@ -93,7 +93,7 @@ class RefundForm(forms.Form):
         help_text=_("Leave empty to refund everything that is left."),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=255, required=True)
+    reason = forms.CharField(label=_("Reason for the refund"), max_length=255, required=True)
 
     def __init__(self, *args: Any, attempt: PaymentAttempt, left: Decimal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -80,3 +80,18 @@ def test_every_string_of_the_app_is_in_its_catalog(po_path: Path, tmp_path: Path
     )
     missing = _untranslated(copy / "locale/ar/LC_MESSAGES/django.po")
     assert missing == [], f"{app.relative_to(ROOT)}: strings without Arabic: {missing}"
+
+
+def test_one_english_text_has_one_arabic_text_in_every_catalog() -> None:
+    """Django merges the catalogs into one, so a msgid translated two ways in two apps shows
+    only one of them everywhere (the first app's): a sandbox badge took the portal's wording,
+    and a portal label could have changed the wording of the invoice PDF. One text, one Arabic."""
+    seen: dict[tuple[str, str | None], dict[str, str]] = {}
+    for po_path in CATALOGS:
+        with po_path.open("rb") as handle:
+            for message in read_po(handle, locale="ar"):
+                if message.id and isinstance(message.id, str) and message.string:
+                    app = str(_app_dir(po_path).relative_to(ROOT))
+                    seen.setdefault((message.id, message.context), {})[app] = str(message.string)
+    differing = {key: apps for key, apps in seen.items() if len(set(apps.values())) > 1}
+    assert differing == {}
