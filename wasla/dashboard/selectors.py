@@ -38,8 +38,8 @@ from wasla.payments.models import (
     RefundRecord,
     WebhookEvent,
 )
-from wasla.payments.orchestrator import PaymentOrchestrator
-from wasla.payments.resilience import CircuitState
+from wasla.payments.orchestrator import circuit_name
+from wasla.payments.resilience import CircuitState, circuits_read
 from wasla.tenants.models import Tenant
 
 from .models import PaymentDay, PaymentDayTotal, RevenueDay, RevenueDayTotal
@@ -450,16 +450,12 @@ def circuit_states(*, filters: Filters) -> CircuitSummary:
         configs = configs.filter(tenant_id=filters.tenant_id)
     if filters.provider:
         configs = configs.filter(provider=filters.provider)
-    rows = configs.order_by("pk").values_list(
-        "tenant_id", "tenant__name", "provider", "mode", "webhook_token"
-    )
-    orchestrator = PaymentOrchestrator()
-    breakers = [
+    rows = [
         (
             name,
             provider,
             mode,
-            orchestrator.circuit(
+            circuit_name(
                 cast(
                     PaymentGatewayConfig,
                     SimpleNamespace(
@@ -468,29 +464,20 @@ def circuit_states(*, filters: Filters) -> CircuitSummary:
                 )
             ),
         )
-        for tenant_id, name, provider, mode, token in rows
+        for tenant_id, name, provider, mode, token in configs.order_by("pk").values_list(
+            "tenant_id", "tenant__name", "provider", "mode", "webhook_token"
+        )
     ]
-    keys: list[str] = []
-    for *_, breaker in breakers:
-        keys += [breaker._opened, breaker._failures]  # the breaker's own cache keys
     try:
-        values = cache.get_many(keys) if keys else {}
+        states = circuits_read([circuit for *_, circuit in rows])
     except Exception:  # a cache outage must not take the dashboard down with it
-        values = {}
-    listed = []
-    for tenant_name, provider, mode, breaker in breakers:
-        opened = values.get(breaker._opened)
-        failures = int(values.get(breaker._failures) or 0)
-        if opened is None and not failures:
-            continue
-        if opened is None:
-            state = CircuitState.CLOSED
-        elif breaker.clock() < opened + breaker.policy.reset_timeout:
-            state = CircuitState.OPEN
-        else:
-            state = CircuitState.HALF_OPEN
-        listed.append(CircuitRow(tenant_name, provider, mode, state, failures))
-    return CircuitSummary(gateways=len(breakers), not_closed=listed)
+        states = {}
+    listed = [
+        CircuitRow(tenant_name, provider, mode, *states[circuit])
+        for tenant_name, provider, mode, circuit in rows
+        if circuit in states and states[circuit] != (CircuitState.CLOSED, 0)
+    ]
+    return CircuitSummary(gateways=len(rows), not_closed=listed)
 
 
 @dataclass(frozen=True)

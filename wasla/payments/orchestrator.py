@@ -57,6 +57,12 @@ def return_page_url(attempt: PaymentAttempt) -> str:
     return public_url(reverse("payment-return", kwargs={"attempt_id": attempt.id}))
 
 
+def circuit_name(config: PaymentGatewayConfig) -> str:
+    """The name of a gateway config's circuit (see `PaymentOrchestrator.circuit`)."""
+    digest = hashlib.sha256(config.webhook_token.bytes).hexdigest()[:12]
+    return f"{config.tenant_id}:{config.provider}:{config.mode}:{digest}"
+
+
 class PaymentOrchestrator:
     def provider(self, config: PaymentGatewayConfig) -> BasePaymentProvider:
         timeouts = settings.WASLA_PROVIDER_TIMEOUTS
@@ -81,8 +87,7 @@ class PaymentOrchestrator:
         by row ids alone, so a recreated database (a restored staging copy, a new test run) never
         inherits the circuit of an unrelated gateway that once had the same ids.
         """
-        digest = hashlib.sha256(config.webhook_token.bytes).hexdigest()[:12]
-        return CircuitBreaker(f"{config.tenant_id}:{config.provider}:{config.mode}:{digest}")
+        return CircuitBreaker(circuit_name(config))
 
     def _call(
         self,

@@ -133,6 +133,40 @@ class _Admission:
     dirty: bool  # failures were counted or the circuit was open: a success must reset it
 
 
+def _circuit_keys(name: str) -> tuple[str, str, str]:
+    """The cache keys of circuit `name`: failures, opened, trial."""
+    prefix = f"wasla:circuit:{name}"
+    return f"{prefix}:failures", f"{prefix}:opened", f"{prefix}:trial"
+
+
+def _state_of(opened: float | None, *, now: float, reset_timeout: float) -> str:
+    if opened is None:
+        return CircuitState.CLOSED
+    if now < opened + reset_timeout:
+        return CircuitState.OPEN
+    return CircuitState.HALF_OPEN
+
+
+def circuits_read(
+    names: list[str], *, cache: BaseCache | None = None, clock: Callable[[], float] = time.time
+) -> dict[str, tuple[str, int]]:
+    """State and consecutive failures of many circuits, in one cache round trip and without a
+    breaker object each (the staff dashboard reads every gateway's at once). Raises what the
+    cache raises: the caller decides what an unreachable cache means for its page."""
+    store = cache or caches["default"]
+    reset_timeout = BreakerPolicy.from_settings().reset_timeout
+    keys = {name: _circuit_keys(name)[:2] for name in names}
+    values = store.get_many([key for pair in keys.values() for key in pair]) if keys else {}
+    now = clock()
+    return {
+        name: (
+            _state_of(values.get(opened), now=now, reset_timeout=reset_timeout),
+            int(values.get(failures) or 0),
+        )
+        for name, (failures, opened) in keys.items()
+    }
+
+
 class CircuitBreaker:
     """One circuit, shared by every process through the cache.
 
@@ -155,10 +189,7 @@ class CircuitBreaker:
         self.policy = policy or BreakerPolicy.from_settings()
         self.cache = cache or caches["default"]
         self.clock = clock  # wall clock: the opening time is compared across processes
-        prefix = f"wasla:circuit:{name}"
-        self._failures = f"{prefix}:failures"
-        self._opened = f"{prefix}:opened"
-        self._trial = f"{prefix}:trial"
+        self._failures, self._opened, self._trial = _circuit_keys(name)
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run `fn` through the circuit: raise `CircuitOpen` instead while it is open."""
@@ -181,11 +212,7 @@ class CircuitBreaker:
 
     def state(self) -> str:
         opened = self._guarded(lambda: self.cache.get(self._opened))
-        if opened is None:
-            return CircuitState.CLOSED
-        if self.clock() < opened + self.policy.reset_timeout:
-            return CircuitState.OPEN
-        return CircuitState.HALF_OPEN
+        return _state_of(opened, now=self.clock(), reset_timeout=self.policy.reset_timeout)
 
     def failures(self) -> int:
         return int(self._guarded(lambda: self.cache.get(self._failures)) or 0)

@@ -20,6 +20,7 @@ from wasla.payments.resilience import (
     CircuitState,
     RetryPolicy,
     call_with_retries,
+    circuits_read,
 )
 
 
@@ -253,3 +254,35 @@ def test_retries_only_what_is_safe_and_stops_when_the_circuit_opens():
             unreachable, breaker=breaker(failure_threshold=2), operation="t", policy=policy
         )
     assert len(tries) == 2  # the third try met the open circuit and did not go out
+
+
+def test_many_circuits_read_at_once_say_what_each_breaker_says(settings):
+    """`circuits_read` (the staff dashboard's view of every gateway) agrees with each breaker:
+    closed and quiet, closed and counting failures, open, half-open."""
+    settings.WASLA_CIRCUIT_BREAKER = {
+        "failure_threshold": 2,
+        "reset_timeout": 30,
+        "failure_window": 60,
+    }
+    clock = Clock()
+    quiet, counting, opened, half_open = (breaker(failure_threshold=2) for _ in range(4))
+    for circuit in (quiet, counting, opened, half_open):
+        circuit.clock = clock
+    with pytest.raises(ProviderUnreachable):
+        counting.call(fail)
+    for circuit in (opened, half_open):
+        for _ in range(2):
+            with pytest.raises(ProviderUnreachable):
+                circuit.call(fail)
+    clock.now += 10
+    half_open.clock = lambda: clock.now + 25  # its opening is 35 s old, past the reset timeout
+    read = circuits_read([c.name for c in (quiet, counting, opened)], clock=clock)
+    assert read == {
+        quiet.name: (CircuitState.CLOSED, 0),
+        counting.name: (CircuitState.CLOSED, 1),
+        opened.name: (CircuitState.OPEN, 0),  # opening forgets the count
+    }
+    later = circuits_read([half_open.name], clock=lambda: clock.now + 25)
+    assert later == {half_open.name: (half_open.state(), 0)}
+    assert half_open.state() == CircuitState.HALF_OPEN
+    assert circuits_read([]) == {}
