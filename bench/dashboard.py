@@ -198,7 +198,7 @@ def _run(
     )
     if seed_seconds is not None:
         print(f"seed time (SQL, VACUUM ANALYZE): {seed_seconds:.1f} s")
-    print(f"dashboard roll-ups over every day shown (the nightly job): {rollup_seconds:.1f} s")
+    print(f"Roll-ups of every day the dashboard shows (its nightly job): {rollup_seconds:.1f} s")
     return _report(results, exports, repeat=repeat, top=top)
 
 

@@ -142,9 +142,10 @@ SEED: list[str] = [
     """,
     """
     INSERT INTO orders_order (id, reference, amount, currency, customer_email, customer_phone,
-        status, created_at, paid_at, tenant_id)
+        customer_name, delivery_address, status, created_at, paid_at, tenant_id)
     SELECT order_id, 'B-' || k, amount, currency, 'buyer' || k || '@example.com',
-        '+966557877988', order_status, created_at - interval '10 seconds', paid_at, tenant_id
+        '+966557877988', '', '', order_status, created_at - interval '10 seconds', paid_at,
+        tenant_id
     FROM seed_p ORDER BY id
     """,
     """

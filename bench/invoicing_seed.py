@@ -90,8 +90,8 @@ SEED: list[str] = [
     """,
     """
     INSERT INTO orders_order (id, reference, amount, currency, customer_email, customer_phone,
-        status, created_at, paid_at, tenant_id)
-    SELECT order_id, 'B-' || k, gross, 'SAR', '', '+966557877988',
+        customer_name, delivery_address, status, created_at, paid_at, tenant_id)
+    SELECT order_id, 'B-' || k, gross, 'SAR', '', '+966557877988', '', '',
         CASE refund WHEN 'reversed' THEN 'refunded' WHEN 'partial' THEN 'partially_refunded'
         ELSE 'paid' END, paid_at, paid_at, tenant_id
     FROM seed_s ORDER BY id
