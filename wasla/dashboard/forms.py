@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wasla.common.money import CURRENCY_EXPONENTS, MoneyError, is_exact
 from wasla.payments.providers.registry import provider_names
+from wasla.reporting.filters import DayField
 from wasla.tenants.models import Tenant
 
 from .labels import choices
@@ -97,8 +98,8 @@ class FilterForm(forms.Form):
     """Tenant, Riyadh days from/to (inclusive), provider, method and payment status."""
 
     tenant = _tenant_field()
-    date_from = forms.DateField(required=False, label=_("From"), widget=DATE)
-    date_to = forms.DateField(required=False, label=_("To"), widget=DATE)
+    date_from = DayField(required=False, label=_("From"), widget=DATE)
+    date_to = DayField(required=False, label=_("To"), widget=DATE)
     provider = forms.ChoiceField(required=False, label=_("Provider"))
     method = forms.ChoiceField(
         required=False,
@@ -191,8 +192,8 @@ class SimulatorForm(forms.Form):
     )
     minimum_fee = _money_field(_("Minimum fee"))
     maximum_fee = _money_field(_("Maximum fee"))
-    date_from = forms.DateField(label=_("From"), widget=DATE)
-    date_to = forms.DateField(label=_("To"), widget=DATE)
+    date_from = DayField(label=_("From"), widget=DATE)
+    date_to = DayField(label=_("To"), widget=DATE)
     tenants = TenantMultipleChoiceField(
         queryset=Tenant.objects.order_by("name", "pk"),
         required=False,

@@ -19,6 +19,7 @@ from wasla.common.listing import ListFilters
 from wasla.common.money import MoneyError, round_money
 from wasla.payments.models import PaymentAttempt
 from wasla.payments.providers.registry import provider_names
+from wasla.reporting.filters import DayField
 from wasla.settlement.selectors import RIYADH
 
 from .labels import METHOD_LABELS, PAYMENT_STATUS_LABELS, PROVIDER_LABELS
@@ -30,10 +31,10 @@ class PaymentFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False)
     provider = forms.ChoiceField(label=_("Provider"), required=False)
     method = forms.ChoiceField(label=_("Method"), required=False)
-    date_from = forms.DateField(
+    date_from = DayField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = DayField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     reference = forms.CharField(label=_("Order reference"), required=False, max_length=64)
