@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from wasla.common.db.reads import page_read_transaction
 from wasla.tenants.context import platform_access
 
 View = Callable[..., HttpResponse]
@@ -36,7 +37,11 @@ def staff_view(name: str) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
             if not user.is_staff:
                 return render(request, "dashboard/forbidden.html", status=403)
-            with platform_access(reason=f"dashboard {name}", actor=user.get_username()):
+            # The audit row commits on its own, so a page that fails is still on record.
+            with (
+                platform_access(reason=f"dashboard {name}", actor=user.get_username()),
+                page_read_transaction(request),
+            ):
                 return view(request, *args, **kwargs)
 
         return wrapper

@@ -23,6 +23,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from wasla.common.db.reads import page_read_transaction
 from wasla.tenants.context import Scope, scope_enter_for_request
 from wasla.tenants.lookups import tenant_id_for_user
 from wasla.tenants.models import TenantMember
@@ -63,7 +64,8 @@ def member_view(roles: Iterable[str] = EVERYONE) -> Callable[[View], View]:
                 return forbidden(request, _("Your role does not allow this."))
             request.member = member  # type: ignore[attr-defined]
             request.tenant = member.tenant  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
+            with page_read_transaction(request):
+                return view(request, *args, **kwargs)
 
         return wrapper
 

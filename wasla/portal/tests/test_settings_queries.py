@@ -57,4 +57,6 @@ def queries_for(url_name: str, fill: Callable[[Tenant, int], None], rows: int) -
 def test_list_pages_run_a_fixed_number_of_queries(url_name, fill):
     few, many = queries_for(url_name, fill, 2), queries_for(url_name, fill, 10)
     assert few == many
-    assert many <= 8, f"{url_name}: {many} queries"
+    # 8 queries, and the SAVEPOINT and RELEASE of the page's read transaction (BEGIN and COMMIT
+    # in production: wasla/common/db/reads.py).
+    assert many <= 10, f"{url_name}: {many} queries"
