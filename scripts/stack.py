@@ -44,6 +44,10 @@ replaces the product's in web, worker, beat and `manage()`; the simulators keep 
 (`sandbox_settings`). Migrations run with `sandbox_settings` (a superset of the product's apps),
 so the simulators' tables exist too.
 
+Roles are cluster-wide: each start sets the owner's and the app role's passwords to this work
+dir's. Stacks that share a cluster whose pg_hba.conf asks for passwords must share a work dir
+(on a trust cluster, as the local one and the test suite's, it does not matter).
+
 Redis: the cache is database 1 and the broker database 2 of `redis_url` (or n and n+1 when the
 URL names a database n). The stack never starts or stops Redis or PostgreSQL: the caller owns
 them. Running as root (containers, CI), pgbouncer and nginx's workers drop to `nobody`.
@@ -222,6 +226,7 @@ class Stack:
         self.sandbox_port = free_port()
         self.pgbouncer_port = free_port()
         self.secrets: dict[str, str] = {}
+        self._fresh_secrets = False
         self.env: dict[str, str] = {}
         self.sandbox_env: dict[str, str] = {}
 
@@ -279,6 +284,14 @@ class Stack:
         self._database_prepare()
         self._say("migrating as the owner and collecting static files")
         self._migrate()
+        if self._fresh_secrets and not self.database_empty():
+            # Its gateway secrets and ZATCA key were encrypted with a key this work dir lost.
+            (self.work_dir / "secrets.json").unlink()
+            raise StackError(
+                f"{self.db_name} holds data but {self.work_dir}/secrets.json was just created:"
+                " the data's encryption key is not there. Put back the secrets.json of the run"
+                " that created it, or use an empty database."
+            )
         self._collectstatic()
         self._tls()
         self._pgbouncer_config()
@@ -362,6 +375,7 @@ class Stack:
         stored: dict[str, str] = {}
         if path.exists():
             stored = json.loads(path.read_text())
+        self._fresh_secrets = "encryption_key" not in stored
         wanted = {
             "django_secret_key": lambda: secrets.token_urlsafe(50),
             "encryption_key": lambda: Fernet.generate_key().decode(),
