@@ -251,3 +251,27 @@ def test_restore_drill_copy_is_whole_and_a_broken_chain_is_caught(stack: Stack, 
             zatca_chains_check(copy_url)
     finally:
         drop_database(report["copy"])
+
+
+def test_the_simulators_fault_knobs_answer_at_the_stack_url(stack: Stack, merchant: httpx.Client):
+    """What the fault suite turns, at the stack's own URL: Tap's API answers 500 to the next
+    call; the product's checkout retries it with the same idempotency key and succeeds, and the
+    knob is back to "ok"."""
+    control = f"{stack.base_url}/sandbox/tap/_control/"
+    with httpx.Client(verify=stack.ssl_context(), timeout=30) as client:
+        set_knob = client.post(control, json={"api": "error_500", "api_fail_count": 1})
+        assert set_knob.status_code == 200, set_knob.text
+        assert client.get(control).json()["api"] == "error_500"
+        order = _post(
+            merchant,
+            "/api/v1/orders/",
+            {"reference": f"E2E-{uuid.uuid4().hex[:8]}", "amount": "10.00"},
+        )
+        payment = _post(
+            merchant,
+            "/api/v1/payments/",
+            {"order": order.json()["id"], "provider": "tap", "method": "mada"},
+        )
+        # One 500 is retried with the same idempotency key: the retry succeeds.
+        assert payment.status_code == 201, payment.text
+        assert client.get(control).json()["api"] == "ok"
