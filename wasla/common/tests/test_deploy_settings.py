@@ -1,5 +1,6 @@
-"""`manage.py check --deploy` with the production settings and the environment the stack gives
-them (scripts/stack.py) reports nothing, and the deploy/ templates render completely."""
+"""`manage.py check --deploy` with the production settings (a production environment, and the
+one scripts/stack.py gives its processes) reports nothing, and the deploy/ templates render
+completely."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from scripts.stack import DEPLOY, PASSED_THROUGH, ROOT, SELLER, StackError, render
+from scripts.stack import DEPLOY, PASSED_THROUGH, ROOT, SELLER, Stack, StackError, render
 
 
 def production_env(**overrides: str) -> dict[str, str]:
@@ -46,6 +47,17 @@ def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def test_check_deploy_reports_nothing_with_production_settings():
     result = check_deploy(production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
+
+
+def test_check_deploy_reports_nothing_with_the_stacks_environment(tmp_path: Path):
+    """The very environment scripts/stack.py gives gunicorn, the worker and beat."""
+    stack = Stack(work_dir=tmp_path, https_port=8443)
+    stack._secrets_load()
+    stack._environments()
+    assert stack.env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+    result = check_deploy({**stack.env, "PATH": os.environ["PATH"]})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
 
