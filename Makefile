@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: demo test check lint format typecheck migrations-check tools browser clean db-roles messages vendor
+.PHONY: demo test check lint format typecheck migrations-check tools browser clean db-roles messages vendor serve stack-tools
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 
 # The server starts first: seeding connects the demo gateways, which registers their webhook
 # URLs with the sandbox providers over HTTP, as connecting a real account would.
+# With DATABASE_URL on PostgreSQL, scripts/demo.py first makes sure the row-level security roles
+# exist (creating them when the URL is a superuser's, else stopping with the command to run).
 demo: $(STAMP) messages vendor
 	mkdir -p var
-	DJANGO_SETTINGS_MODULE=config.settings.demo $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=config.settings.demo PORT=$(PORT) $(PY) scripts/demo.py
 
 # Debian's packages the suite drives: headless Chromium for the browser tests (Playwright drives
@@ -42,7 +43,30 @@ tools:
 
 browser: tools
 
-test: $(STAMP) tools messages vendor
+# --- serving stack (deploy/, scripts/stack.py): Debian's nginx and pgbouncer, redis-server for
+# the stack tests' private Redis, pg_dump/pg_restore for the restore drill; installed only when
+# missing.
+stack-tools:
+	@missing=""; \
+	test -x /usr/sbin/nginx || missing="nginx-light"; \
+	test -x /usr/sbin/pgbouncer || missing="$$missing pgbouncer"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v pg_dump >/dev/null || missing="$$missing postgresql-client"; \
+	if [ -n "$$missing" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# The production stack on this machine (scripts/stack.py): nginx with a self-signed certificate
+# on https://127.0.0.1:$(SERVE_PORT)/, gunicorn (config.settings.production), a Celery worker and
+# beat, pgbouncer in transaction mode before PostgreSQL (DATABASE_URL: a superuser and the
+# database to use, created when missing), Redis (REDIS_URL). Seeds the demo when empty.
+SERVE_PORT ?= 8443
+SERVE_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/wasla_serve)
+serve: $(STAMP) stack-tools messages vendor
+	$(PY) scripts/stack.py --database-url "$(SERVE_DATABASE_URL)" --port $(SERVE_PORT)
+# --- end of serving stack
+
+test: $(STAMP) tools stack-tools messages vendor
 	mkdir -p var/screenshots
 	$(VENV)/bin/pytest
 
@@ -57,12 +81,14 @@ messages: $(STAMP)
 # Also named in wasla/common/templates/common/chartjs.html.
 CHARTJS_VERSION := 4.5.1
 CHARTJS := wasla/common/static/vendor/chartjs-$(CHARTJS_VERSION)/chart.umd.min.js
-vendor: $(CHARTJS)
-$(CHARTJS):
+# Its source map too: the production static storage (hashed names) resolves every file a
+# script names, and chart.umd.min.js names its map.
+vendor: $(CHARTJS) $(CHARTJS).map
+$(CHARTJS) $(CHARTJS).map &:
 	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
 	rm -rf var/npm && mkdir -p var/npm $(dir $(CHARTJS))
 	cd var/npm && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null && tar xzf chart.js-$(CHARTJS_VERSION).tgz
-	cp var/npm/package/dist/chart.umd.min.js var/npm/package/LICENSE.md $(dir $(CHARTJS))
+	cp var/npm/package/dist/chart.umd.min.js var/npm/package/dist/chart.umd.min.js.map var/npm/package/LICENSE.md $(dir $(CHARTJS))
 
 # Row-level security roles on the PostgreSQL of DATABASE_URL (superuser; idempotent). The test
 # suite does this itself (conftest.py), so `make test` needs nothing more.
