@@ -12,6 +12,7 @@ import pytest
 
 from chaos import REPORT
 from chaos.cluster import PostgresCluster, RedisServer, pg_cluster, redis_server
+from chaos.deliveries import CountingProxy
 from chaos.faults import Faults
 from chaos.ministack import MiniStack
 
@@ -50,6 +51,8 @@ FAST_CLOCK = {
     "WASLA_WEBHOOK_RETRY_MAX_SECONDS": "5",
     "WASLA_WEBHOOK_MAX_ATTEMPTS": "30",
     "CELERY_BROKER_VISIBILITY_TIMEOUT": "10",
+    "WASLA_CIRCUIT_RESET_TIMEOUT": "5",
+    "WASLA_CHAOS_PROVIDER_READ_TIMEOUT": "1.5",
 }
 
 
@@ -60,23 +63,37 @@ def chaos_faults(tmp_path_factory: pytest.TempPathFactory) -> Faults:
 
 
 @pytest.fixture(scope="session")
+def tap_proxy() -> Iterator[CountingProxy]:
+    """Between the product and the Tap simulator: counts every call the product makes."""
+    proxy = CountingProxy()
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="session")
 def chaos_stack(
     pg_cluster: PostgresCluster,
     redis_server: RedisServer,
     chaos_faults: Faults,
+    tap_proxy: CountingProxy,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[MiniStack]:
     """The stack under chaos settings (crash points armed through `chaos_faults`), on the
-    private cluster and Redis."""
+    private cluster and Redis, reaching Tap through `tap_proxy`."""
     stack = MiniStack(
         cluster=pg_cluster,
         redis=redis_server,
         work_dir=tmp_path_factory.mktemp("chaos-stack"),
         database="chaos_stack",
-        extra_env={**FAST_CLOCK, **chaos_faults.env},
+        extra_env={
+            **FAST_CLOCK,
+            **chaos_faults.env,
+            "WASLA_TAP_SANDBOX_URL": f"{tap_proxy.url}/sandbox/tap",
+        },
     )
     try:
         stack.start()
+        tap_proxy.upstream = stack.sandbox_url
         yield stack
     finally:
         stack.stop()
