@@ -4,13 +4,13 @@ sample). The private PostgreSQL cluster and Redis come from chaos/cluster.py."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from chaos import REPORT
+from chaos import REPORT, chaos_full
 from chaos.cluster import PostgresCluster, RedisServer, pg_cluster, redis_server
 from chaos.deliveries import CountingProxy
 from chaos.faults import Faults
@@ -19,11 +19,6 @@ from chaos.ministack import MiniStack
 __all__ = ["pg_cluster", "redis_server"]
 
 HERE = Path(__file__).resolve().parent
-
-
-def chaos_full() -> bool:
-    """The full run (`make chaos`), as opposed to the bounded sample `make test` runs."""
-    return os.environ.get("WASLA_CHAOS_FULL", "") not in ("", "0")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -77,20 +72,34 @@ def chaos_stack(
     chaos_faults: Faults,
     tap_proxy: CountingProxy,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[MiniStack]:
+) -> Iterator[Any]:
     """The stack under chaos settings (crash points armed through `chaos_faults`), on the
     private cluster and Redis, reaching Tap through `tap_proxy`."""
-    stack = MiniStack(
-        cluster=pg_cluster,
-        redis=redis_server,
-        work_dir=tmp_path_factory.mktemp("chaos-stack"),
-        database="chaos_stack",
-        extra_env={
-            **FAST_CLOCK,
-            **chaos_faults.env,
-            "WASLA_TAP_SANDBOX_URL": f"{tap_proxy.url}/sandbox/tap",
-        },
-    )
+    extra_env = {
+        **FAST_CLOCK,
+        **chaos_faults.env,
+        "WASLA_TAP_SANDBOX_URL": f"{tap_proxy.url}/sandbox/tap",
+    }
+    work_dir = tmp_path_factory.mktemp("chaos-stack")
+    stack: Any
+    if (HERE.parent / "scripts" / "stack.py").exists():
+        from chaos.harness import ChaosStack
+
+        stack = ChaosStack(
+            cluster=pg_cluster,
+            redis=redis_server,
+            database="chaos_stack",
+            work_dir=work_dir,
+            extra_env=extra_env,
+        )
+    else:
+        stack = MiniStack(
+            cluster=pg_cluster,
+            redis=redis_server,
+            work_dir=work_dir,
+            database="chaos_stack",
+            extra_env=extra_env,
+        )
     try:
         stack.start()
         tap_proxy.upstream = stack.sandbox_url

@@ -276,6 +276,26 @@ SETUP_COMMAND = (
 )
 
 
+def stack_python(stack: Any, code: str) -> str:
+    """Run `code` with the stack's Python environment (its settings, its database); stdout."""
+    import subprocess
+    import sys
+
+    from chaos.cluster import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"stack python failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
 def tenants_setup(count: int, run: str) -> list[dict[str, str]]:
     """Runs inside the stack: `count` tenants, each with a sandbox Tap gateway and an API token
     (their secrets printed once, for the suite to sign and call with)."""

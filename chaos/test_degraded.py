@@ -18,8 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from chaos import report
-from chaos.conftest import chaos_full
+from chaos import chaos_full, report
 from chaos.deliveries import (
     SETUP_COMMAND,
     Audit,
@@ -31,11 +30,11 @@ from chaos.deliveries import (
     checkout,
     gateways_from_output,
     payments_create,
+    stack_python,
     tap_deliveries,
     tap_knob,
     tap_knobs_reset,
 )
-from chaos.test_kills import _stack_python
 
 PAYMENTS = 100 if chaos_full() else 20
 CHECKOUT_THREADS = 4
@@ -57,7 +56,7 @@ def _ms(seconds: list[float]) -> str:
 
 def _setup(stack, payments: int):  # type: ignore[no-untyped-def]
     run = uuid.uuid4().hex[:8]
-    (gateway,) = gateways_from_output(_stack_python(stack, SETUP_COMMAND.format(count=1, run=run)))
+    (gateway,) = gateways_from_output(stack_python(stack, SETUP_COMMAND.format(count=1, run=run)))
     tap_knobs_reset(stack.sandbox_url)
     tap_knob(stack.sandbox_url, webhook="drop")
     made = payments_create(stack.base_url, [gateway], payments, run=run)
@@ -66,7 +65,7 @@ def _setup(stack, payments: int):  # type: ignore[no-untyped-def]
 
 def _wait_drained(stack, run: str) -> tuple[Audit, float]:  # type: ignore[no-untyped-def]
     began = time.monotonic()
-    url = stack.cluster.database_url(stack.database)
+    url = stack.audit_url
     result = audit(url, run)
     while not result.drained and time.monotonic() - began < DRAIN_TIMEOUT:
         time.sleep(0.5)
@@ -88,7 +87,7 @@ def test_webhooks_are_accepted_with_redis_stopped_and_processed_once_it_is_back(
         took = [s for d in deliveries for s in d.seconds]
         # Stored from PostgreSQL alone: every delivery acknowledged on its first try.
         assert answers == {"200": len(deliveries)}, answers
-        waiting = audit(stack.cluster.database_url(stack.database), run)
+        waiting = audit(stack.audit_url, run)
         assert waiting.events == {"received": len(deliveries)}, waiting.events
         assert waiting.per_order == {("pending", 0, 0, 0): PAYMENTS}, waiting.per_order
     finally:
