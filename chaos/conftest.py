@@ -4,6 +4,8 @@ sample). The private PostgreSQL cluster and Redis come from chaos/cluster.py."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 
 from chaos import REPORT, chaos_full
-from chaos.cluster import PostgresCluster, RedisServer, pg_cluster, redis_server
+from chaos.cluster import VAR, PostgresCluster, RedisServer, pg_cluster, redis_server
 from chaos.deliveries import CountingProxy
 from chaos.faults import Faults
 from chaos.ministack import MiniStack
@@ -71,7 +73,6 @@ def chaos_stack(
     redis_server: RedisServer,
     chaos_faults: Faults,
     tap_proxy: CountingProxy,
-    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Any]:
     """The stack under chaos settings (crash points armed through `chaos_faults`), on the
     private cluster and Redis, reaching Tap through `tap_proxy`."""
@@ -80,7 +81,11 @@ def chaos_stack(
         **chaos_faults.env,
         "WASLA_TAP_SANDBOX_URL": f"{tap_proxy.url}/sandbox/tap",
     }
-    work_dir = tmp_path_factory.mktemp("chaos-stack")
+    # Under var/ (not pytest's private temporary directory): pgbouncer and nginx's workers run
+    # as `nobody` when we are root, and must reach their files.
+    work_dir = VAR / f"stack-{os.getpid()}"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
     stack: Any
     if (HERE.parent / "scripts" / "stack.py").exists():
         from chaos.harness import ChaosStack
@@ -106,3 +111,5 @@ def chaos_stack(
         yield stack
     finally:
         stack.stop()
+        if not os.environ.get("WASLA_CHAOS_KEEP"):
+            shutil.rmtree(work_dir, ignore_errors=True)

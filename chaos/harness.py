@@ -45,7 +45,7 @@ class ChaosStack(Stack):
                 "DJANGO_SETTINGS_MODULE": CHAOS_SETTINGS,
                 **extra_env,
             },
-            log=open(work_dir.parent / f"{work_dir.name}-stack.log", "a"),  # noqa: SIM115
+            log=open(work_dir / "stack.log", "a"),  # noqa: SIM115 (open while the stack lives)
         )
         self.cluster = cluster
         self.database = database
