@@ -13,6 +13,7 @@ ends once every delivery in it was acknowledged and the fault has gone off.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -111,6 +112,7 @@ def test_every_acknowledged_webhook_has_its_effect_exactly_once(chaos_stack, cha
         )
 
     result = _wait_drained(stack, run)
+    _check_swept(stack, chaos_faults)
     verify = stack.verify_ledger()
     report(
         f"kills totals: {result.orders} orders, effects (status, paid attempts, settlements,"
@@ -162,6 +164,23 @@ def _revive_celery_if_dead(stack) -> None:  # type: ignore[no-untyped-def]
     time.sleep(0.5)
     if not stack.alive("worker"):
         stack.restart("worker")
+
+
+def _check_swept(stack, faults: Faults) -> None:  # type: ignore[no-untyped-def]
+    """The event whose gunicorn worker died between its commit and its queueing was queued by
+    nobody (the provider's redelivery found it stored: a duplicate): the sweeper took it."""
+    import psycopg
+
+    (shot,) = [s for s in faults.fired() if s.point == "after_inbox_insert"]
+    match = re.search(r"\((\d+),", shot.detail)
+    assert match, shot.detail
+    with psycopg.connect(stack.audit_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT status, attempts FROM payments_webhookevent WHERE id = %s", [match[1]]
+        ).fetchone()
+    assert row is not None
+    assert row[0] in ("processed", "ignored"), row
+    report(f"event {match[1]}, never queued by its dead gunicorn worker: swept, {row[0]}")
 
 
 def _wait_drained(stack, run: str):  # type: ignore[no-untyped-def]
