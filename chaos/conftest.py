@@ -8,7 +8,6 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,7 +15,7 @@ from chaos import REPORT, chaos_full
 from chaos.cluster import VAR, PostgresCluster, RedisServer, pg_cluster, redis_server
 from chaos.deliveries import CountingProxy
 from chaos.faults import Faults
-from chaos.ministack import MiniStack
+from chaos.harness import ChaosStack
 
 __all__ = ["pg_cluster", "redis_server"]
 
@@ -73,7 +72,7 @@ def chaos_stack(
     redis_server: RedisServer,
     chaos_faults: Faults,
     tap_proxy: CountingProxy,
-) -> Iterator[Any]:
+) -> Iterator[ChaosStack]:
     """The stack under chaos settings (crash points armed through `chaos_faults`), on the
     private cluster and Redis, reaching Tap through `tap_proxy`."""
     extra_env = {
@@ -86,25 +85,13 @@ def chaos_stack(
     work_dir = VAR / f"stack-{os.getpid()}"
     shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True)
-    stack: Any
-    if (HERE.parent / "scripts" / "stack.py").exists():
-        from chaos.harness import ChaosStack
-
-        stack = ChaosStack(
-            cluster=pg_cluster,
-            redis=redis_server,
-            database="chaos_stack",
-            work_dir=work_dir,
-            extra_env=extra_env,
-        )
-    else:
-        stack = MiniStack(
-            cluster=pg_cluster,
-            redis=redis_server,
-            work_dir=work_dir,
-            database="chaos_stack",
-            extra_env=extra_env,
-        )
+    stack = ChaosStack(
+        cluster=pg_cluster,
+        redis=redis_server,
+        database="chaos_stack",
+        work_dir=work_dir,
+        extra_env=extra_env,
+    )
     try:
         stack.start()
         tap_proxy.upstream = stack.sandbox_url

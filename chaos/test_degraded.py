@@ -36,9 +36,9 @@ from chaos.deliveries import (
     tap_knobs_reset,
 )
 
-PAYMENTS = 100 if chaos_full() else 20
+PAYMENTS = 100 if chaos_full() else 12
 CHECKOUT_THREADS = 4
-CHECKOUTS_PER_THREAD = 15 if chaos_full() else 6
+CHECKOUTS_PER_THREAD = 15 if chaos_full() else 5
 OPEN_CIRCUIT_PROBES = 10
 DRAIN_TIMEOUT = 120.0
 

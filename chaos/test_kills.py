@@ -35,7 +35,7 @@ from chaos.deliveries import (
 )
 from chaos.faults import Faults
 
-PAYMENTS = 500 if chaos_full() else 100
+PAYMENTS = 500 if chaos_full() else 60
 TENANTS = 2
 FIRE_TIMEOUT = 90  # seconds for an armed point to be reached once its wave is under way
 DRAIN_TIMEOUT = 240  # seconds for the sweeper and the workers to finish everything
