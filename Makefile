@@ -109,7 +109,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy config wasla sandbox fatoora testsupport
+	$(VENV)/bin/mypy config wasla sandbox fatoora testsupport chaos
 
 migrations-check: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
