@@ -13,7 +13,7 @@ import pytest
 
 from chaos import REPORT, chaos_full
 from chaos.cluster import VAR, PostgresCluster, RedisServer, pg_cluster, redis_server
-from chaos.deliveries import CountingProxy
+from chaos.deliveries import CountingProxy, tap_knobs_reset
 from chaos.faults import Faults
 from chaos.harness import ChaosStack
 
@@ -101,3 +101,11 @@ def chaos_stack(
         stack.stop()
         if not os.environ.get("WASLA_CHAOS_KEEP"):
             shutil.rmtree(work_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def tap_knobs_restored(chaos_stack: ChaosStack) -> Iterator[None]:
+    """The Tap simulator's fault knobs back to their defaults after the test (the stack is
+    shared by the whole session)."""
+    yield
+    tap_knobs_reset(chaos_stack.sandbox_url)

@@ -17,6 +17,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from chaos import chaos_full, report
 from chaos.deliveries import (
@@ -74,6 +75,7 @@ def _wait_drained(stack, run: str) -> tuple[Audit, float]:  # type: ignore[no-un
     return result, time.monotonic() - began
 
 
+@pytest.mark.usefixtures("tap_knobs_restored")
 def test_webhooks_are_accepted_with_redis_stopped_and_processed_once_it_is_back(
     chaos_stack, redis_server
 ):
@@ -102,6 +104,7 @@ def test_webhooks_are_accepted_with_redis_stopped_and_processed_once_it_is_back(
     )
 
 
+@pytest.mark.usefixtures("tap_knobs_restored")
 def test_checkout_answers_503_without_calling_tap_once_its_circuit_is_open(
     chaos_stack, tap_proxy: CountingProxy
 ):

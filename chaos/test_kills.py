@@ -63,6 +63,7 @@ FAULTS = [
 ]
 
 
+@pytest.mark.usefixtures("tap_knobs_restored")
 def test_every_acknowledged_webhook_has_its_effect_exactly_once(chaos_stack, chaos_faults: Faults):
     stack = chaos_stack
     run = uuid.uuid4().hex[:8]
