@@ -9,6 +9,7 @@ Used as a library by the fault-and-load suite and the stack tests:
                redis_url="redis://127.0.0.1:6381", work_dir=Path("var/stack/x"),
                https_port=8443) as stack:
         stack.base_url                      # https://127.0.0.1:8443
+        httpx.Client(verify=stack.ssl_context())  # trusts the self-signed certificate
         stack.processes["web"]              # Popen of each process (names: PROCESS_NAMES)
         stack.pids("web")                   # gunicorn master and its workers
         stack.kill("worker", signal.SIGKILL); stack.restart("worker")
@@ -42,6 +43,10 @@ answer at `<base_url>/sandbox/tap/_control/` (sandbox/faults.py). A suite can ki
 replaces the product's in web, worker, beat and `manage()`; the simulators keep theirs
 (`sandbox_settings`). Migrations run with `sandbox_settings` (a superset of the product's apps),
 so the simulators' tables exist too.
+
+Roles are cluster-wide: each start sets the owner's and the app role's passwords to this work
+dir's. Stacks that share a cluster whose pg_hba.conf asks for passwords must share a work dir
+(on a trust cluster, as the local one and the test suite's, it does not matter).
 
 Redis: the cache is database 1 and the broker database 2 of `redis_url` (or n and n+1 when the
 URL names a database n). The stack never starts or stops Redis or PostgreSQL: the caller owns
@@ -221,6 +226,7 @@ class Stack:
         self.sandbox_port = free_port()
         self.pgbouncer_port = free_port()
         self.secrets: dict[str, str] = {}
+        self._fresh_secrets = False
         self.env: dict[str, str] = {}
         self.sandbox_env: dict[str, str] = {}
 
@@ -239,6 +245,10 @@ class Stack:
     def certificate(self) -> Path:
         """The self-signed certificate nginx serves (pass it as `verify=` to an HTTP client)."""
         return self.work_dir / "tls" / "cert.pem"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client TLS context that trusts the stack's certificate (httpx: `verify=`)."""
+        return ssl.create_default_context(cafile=str(self.certificate))
 
     @property
     def owner_url(self) -> str:
@@ -274,6 +284,14 @@ class Stack:
         self._database_prepare()
         self._say("migrating as the owner and collecting static files")
         self._migrate()
+        if self._fresh_secrets and not self.database_empty():
+            # Its gateway secrets and ZATCA key were encrypted with a key this work dir lost.
+            (self.work_dir / "secrets.json").unlink()
+            raise StackError(
+                f"{self.db_name} holds data but {self.work_dir}/secrets.json was just created:"
+                " the data's encryption key is not there. Put back the secrets.json of the run"
+                " that created it, or use an empty database."
+            )
         self._collectstatic()
         self._tls()
         self._pgbouncer_config()
@@ -332,7 +350,10 @@ class Stack:
 
     def seed_demo(self) -> dict[str, Any]:
         """`seed_demo --json` (demo tenants, gateways connected at the simulators, tokens)."""
-        out = self._run(["manage.py", "seed_demo", "--json"], self.sandbox_env)
+        # The simulators' settings only for the staff password it sets; the product's database
+        # path (the app role through pgbouncer), as any other command of the product.
+        env = {**self.sandbox_env, "DATABASE_URL": self.app_url}
+        out = self._run(["manage.py", "seed_demo", "--json"], env)
         return dict(json.loads(out))
 
     def database_empty(self) -> bool:
@@ -354,6 +375,7 @@ class Stack:
         stored: dict[str, str] = {}
         if path.exists():
             stored = json.loads(path.read_text())
+        self._fresh_secrets = "encryption_key" not in stored
         wanted = {
             "django_secret_key": lambda: secrets.token_urlsafe(50),
             "encryption_key": lambda: Fernet.generate_key().decode(),
@@ -499,35 +521,16 @@ class Stack:
         bundle = Path(certifi.where()).read_text() + "\n" + cert.read_text()
         (tls / "trust-bundle.pem").write_text(bundle)
 
-    def _unprivileged(self) -> pwd.struct_passwd | None:
-        """Who pgbouncer and nginx's workers run as when we are root (they refuse root)."""
-        if os.geteuid() != 0:
-            return None
-        return pwd.getpwnam("nobody")
-
     def _pgbouncer_config(self) -> None:
-        directory = self.work_dir / "pgbouncer"
-        ini = render(
-            DEPLOY / "pgbouncer.ini",
-            {
-                "LISTEN_PORT": str(self.pgbouncer_port),
-                "DB_HOST": self.db_host,
-                "DB_PORT": str(self.db_port),
-                "DB_NAME": self.db_name,
-                "AUTH_FILE": str(directory / "userlist.txt"),
-                "RUN_DIR": str(directory),
-                "LOG_FILE": str(directory / "pgbouncer.log"),
-                "POOL_SIZE": str(self.pool_size),
-            },
+        pgbouncer_configure(
+            self.work_dir / "pgbouncer",
+            listen_port=self.pgbouncer_port,
+            db_host=self.db_host,
+            db_port=self.db_port,
+            db_name=self.db_name,
+            pool_size=self.pool_size,
+            users={APP_ROLE: self.secrets["app_password"]},
         )
-        (directory / "pgbouncer.ini").write_text(ini)
-        password = self.secrets["app_password"]
-        (directory / "userlist.txt").write_text(f'"{APP_ROLE}" "{password}"\n')
-        (directory / "userlist.txt").chmod(0o600)
-        user = self._unprivileged()
-        if user is not None:
-            for path in (directory, *directory.iterdir()):
-                os.chown(path, user.pw_uid, user.pw_gid)
 
     def _nginx_config(self) -> None:
         directory = self.work_dir / "nginx"
@@ -555,7 +558,7 @@ class Stack:
         )
         (directory / "site.conf").write_text(site)
         tmp = directory / "tmp"
-        user = self._unprivileged()
+        user = unprivileged_user()
         user_line = ""
         if user is not None:
             user_line = f"user {user.pw_name} {_group_name(user.pw_gid)};\n"
@@ -591,11 +594,7 @@ class Stack:
         celery = [str(venv_bin / "celery"), "-A", "config"]
         run = self.work_dir / "run"
         if name == "pgbouncer":
-            command = [_binary("pgbouncer"), str(self.work_dir / "pgbouncer" / "pgbouncer.ini")]
-            user = self._unprivileged()
-            if user is not None:
-                command[1:1] = ["-u", user.pw_name]
-            return command, self.env
+            return pgbouncer_command(self.work_dir / "pgbouncer" / "pgbouncer.ini"), self.env
         if name == "sandbox":
             env = {
                 **self.sandbox_env,
@@ -708,7 +707,7 @@ class Stack:
             raise StackError(f"{name} exited with {process.returncode}{self._tail(name)}")
 
     def _wait_ready(self) -> None:
-        context = ssl.create_default_context(cafile=str(self.certificate))
+        context = self.ssl_context()
         deadline = time.monotonic() + self.ready_timeout
         last = ""
         while time.monotonic() < deadline:
@@ -752,6 +751,9 @@ def _static_fingerprint() -> str:
     import sysconfig
 
     digest = hashlib.sha256()
+    # How they are collected (storage, compression, ignored files) counts too.
+    for settings_file in ("config/settings/production.py", "config/staticfiles.py"):
+        digest.update((ROOT / settings_file).read_bytes())
     roots = [ROOT / "wasla", ROOT / "sandbox", Path(sysconfig.get_paths()["purelib"])]
     for root in roots:
         for directory, subdirs, files in os.walk(root):
@@ -763,6 +765,57 @@ def _static_fingerprint() -> str:
                 info = path.stat()
                 digest.update(f"{path}:{info.st_size}:{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def unprivileged_user() -> pwd.struct_passwd | None:
+    """Who pgbouncer and nginx's workers run as when we are root (pgbouncer refuses root)."""
+    if os.geteuid() != 0:
+        return None
+    return pwd.getpwnam("nobody")
+
+
+def pgbouncer_configure(
+    directory: Path,
+    *,
+    listen_port: int,
+    db_host: str,
+    db_port: int,
+    db_name: str,
+    pool_size: int,
+    users: dict[str, str],
+) -> Path:
+    """deploy/pgbouncer.ini rendered into `directory` with its userlist; the ini's path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ini = directory / "pgbouncer.ini"
+    ini.write_text(
+        render(
+            DEPLOY / "pgbouncer.ini",
+            {
+                "LISTEN_PORT": str(listen_port),
+                "DB_HOST": db_host,
+                "DB_PORT": str(db_port),
+                "DB_NAME": db_name,
+                "AUTH_FILE": str(directory / "userlist.txt"),
+                "RUN_DIR": str(directory),
+                "LOG_FILE": str(directory / "pgbouncer.log"),
+                "POOL_SIZE": str(pool_size),
+            },
+        )
+    )
+    userlist = directory / "userlist.txt"
+    userlist.write_text("".join(f'"{user}" "{password}"\n' for user, password in users.items()))
+    userlist.chmod(0o600)
+    user = unprivileged_user()
+    if user is not None:
+        for path in (directory, *directory.iterdir()):
+            os.chown(path, user.pw_uid, user.pw_gid)
+    return ini
+
+
+def pgbouncer_command(ini: Path) -> list[str]:
+    """pgbouncer in the foreground on `ini` (as `nobody` when we are root)."""
+    user = unprivileged_user()
+    return [_binary("pgbouncer"), *(["-u", user.pw_name] if user else []), str(ini)]
 
 
 def _binary(name: str) -> str:
@@ -780,16 +833,18 @@ def _group_name(gid: int) -> str:
 
 @contextlib.contextmanager
 def _interrupts_stop() -> Iterator[None]:
-    """SIGTERM ends the foreground run like Ctrl-C does."""
+    """SIGTERM ends the foreground run like Ctrl-C does (also when started in the background,
+    where the shell leaves SIGINT ignored)."""
 
     def _raise(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, _raise)
+    previous = {sig: signal.signal(sig, _raise) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _print_logins(stack: Stack, seeded: dict[str, Any]) -> None:

@@ -8,11 +8,15 @@ scope and the platform role are transaction-local, see wasla/common/db/postgresq
 (wasla/common/tests/test_deploy_settings.py).
 """
 
+from whitenoise.compress import Compressor
+
 from .base import *  # noqa: F403
-from .base import DATABASES, STATIC_ROOT, _database, env
+from .base import DATABASES, INSTALLED_APPS, STATIC_ROOT, _database, env
 
 DEBUG = False
 WASLA_SANDBOX = False
+# Rotating DJANGO_SECRET_KEY: the previous key here keeps sessions and signed links valid.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 
 # --- HTTPS behind the proxy: nginx sets X-Forwarded-Proto (and only nginx reaches gunicorn).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -40,8 +44,15 @@ if env("DATABASE_MIGRATE_URL", default=""):
 
 # --- Static files: collected (`manage.py collectstatic`) under content-hashed names, gzip and
 # brotli copies beside them, served by WhiteNoise with a year of caching.
+INSTALLED_APPS = [
+    "config.staticfiles.StaticFilesConfig" if app == "django.contrib.staticfiles" else app
+    for app in INSTALLED_APPS
+]
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(STATIC_ROOT))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Source maps are fetched by developer tools only: hashed, not compressed (brotli at its best
+# quality over their megabytes is most of collectstatic's time).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
