@@ -7,7 +7,7 @@ cvc, otp, ...) and of personal-data keys (email, phone, mobile, name, address, s
 district, postal code, IBAN, national id, IP), card numbers and provider secrets in any text,
 e-mail addresses and Saudi mobile numbers in any text. The SDK is also told not to send what
 it would otherwise add by itself: no default PII (user IP, cookies, the user's name), no local
-variables of stack frames, no request bodies.
+variables of stack frames, no request bodies (and default PII stays off, the SDK's default).
 """
 
 from __future__ import annotations
@@ -139,7 +139,6 @@ def sentry_init(
         "dsn": dsn,
         "environment": environment,
         "release": release,
-        "send_default_pii": False,
         "include_local_variables": False,
         "max_request_body_size": "never",
         "traces_sample_rate": traces_sample_rate,
