@@ -287,6 +287,8 @@ SENTRY_RELEASE = env("SENTRY_RELEASE", default="")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
 # /readyz gives the broker this long to answer.
 WASLA_READYZ_BROKER_TIMEOUT = env.float("WASLA_READYZ_BROKER_TIMEOUT", default=1.0)
+# Celery workers keep Django's LOGGING (the JSON lines) instead of installing their own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- end of observability
 
 # --- Provider call resilience and reconciliation (wasla/payments/resilience.py, reconciliation.py)

@@ -147,7 +147,7 @@ def _add_sources(logger: WrappedLogger, method_name: str, event_dict: EventDict)
             continue
         for key, value in extra.items():
             if value is not None:
-                event_dict.setdefault(key, value)
+                event_dict.setdefault(key, str(value))  # ids are strings on every line
     return event_dict
 
 
@@ -157,9 +157,10 @@ def log_context_bind(**ids: Any) -> None:
 
 
 def log_context_get() -> dict[str, str]:
-    """The carried ids bound now (what a Celery message takes along)."""
-    bound = structlog.contextvars.get_contextvars()
-    return {k: str(bound[k]) for k in CONTEXT_KEYS if bound.get(k) is not None}
+    """The carried ids now, bound or from the sources (what a Celery message takes along)."""
+    found = dict(_add_sources(None, "", {}))
+    found.update(structlog.contextvars.get_contextvars())
+    return {k: str(found[k]) for k in CONTEXT_KEYS if found.get(k) is not None}
 
 
 @contextmanager

@@ -104,7 +104,7 @@ def test_a_line_names_the_tenant_of_the_scope_it_was_written_in(capture):
         logging.getLogger("wasla.example").info("inside")
     logging.getLogger("wasla.example").info("outside")
     inside, outside = _read(capture)
-    assert inside["tenant"] == 42
+    assert inside["tenant"] == "42"
     assert "tenant" not in outside
 
 

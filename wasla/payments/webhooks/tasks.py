@@ -45,6 +45,7 @@ def process_webhook_event(event_pk: int, tenant_id: int | None = None) -> str:
         return webhook_event_process(event_pk=event_pk)
 
 
+@log_context_from(webhook_event="event_pk")  # the message carries the event's id (logs)
 def webhook_event_enqueue(*, event_pk: int, tenant_id: int) -> bool:
     """Queue one event for processing; False when the broker would not take it.
 
