@@ -91,11 +91,6 @@ def webhook_delivery(*, provider: str, receipt: str) -> None:
         webhooks_rejected.labels(provider=provider, reason=receipt).inc()
 
 
-def webhook_rejected(*, provider: str, reason: str) -> None:
-    """A delivery turned away before the inbox (unknown endpoint, wrong media type)."""
-    webhooks_rejected.labels(provider=provider, reason=reason).inc()
-
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -182,16 +182,22 @@ def test_backlog_oldest_event_invoices_and_zatca_are_read_at_scrape(tenant):
 
 @pytest.mark.django_db
 def test_the_broker_queue_backlog_is_scraped_and_a_dead_broker_reported(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    with own_queue(settings.CELERY_BROKER_URL) as queue:
+    with (
+        own_queue(settings.CELERY_BROKER_URL) as queue,
+        celery_publishing(settings.CELERY_BROKER_URL, queue=queue),
+    ):
+        for _ in range(3):
+            celery_app.send_task("tests.nothing", args=[uuid.uuid4().hex])
+        # What the collector reads: Django's settings of a deployment with a broker. Changed
+        # only now: `celery_publishing` puts back the eager setting it found on entry, which
+        # must be the suite's (True), or every later test would publish for real.
+        settings.CELERY_TASK_ALWAYS_EAGER = False
         settings.CELERY_TASK_DEFAULT_QUEUE = queue
-        with celery_publishing(settings.CELERY_BROKER_URL, queue=queue):
-            for _ in range(3):
-                celery_app.send_task("tests.nothing", args=[uuid.uuid4().hex])
         assert _gauge("wasla_queue_backlog", queue=queue) == 3
-    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/2"
-    assert _gauge("wasla_scrape_errors", part="broker") == 1
-    assert _gauge("wasla_scrape_errors", part="webhooks") == 0
+        settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/2"
+        assert _gauge("wasla_scrape_errors", part="broker") == 1
+        assert _gauge("wasla_scrape_errors", part="webhooks") == 0
+    assert celery_app.conf.task_always_eager  # the suite's inline tasks are back
 
 
 _CHILD = """
