@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from wasla.common import health
+from wasla.common.observability.views import metrics_view
 from wasla.storefront.landing import landing
 
 urlpatterns = [
@@ -23,6 +24,8 @@ urlpatterns = [
     path("dashboard/", include("wasla.dashboard.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Prometheus, behind WASLA_METRICS_TOKEN (404 without one set, 401 without it sent).
+    path("metrics", metrics_view, name="metrics"),
     path("", landing, name="landing"),
 ]
 

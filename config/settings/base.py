@@ -7,6 +7,8 @@ from typing import Any
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from wasla.common.observability.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -49,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files from the WSGI server itself (production: collected, hashed, compressed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Observability: a request id for every log line of the request, echoed in X-Request-ID.
+    "wasla.common.observability.middleware.RequestContextMiddleware",
     # Before anything looks a URL up: PostgreSQL cannot compare text with a NUL in it.
     "wasla.common.middleware.NulInUrlMiddleware",
     # Database unreachable in a view: 503 with Retry-After (see wasla/common/outage.py).
@@ -275,18 +279,24 @@ WASLA_WEBHOOK_SWEEP_BATCH_SIZE = env.int("WASLA_WEBHOOK_SWEEP_BATCH_SIZE", defau
 WASLA_RECONCILE_INTERVAL_SECONDS = env.float("WASLA_RECONCILE_INTERVAL_SECONDS", default=300.0)
 # --- end of webhook pipeline
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "httpx": {"level": "WARNING"},
-        "stripe": {"level": "WARNING"},
-        "django.server": {"level": "WARNING"},
-    },
-}
+# --- Observability (wasla/common/observability/): structured logs, metrics, error reports.
+# Logs: every line (structlog's and the standard library's) as one JSON object ("json", the
+# default) or a readable line ("console", the demo's), secrets and card numbers masked.
+WASLA_LOG_FORMAT = env("WASLA_LOG_FORMAT", default="json")
+LOGGING = logging_config(fmt=WASLA_LOG_FORMAT, level=env("LOG_LEVEL", default="INFO"))
+# GET /metrics (Prometheus) answers only `Authorization: Bearer <this>`; unset, it is a 404.
+# Several processes: PROMETHEUS_MULTIPROC_DIR (see wasla/common/observability/metrics.py).
+WASLA_METRICS_TOKEN = env("WASLA_METRICS_TOKEN", default="")
+# Error reports to Sentry only when SENTRY_DSN is set (scrubbed of secrets and personal data).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+SENTRY_RELEASE = env("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+# /readyz gives the broker this long to answer.
+WASLA_READYZ_BROKER_TIMEOUT = env.float("WASLA_READYZ_BROKER_TIMEOUT", default=1.0)
+# Celery workers keep Django's LOGGING (the JSON lines) instead of installing their own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# --- end of observability
 
 # --- Provider call resilience and reconciliation (wasla/payments/resilience.py, reconciliation.py)
 # Retries of a provider call that got no usable answer (connection error, 5xx, 429), always with

@@ -16,6 +16,8 @@ _defaults = {
     "WASLA_PUBLIC_BASE_URL": f"http://127.0.0.1:{_port}",
     "WASLA_SANDBOX": "1",
     "CELERY_TASK_ALWAYS_EAGER": "1",
+    # Readable log lines in the terminal (production writes JSON).
+    "WASLA_LOG_FORMAT": "console",
     # Sample seller profile (Wasla's own, on every invoice): public business data, not secrets.
     "WASLA_SELLER_LEGAL_NAME_AR": "شركة وصلة للمدفوعات",
     "WASLA_SELLER_LEGAL_NAME_EN": "Wasla Payments Co.",

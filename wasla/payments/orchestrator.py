@@ -21,6 +21,8 @@ from typing import TypeVar
 from django.conf import settings
 from django.urls import reverse
 
+from wasla.common.observability.metrics import provider_call
+
 from .models import PaymentAttempt, PaymentGatewayConfig
 from .providers.base import (
     BasePaymentProvider,
@@ -96,11 +98,12 @@ class PaymentOrchestrator:
         call: Callable[[BasePaymentProvider], T],
     ) -> T:
         provider = self.provider(config)
-        return call_with_retries(
-            lambda: call(provider),
-            breaker=self.circuit(config),
-            operation=f"{config.provider}.{operation} tenant={config.tenant_id}",
-        )
+        with provider_call(config.provider, operation):  # latency and errors (metrics)
+            return call_with_retries(
+                lambda: call(provider),
+                breaker=self.circuit(config),
+                operation=f"{config.provider}.{operation} tenant={config.tenant_id}",
+            )
 
     def create_payment(self, attempt: PaymentAttempt) -> PaymentResult:
         order = attempt.order

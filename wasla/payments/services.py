@@ -19,6 +19,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from wasla.common.observability.logs import log_context_from
 from wasla.common.problems import NotFound, Problem, ProviderUnavailable, Unprocessable
 from wasla.orders.models import Order
 from wasla.orders.services import order_mark_paid
@@ -142,6 +143,7 @@ def _attempt_create(
         raise PaymentInProgress("Finish or cancel the pending payment first.") from None
 
 
+@log_context_from(payment_attempt="attempt.id")
 def _attempt_start(*, attempt: PaymentAttempt) -> PaymentAttempt:
     """Call the provider (no lock held), then record what it said."""
     try:
@@ -177,6 +179,7 @@ def _attempt_record_failure(*, attempt: PaymentAttempt, code: str, message: str)
         return locked
 
 
+@log_context_from(payment_attempt="attempt_id")
 def payment_apply_result(
     *, attempt_id: uuid.UUID, result: PaymentResult, now: datetime | None = None
 ) -> PaymentAttempt:

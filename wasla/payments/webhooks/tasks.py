@@ -17,6 +17,8 @@ from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
+from wasla.common.observability.logs import log_context_from
+from wasla.common.observability.metrics import webhook_processing_timed
 from wasla.tenants.context import platform_access, tenant_context
 
 from ..models import WebhookEvent
@@ -31,6 +33,8 @@ logger = logging.getLogger(__name__)
     reject_on_worker_lost=True,
     ignore_result=True,
 )
+@webhook_processing_timed  # metrics: latency and outcome
+@log_context_from(webhook_event="event_pk")
 def process_webhook_event(event_pk: int, tenant_id: int | None = None) -> str:
     """Process one stored event in its tenant's scope (the tenant comes with the message)."""
     if tenant_id is None:
@@ -41,6 +45,7 @@ def process_webhook_event(event_pk: int, tenant_id: int | None = None) -> str:
         return webhook_event_process(event_pk=event_pk)
 
 
+@log_context_from(webhook_event="event_pk")  # the message carries the event's id (logs)
 def webhook_event_enqueue(*, event_pk: int, tenant_id: int) -> bool:
     """Queue one event for processing; False when the broker would not take it.
 

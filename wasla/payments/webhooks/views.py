@@ -15,6 +15,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from wasla.common.observability.metrics import webhook_delivery
 from wasla.common.problems import problem_response
 from wasla.tenants.context import Scope, scope_enter_for_request
 from wasla.tenants.lookups import tenant_id_for_webhook
@@ -57,6 +58,7 @@ def webhook_view(request: HttpRequest, provider: str, token: uuid.UUID) -> JsonR
         return problem_response(404, "not-found", "Unknown webhook endpoint")
     headers = {name.lower(): value for name, value in request.headers.items()}
     delivery = webhook_receive(config=config, body=request.body, headers=headers)
+    webhook_delivery(provider=provider, receipt=delivery.receipt.value)  # metrics
     if delivery.receipt == Receipt.REJECTED:
         return problem_response(401, "invalid-signature", "Webhook signature is not valid")
     if delivery.receipt == Receipt.UNREADABLE:
