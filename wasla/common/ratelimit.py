@@ -1,0 +1,122 @@
+"""Rate limits per API token and per client address, shared by every worker through Redis.
+
+`RateLimitMiddleware` counts, before any view or database work:
+
+- the API (`/api/`): per client address (`api_ip`), then per bearer token (`api_token`, keyed
+  by the token's SHA-256, so the cache never holds a token); a token's limit is its own: another
+  token from the same address is not affected below the address's limit;
+- the webhooks (`/webhooks/`): per client address only (`webhook_ip`), generous: see the
+  settings' comment for why a provider must never be paced by it;
+- the sign-in and password-reset forms (POST): per client address (`login_ip`); the lock-out of
+  a username after wrong passwords is django-axes's job (settings: AXES_*).
+
+The counting is django-ratelimit's (`get_usage`: a fixed window per key, counted with Redis's
+atomic INCR, and the seconds left in it, which become `Retry-After`). Over the limit: 429,
+problem+json on the API and webhooks, the translated page on the sign-in forms.
+
+Redis down or slow to answer: the request goes through (fail open) and a warning is logged.
+Refusing every payment, webhook and sign-in because the counter store is gone would turn a
+cache outage into a full outage; the database's own limits and the sign-in lock-out (kept in
+PostgreSQL) still stand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_ratelimit.core import get_usage
+
+from .client_ip import client_ip
+from .problems import problem_response
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+WEBHOOK_PREFIX = "/webhooks/"
+SIGN_IN_URL_NAMES = ("portal:login", "portal:password_reset", "admin:login")
+
+
+def _ip_key(group: str, request: HttpRequest) -> str:
+    return client_ip(request)
+
+
+def _token_key(group: str, request: HttpRequest) -> str:
+    return hashlib.sha256(_bearer(request).encode()).hexdigest()
+
+
+def _bearer(request: HttpRequest) -> str:
+    scheme, _sep, credentials = str(request.META.get("HTTP_AUTHORIZATION", "")).partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+def rate_limit_wait(request: HttpRequest, *, name: str, key: Callable[..., str]) -> int | None:
+    """Count this request against limit `name`: the seconds to wait when over it, else None.
+
+    Fails open: when the cache cannot be reached, logs a warning and answers None.
+    """
+    rate = settings.WASLA_RATE_LIMITS[name]
+    try:
+        usage = get_usage(request, group=f"wasla.{name}", key=key, rate=rate, increment=True)
+    except Exception as error:  # any cache failure: redis errors, timeouts, refused connections
+        logger.warning("rate limit %s not applied: cache unavailable (%r)", name, error)
+        return None
+    if usage is None or not usage["should_limit"]:
+        return None
+    return max(1, int(usage["time_left"]))
+
+
+def _sign_in_paths() -> set[str]:
+    return {reverse(name) for name in SIGN_IN_URL_NAMES}
+
+
+class RateLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.WASLA_RATE_LIMITS_ENABLED:
+            refused = self._check(request)
+            if refused is not None:
+                return refused
+        return self.get_response(request)
+
+    def _check(self, request: HttpRequest) -> HttpResponse | None:
+        path = request.path_info
+        if path.startswith(API_PREFIX):
+            wait = rate_limit_wait(request, name="api_ip", key=_ip_key)
+            if wait is None and _bearer(request):
+                wait = rate_limit_wait(request, name="api_token", key=_token_key)
+            return None if wait is None else _problem(wait)
+        if path.startswith(WEBHOOK_PREFIX):
+            wait = rate_limit_wait(request, name="webhook_ip", key=_ip_key)
+            return None if wait is None else _problem(wait)
+        if request.method == "POST" and path in _sign_in_paths():
+            wait = rate_limit_wait(request, name="login_ip", key=_ip_key)
+            return None if wait is None else _page(request, wait)
+        return None
+
+
+def _problem(wait: int) -> HttpResponse:
+    response = problem_response(
+        429,
+        "throttled",
+        _("Too many requests"),
+        _("Too many requests; retry after %(seconds)s seconds.") % {"seconds": wait},
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _page(request: HttpRequest, wait: int) -> HttpResponse:
+    context: dict[str, Any] = {"retry_after_minutes": max(1, (wait + 59) // 60)}
+    response = render(request, "common/lockout.html", context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
