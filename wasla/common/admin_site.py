@@ -15,20 +15,39 @@ admin lists the devices under "TOTP devices" to remove a lost one.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.forms import OTPAuthenticationFormMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class StaffAuthenticationForm(OTPAdminAuthenticationForm):
-    """Username, password and the code; django-otp's messages in our words (and catalog)."""
+    """Username, password and the code; django-otp's messages in our words (and catalog).
+
+    A staff member has one authenticator (wasla/common/staff_otp.py), so the form checks the code
+    against it instead of asking which device to use, as django-otp's form would.
+    """
 
     otp_error_messages = dict(
         OTPAuthenticationFormMixin.otp_error_messages,
         token_required=_("Enter the 6-digit code from your authenticator app."),
         invalid_token=_("That code is not valid. Enter the current code from your app."),
-        device_required=_("Enter the 6-digit code from your authenticator app."),
+        device_required=_(
+            "No authenticator is set up for this account. Ask an administrator for one."
+        ),
     )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = AdminAuthenticationForm.clean(self)  # the password (and django-axes's lock)
+        user = self.get_user()
+        device = TOTPDevice.objects.devices_for_user(user, confirmed=True).order_by("pk").first()
+        if device is not None:
+            cleaned["otp_device"] = device.persistent_id
+        self.clean_otp(user)
+        return cleaned
 
 
 class StaffAdminSite(OTPAdminSite):

@@ -70,7 +70,9 @@ def rate_limit_wait(request: HttpRequest, *, name: str, key: Callable[..., str])
         return None
     if usage is None or not usage["should_limit"]:
         return None
-    return max(1, int(usage["time_left"]))
+    # The window's last second is its own (django-ratelimit's window end is inclusive): the
+    # next one starts a second after it, which is when a retry is counted afresh.
+    return max(1, int(usage["time_left"]) + 1)
 
 
 def _sign_in_paths() -> set[str]:
