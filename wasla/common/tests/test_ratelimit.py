@@ -5,6 +5,7 @@ forms; other tokens and addresses unaffected; the API keeps working when Redis i
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import socket
 
 import pytest
@@ -145,3 +146,23 @@ def test_the_client_address_trusts_only_the_configured_proxies(
     settings.WASLA_TRUSTED_PROXY_COUNT = proxies
     request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def _post_webhooks(count: int) -> list[int]:
+    """In a worker process of its own: `count` webhook deliveries from one address."""
+    url = "/webhooks/no-such-provider/00000000-0000-0000-0000-000000000000/"
+    client = Client()
+    return [
+        client.post(url, b"{}", content_type="application/json").status_code for _ in range(count)
+    ]
+
+
+def test_worker_processes_share_the_counters(settings, monkeypatch):
+    """Four processes (as four gunicorn workers) send 50 deliveries each from one address at a
+    limit of 100: Redis counts them together, atomically — exactly 100 pass."""
+    rate_limits_on(settings, monkeypatch, webhook_ip="100/m")
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        statuses = [s for batch in pool.map(_post_webhooks, [50] * 4) for s in batch]
+    assert len(statuses) == 200
+    assert statuses.count(429) == 100
+    assert statuses.count(404) == 100  # an unknown provider, answered before any query
