@@ -65,10 +65,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # request.user.is_verified(): signed in with a second factor (staff; wasla/common/staff_otp.py).
-    "django_otp.middleware.OTPMiddleware",
     # Staff sessions end after WASLA_STAFF_SESSION_SECONDS (wasla/common/staff_session.py).
     "wasla.common.staff_session.StaffSessionExpiryMiddleware",
+    # request.user.is_verified(): signed in with a second factor (staff; wasla/common/staff_otp.py).
+    "django_otp.middleware.OTPMiddleware",
     # Each request starts with no tenant scope; the API token, webhook URL, ... then set it.
     "wasla.tenants.middleware.RequestScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
