@@ -119,6 +119,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://wasla"),
 }
+# A Redis that hangs must not hang requests: the rate limits (and the circuits) fail open on a
+# cache error, which needs the error to come. CACHE_URL's own ?socket_timeout=... wins.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    _cache_options = CACHES["default"].setdefault("OPTIONS", {})
+    _cache_options.setdefault(
+        "socket_connect_timeout", env.float("WASLA_CACHE_CONNECT_TIMEOUT", default=1.0)
+    )
+    _cache_options.setdefault(
+        "socket_timeout", env.float("WASLA_CACHE_SOCKET_TIMEOUT", default=2.0)
+    )
 
 # --- Security: password hashing, brute-force lockout, rate limits, staff sessions (issue 13)
 # Argon2id first (memory-hard); the others still verify older hashes, which Django upgrades to

@@ -14,7 +14,8 @@ The counting is django-ratelimit's (`get_usage`: a fixed window per key, counted
 atomic INCR, and the seconds left in it, which become `Retry-After`). Over the limit: 429,
 problem+json on the API and webhooks, the translated page on the sign-in forms.
 
-Redis down or slow to answer: the request goes through (fail open) and a warning is logged.
+Redis down or hung (the cache's socket timeouts, config/settings/base.py, make it an error):
+the request goes through (fail open), after one failed cache call, and a warning is logged.
 Refusing every payment, webhook and sign-in because the counter store is gone would turn a
 cache outage into a full outage; the database's own limits and the sign-in lock-out (kept in
 PostgreSQL) still stand.
@@ -57,17 +58,20 @@ def _bearer(request: HttpRequest) -> str:
     return credentials.strip() if scheme.lower() == "bearer" else ""
 
 
+class CacheUnavailable(Exception):
+    """The counters could not be read or written (Redis down, hung or refusing)."""
+
+
 def rate_limit_wait(request: HttpRequest, *, name: str, key: Callable[..., str]) -> int | None:
     """Count this request against limit `name`: the seconds to wait when over it, else None.
 
-    Fails open: when the cache cannot be reached, logs a warning and answers None.
+    Raises CacheUnavailable when the cache cannot be reached.
     """
     rate = settings.WASLA_RATE_LIMITS[name]
     try:
         usage = get_usage(request, group=f"wasla.{name}", key=key, rate=rate, increment=True)
     except Exception as error:  # any cache failure: redis errors, timeouts, refused connections
-        logger.warning("rate limit %s not applied: cache unavailable (%r)", name, error)
-        return None
+        raise CacheUnavailable(f"{type(error).__name__}: {error}") from error
     if usage is None or not usage["should_limit"]:
         return None
     # The window's last second is its own (django-ratelimit's window end is inclusive): the
@@ -85,7 +89,11 @@ class RateLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if settings.WASLA_RATE_LIMITS_ENABLED:
-            refused = self._check(request)
+            try:
+                refused = self._check(request)
+            except CacheUnavailable as error:  # fail open: one warning, no further cache call
+                logger.warning("rate limits not applied: cache unavailable (%s)", error)
+                refused = None
             if refused is not None:
                 return refused
         return self.get_response(request)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import socket
+import time
 
 import pytest
 from django.test import Client
@@ -166,3 +167,30 @@ def test_worker_processes_share_the_counters(settings, monkeypatch):
     assert len(statuses) == 200
     assert statuses.count(429) == 100
     assert statuses.count(404) == 100  # an unknown provider, answered before any query
+
+
+def test_with_redis_hung_the_api_answers_after_the_cache_timeout(
+    settings, monkeypatch, tenant, caplog
+):
+    """A Redis that takes connections and never answers (failover, a dead NAT entry): the
+    configured socket timeouts turn it into an error, and the limits fail open."""
+    assert settings.CACHES["default"]["OPTIONS"]["socket_timeout"] == 2.0  # the default
+    rate_limits_on(settings, monkeypatch)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        settings.CACHES = {
+            "default": {
+                **settings.CACHES["default"],
+                "LOCATION": f"redis://127.0.0.1:{silent.getsockname()[1]}/1",
+            }
+        }
+        api = api_client_for(tenant)
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="wasla.common.ratelimit"):
+            assert api.get(ORDERS).status_code == 200
+        assert time.monotonic() - started < 30  # a guard against hanging, not a timing claim
+    finally:
+        silent.close()
+    assert any("cache unavailable" in r.getMessage() for r in caplog.records)
