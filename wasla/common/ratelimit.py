@@ -12,7 +12,8 @@
 
 The counting is django-ratelimit's (`get_usage`: a fixed window per key, counted with Redis's
 atomic INCR, and the seconds left in it, which become `Retry-After`). Over the limit: 429,
-problem+json on the API and webhooks, the translated page on the sign-in forms.
+problem+json on the API and webhooks, the translated page on the sign-in forms (problem+json
+there too for a client that does not accept HTML).
 
 Redis down or hung (the cache's socket timeouts, config/settings/base.py, make it an error):
 the request goes through (fail open), after one failed cache call, and a warning is logged.
@@ -110,7 +111,10 @@ class RateLimitMiddleware:
             return None if wait is None else _problem(wait)
         if request.method == "POST" and path in _sign_in_paths():
             wait = rate_limit_wait(request, name="login_ip", key=_ip_key)
-            return None if wait is None else _page(request, wait)
+            if wait is None:
+                return None
+            # A person at the form gets the page; a program asking for JSON, the problem.
+            return _page(request, wait) if request.accepts("text/html") else _problem(wait)
         return None
 
 

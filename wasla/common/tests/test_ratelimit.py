@@ -107,6 +107,10 @@ def test_sign_in_forms_are_limited_per_address(settings, monkeypatch, path, lang
     assert 1 <= int(refused["Retry-After"]) <= 60
     assert text in refused.content.decode()
     assert client.get(path).status_code == 200  # showing the form is not an attempt
+    # A program that asks for JSON gets the problem.
+    assert_throttled(
+        client.post(path, {"username": "nobody"}, HTTP_ACCEPT="application/json"), within=60
+    )
 
 
 def test_with_redis_down_the_api_works_unlimited_and_says_so_in_the_log(
