@@ -18,8 +18,11 @@ there too for a client that does not accept HTML).
 Redis down or hung (the cache's socket timeouts, config/settings/base.py, make it an error):
 the request goes through (fail open), after one failed cache call, and a warning is logged.
 Refusing every payment, webhook and sign-in because the counter store is gone would turn a
-cache outage into a full outage; the database's own limits and the sign-in lock-out (kept in
-PostgreSQL) still stand.
+cache outage into a full outage; the sign-in lock-out (kept in PostgreSQL) still stands.
+
+django-ratelimit is used as a library, not an installed app: its system check refuses the
+in-process cache, which the single-process demo uses on purpose (one process shares its counters
+with itself); production and the tests count in Redis (CACHE_URL).
 """
 
 from __future__ import annotations
