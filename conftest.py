@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.db import connections
+from django.test import Client
 from rest_framework.test import APIClient
 
 from testsupport.database import APP_PASSWORD, OWNERS
@@ -129,3 +130,12 @@ def close_thread_connections() -> Iterator[None]:
     """Race tests open a connection per thread; close them so the test database can be dropped."""
     yield
     connections.close_all()
+
+
+# --- Staff sign in with a second factor (issue 13): pytest-django's `admin_client` is its
+# superuser signed in with a verified TOTP device, as the admin site requires.
+@pytest.fixture
+def admin_client(db: None, admin_user) -> Client:  # type: ignore[no-untyped-def]
+    from testsupport.staff import staff_client
+
+    return staff_client(admin_user)

@@ -423,6 +423,9 @@ class Stack:
             "WASLA_COLLECTION_SCHEDULE_DAYS": "0,1,3",
             "WASLA_DEMO_STAFF_PASSWORD": self.secrets["staff_password"],
             "LOG_LEVEL": "INFO",
+            # nginx sets X-Forwarded-For to the client's address: the rate limits and the
+            # sign-in lock-outs count per client, not per proxy (wasla/common/client_ip.py).
+            "WASLA_TRUSTED_PROXY_COUNT": "1",
         }
         self.env = {**common, "DJANGO_SETTINGS_MODULE": PRODUCT_SETTINGS, **self.extra_env}
         self.sandbox_env = {

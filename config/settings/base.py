@@ -1,6 +1,7 @@
 """Settings shared by every environment; all configuration comes from the environment."""
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site asks staff for a TOTP code (wasla/common/admin_site.py): django.contrib.admin
+    # with that site as its default.
+    "wasla.common.admin_apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -30,6 +33,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc as local static files: no CDN
     "django_fsm",
+    "axes",  # brute-force lockout of every sign-in (see "Security" below)
+    "django_otp",  # staff second factor: TOTP devices
+    "django_otp.plugins.otp_totp",
     "wasla.common",
     "wasla.tenants",
     "wasla.orders",
@@ -61,13 +67,21 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Arabic first: the visitor's pick (cookie) on pages, Accept-Language on the API.
     "wasla.common.i18n.LanguageMiddleware",
+    # Rate limits per API token and per client IP: 429 with Retry-After (wasla/common/ratelimit.py).
+    "wasla.common.ratelimit.RateLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff sessions end after WASLA_STAFF_SESSION_SECONDS (wasla/common/staff_session.py).
+    "wasla.common.staff_session.StaffSessionExpiryMiddleware",
+    # request.user.is_verified(): signed in with a second factor (staff; wasla/common/staff_otp.py).
+    "django_otp.middleware.OTPMiddleware",
     # Each request starts with no tenant scope; the API token, webhook URL, ... then set it.
     "wasla.tenants.middleware.RequestScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out sign-in with the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -112,6 +126,67 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://wasla"),
 }
+# A Redis that hangs must not hang requests: the rate limits (and the circuits) fail open on a
+# cache error, which needs the error to come. CACHE_URL's own ?socket_timeout=... wins.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    _cache_options = CACHES["default"].setdefault("OPTIONS", {})
+    _cache_options.setdefault(
+        "socket_connect_timeout", env.float("WASLA_CACHE_CONNECT_TIMEOUT", default=1.0)
+    )
+    _cache_options.setdefault(
+        "socket_timeout", env.float("WASLA_CACHE_SOCKET_TIMEOUT", default=2.0)
+    )
+
+# --- Security: password hashing, brute-force lockout, rate limits, staff sessions (issue 13)
+# Argon2id first (memory-hard); the others still verify older hashes, which Django upgrades to
+# Argon2 at the next sign-in. Tests use MD5 for speed (config/settings/test.py).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# django-axes checks every authenticate() first: a locked-out username at that address is
+# refused before any password is compared.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords for one username from one address lock that pair out: the sixth try is
+# refused even with the right password, for AXES_COOLOFF_TIME. The pair, not the username alone,
+# so nobody can lock a merchant out from elsewhere; many usernames from one address run into the
+# per-IP sign-in rate limit below. The attempts are kept in the database (axes' default handler),
+# not Redis: a lock-out must survive a Redis restart or flush and cannot fail open when Redis is
+# down, and the rows are the audit trail the admin shows (Axes → access attempts).
+AXES_FAILURE_LIMIT = env.int("WASLA_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("WASLA_LOGIN_COOLOFF_SECONDS", default=15 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_CALLABLE = "wasla.common.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "wasla.common.client_ip.client_ip"
+AXES_VERBOSE = False
+# Proxies in front of the application that append to X-Forwarded-For (a load balancer: 1).
+# 0 trusts no header: the client is REMOTE_ADDR. Rate limits and lock-outs key on this address.
+WASLA_TRUSTED_PROXY_COUNT = env.int("WASLA_TRUSTED_PROXY_COUNT", default=0)
+# Rate limits (wasla/common/ratelimit.py), "count/period" with period s, m or h; counters in
+# CACHES["default"] (Redis), so every worker shares them. Webhooks are per IP only, and
+# generous: a provider delivers from a few addresses, in bursts after an outage on either side,
+# and a refused delivery waits for the provider's retry schedule (minutes to hours), so the
+# limit only guards against a flood, never paces a provider.
+WASLA_RATE_LIMITS_ENABLED = env.bool("WASLA_RATE_LIMITS_ENABLED", default=True)
+WASLA_RATE_LIMITS = {
+    "api_token": env("WASLA_RATE_LIMIT_API_TOKEN", default="100/m"),
+    "api_ip": env("WASLA_RATE_LIMIT_API_IP", default="600/m"),
+    "webhook_ip": env("WASLA_RATE_LIMIT_WEBHOOK_IP", default="3000/m"),
+    "login_ip": env("WASLA_RATE_LIMIT_LOGIN_IP", default="30/m"),
+}
+# A staff session ends when the browser closes, and at the latest this long after sign-in.
+# Merchants keep Django's session (SESSION_COOKIE_AGE).
+WASLA_STAFF_SESSION_SECONDS = env.int("WASLA_STAFF_SESSION_SECONDS", default=8 * 3600)
+# The issuer an authenticator app shows next to a staff member's TOTP entry.
+OTP_TOTP_ISSUER = "Wasla"
+# --- end of security
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -42,10 +42,11 @@ _DESCRIPTIONS = {
     413: "Request body too large.",
     415: "The body is not application/json.",
     422: "Valid request that cannot be processed, or an Idempotency-Key reused for another one.",
+    429: "Rate limit of the API token or the client address reached; retry after Retry-After.",
     502: "The payment provider did not answer usably.",
     503: "Temporarily unavailable (database or provider circuit); retry after Retry-After.",
 }
-_ALWAYS = (400, 401, 503)
+_ALWAYS = (400, 401, 429, 503)
 _WITH_PATH_OBJECT = (404,)
 _WRITES = (409, 413, 415, 422, 502)
 
@@ -68,7 +69,7 @@ class ApiSchema(AutoSchema):
                 "description": _DESCRIPTIONS[status],
                 "content": {PROBLEM_CONTENT_TYPE: {"schema": ref}},
             }
-            if status == 503:
+            if status in (429, 503):
                 response["headers"] = {
                     "Retry-After": {
                         "schema": {"type": "integer"},

@@ -8,6 +8,7 @@ class CommonConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from . import staff_session  # noqa: F401  (connects the staff sign-in receiver)
         from .observability.celery_context import celery_context_connect
         from .observability.sentry import sentry_init
 

@@ -6,7 +6,10 @@ every tenant, which is the audited platform path: the view runs inside
 one `PlatformAccessLog` row, as the admin's requests do (`wasla.tenants.middleware`).
 
 - not logged in: to the admin's sign-in page (staff sign in there), back here afterwards;
-- logged in without `is_staff`: 403 page, nothing read.
+- logged in without `is_staff`: 403 page, nothing read;
+- staff signed in without the second factor (through the merchant portal's form, say): to the
+  admin's sign-in page too, which asks for the authenticator's code — the admin site's own
+  check (wasla/common/admin_site.py), so one sign-in serves both.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ def staff_view(name: str) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
             if not user.is_staff:
                 return render(request, "dashboard/forbidden.html", status=403)
+            # is_verified: set on request.user by django-otp's OTPMiddleware.
+            if not user.is_verified():  # type: ignore[attr-defined]
+                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
             # The audit row commits on its own, so a page that fails is still on record.
             with (
                 platform_access(reason=f"dashboard {name}", actor=user.get_username()),

@@ -59,7 +59,7 @@ def test_problem_responses_are_documented(schema):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
-            expected = {"400", "401", "503"} | ({"404"} if "{" in path else set())
+            expected = {"400", "401", "429", "503"} | ({"404"} if "{" in path else set())
             if method in ("post", "put"):
                 expected |= {"409", "413", "415", "422"}
             assert expected <= set(responses), (method, path)
@@ -69,3 +69,4 @@ def test_problem_responses_are_documented(schema):
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
                 }
             assert "Retry-After" in responses["503"]["headers"]
+            assert "Retry-After" in responses["429"]["headers"]  # the rate limits

@@ -14,6 +14,8 @@ from django.contrib.auth import get_user_model
 from testsupport.browser import SHOTS, in_browser, set_language
 from testsupport.invoicing import make_invoiceable_tenant, paid_payment_at, riyadh, run_month
 from testsupport.payments import gateway, refunded
+from testsupport.staff import totp_code_for_secret
+from wasla.common.staff_otp import staff_totp_ensure
 from wasla.payments.models import WebhookEvent
 from wasla.settlement.models import SettlementRecord
 
@@ -56,8 +58,9 @@ def back_office() -> dict[str, str]:
         signature_valid=True,
         status=WebhookEvent.Status.PROCESSED,
     )
-    get_user_model().objects.create_superuser("staff", "staff@wasla.test", PASSWORD)
+    staff = get_user_model().objects.create_superuser("staff", "staff@wasla.test", PASSWORD)
     return {
+        "totp-secret": staff_totp_ensure(user=staff).secret,
         "settlement": f"settlement/settlementrecord/{settlement.pk}/change/",
         "settlements": "settlement/settlementrecord/",
         "attempt": f"payments/paymentattempt/{attempt.pk}/change/",
@@ -71,12 +74,14 @@ def back_office() -> dict[str, str]:
 
 def test_the_admin_in_arabic_and_english(live_server, back_office):
     base = live_server.url
+    secret = back_office.pop("totp-secret")
     seen: dict[tuple[str, str], dict[str, object]] = {}
 
     def steps(page) -> None:
         page.goto(f"{base}/admin/login/")
         page.fill("#id_username", "staff")
         page.fill("#id_password", PASSWORD)
+        page.fill("#id_otp_token", totp_code_for_secret(secret))  # the authenticator's code
         page.click("input[type=submit]")
         page.wait_for_url(f"{base}/admin/")
         # The admin's own "collapse the app list" switch, as staff on a laptop screen would use

@@ -18,6 +18,7 @@ from django.test import Client
 
 from testsupport.database import database_owner
 from testsupport.factories import api_client_for, make_tenant
+from testsupport.staff import staff_login
 from wasla.common.outage import RETRY_AFTER_SECONDS
 from wasla.orders.models import Order
 
@@ -88,7 +89,7 @@ def test_database_error_in_middleware_answers_503_too():
     handler turns the error into the same 503."""
     staff = get_user_model().objects.create_user("staff-outage", password="x", is_staff=True)
     client = Client(raise_request_exception=False)
-    client.force_login(staff)
+    staff_login(client, staff)
     terminate_this_threads_backend()
     assert_unavailable(client.get("/admin/"))
     assert client.get("/admin/").status_code == 200

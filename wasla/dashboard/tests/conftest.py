@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from testsupport.staff import staff_client as staff_client_for
 from wasla.dashboard.rollups import FULL_DAYS, rollup_refresh
 from wasla.dashboard.selectors import RECONCILE_CACHE_KEY
 
@@ -20,9 +21,7 @@ from .books import Book, build_book
 @pytest.fixture
 def staff_client(db: None) -> Client:
     user = get_user_model().objects.create_user("ops", password="pw-ops-1234", is_staff=True)
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_client_for(user)
 
 
 @pytest.fixture

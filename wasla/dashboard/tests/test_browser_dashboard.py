@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from testsupport.browser import SHOTS, axe_serious, in_browser, set_language
+from testsupport.staff import totp_code_for_secret
+from wasla.common.staff_otp import staff_totp_ensure
 from wasla.dashboard.rollups import FULL_DAYS, rollup_refresh
 from wasla.dashboard.tests.books import build_book
 
@@ -32,7 +34,8 @@ DRAWN = """(id) => {
 def test_staff_use_the_dashboard_in_chromium(live_server, lang):
     book = build_book()
     rollup_refresh(since=timezone.localdate() - dt.timedelta(days=FULL_DAYS))
-    get_user_model().objects.create_user("ops", password="pw-ops-1234", is_staff=True)
+    ops = get_user_model().objects.create_user("ops", password="pw-ops-1234", is_staff=True)
+    secret = staff_totp_ensure(user=ops).secret
     base = live_server.url
     souq_option = f"{book.souq.name} ({book.souq.slug})"
 
@@ -42,6 +45,7 @@ def test_staff_use_the_dashboard_in_chromium(live_server, lang):
         page.wait_for_url("**/admin/login/**")
         page.fill("#id_username", "ops")
         page.fill("#id_password", "pw-ops-1234")
+        page.fill("#id_otp_token", totp_code_for_secret(secret))  # the authenticator's code
         page.click("input[type=submit]")
         page.wait_for_url("**/dashboard/")
         assert page.get_attribute("html", "dir") == ("rtl" if lang == "ar" else "ltr")

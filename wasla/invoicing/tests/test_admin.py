@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from testsupport.invoicing import make_invoiceable_tenant, paid_payment_at, riyadh, run_month
+from testsupport.staff import staff_login
 from wasla.tenants.context import no_scope
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ def staff_client(client):
     staff = get_user_model().objects.create_user(
         "finance", password="x", is_staff=True, is_superuser=True
     )
-    client.force_login(staff)
+    staff_login(client, staff)
     return client
 
 

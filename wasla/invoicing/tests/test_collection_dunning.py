@@ -27,6 +27,7 @@ from testsupport.billing import (
     sandbox_knobs,
 )
 from testsupport.factories import api_client_for
+from testsupport.staff import staff_login
 from testsupport.threads import in_threads
 from wasla.invoicing import billing_stripe
 from wasla.invoicing.collection import PENDING_STALE, invoices_collect
@@ -95,7 +96,7 @@ def test_an_exhausted_schedule_leaves_the_invoice_overdue(billing):
     }
     staff = get_user_model().objects.create_superuser("ops", "ops@wasla.example", "pw-123456")
     browser = Client()
-    browser.force_login(staff)
+    staff_login(browser, staff)
     page = browser.get("/admin/invoicing/invoice/?overdue=yes").content.decode()
     assert invoice.display_number in page
     assert other.display_number not in page

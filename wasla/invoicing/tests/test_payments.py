@@ -22,6 +22,7 @@ from testsupport.invoicing import (
     run_month,
 )
 from testsupport.payments import balance
+from testsupport.staff import staff_login
 from testsupport.threads import in_threads
 from wasla.invoicing.models import Invoice, InvoicePayment
 from wasla.invoicing.payments import PaymentRefused, RecordedPayment, invoice_payment_record
@@ -246,7 +247,7 @@ def test_staff_record_a_transfer_in_the_admin(client):
     staff = get_user_model().objects.create_user(
         "finance", password="x", is_staff=True, is_superuser=True
     )
-    client.force_login(staff)
+    staff_login(client, staff)
     url = f"/admin/invoicing/invoice/{invoice.pk}/record-payment/"
     with no_scope():
         page = client.get(f"/admin/invoicing/invoice/{invoice.pk}/change/")
@@ -268,7 +269,7 @@ def test_staff_record_a_transfer_in_the_admin(client):
 def test_staff_without_the_permission_cannot_record(client):
     invoice = _invoice()
     clerk = get_user_model().objects.create_user("clerk", password="x", is_staff=True)
-    client.force_login(clerk)
+    staff_login(client, clerk)
     with no_scope():
         response = client.post(
             f"/admin/invoicing/invoice/{invoice.pk}/record-payment/",

@@ -16,6 +16,7 @@ from django.test import Client
 
 from testsupport.database import database_owner
 from testsupport.factories import make_tap_config, make_tenant
+from testsupport.staff import staff_login
 from wasla.common import crypto
 from wasla.payments.models import PaymentGatewayConfig
 
@@ -106,7 +107,7 @@ def test_admin_never_shows_a_secret():
     config = make_tap_config(make_tenant(), webhook_secret="whsec_admin_probe")
     staff = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456789")
     client = Client()
-    client.force_login(staff)
+    staff_login(client, staff)
     for url in (
         "/admin/payments/paymentgatewayconfig/",
         f"/admin/payments/paymentgatewayconfig/{config.pk}/change/",

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from testsupport.staff import staff_login
 from wasla.payments.models import WebhookEvent
 from wasla.payments.webhooks.processing import webhook_event_process
 from wasla.settlement.models import SettlementRecord
@@ -53,7 +54,7 @@ def test_staff_replay_a_failed_event_once_the_provider_is_back(
     settings.WASLA_PROVIDER_BASE_URLS = reachable
     staff = get_user_model().objects.create_superuser("ops", "ops@example.com", "pw-" + "x" * 12)
     admin = Client()
-    admin.force_login(staff)
+    staff_login(admin, staff)
     admin.cookies["wasla_language"] = "en"  # the admin speaks Arabic unless asked otherwise
     changelist = reverse("admin:payments_webhookevent_changelist")
     listing = admin.get(changelist)
@@ -95,7 +96,7 @@ def test_replay_needs_the_change_permission(stripe_config):
 
     viewer.user_permissions.add(Permission.objects.get(codename="view_webhookevent"))
     client = Client()
-    client.force_login(viewer)
+    staff_login(client, viewer)
     changelist = reverse("admin:payments_webhookevent_changelist")
     assert client.get(changelist).status_code == 200
     client.post(changelist, {"action": "replay", "_selected_action": [event.pk], "index": 0})

@@ -67,7 +67,9 @@ def test_password_reset_end_to_end(tenant):
     assert done.status_code == 302
     assert done["Location"] == "/merchant/password-reset/done/"
     fresh = Client()
-    assert not fresh.login(username="salem", password=PASSWORD)
+    refused = fresh.post("/merchant/login/", {"username": "salem", "password": PASSWORD})
+    assert refused.status_code == 200  # the form again: the old password no longer signs in
+    assert "_auth_user_id" not in fresh.session
     signed = fresh.post("/merchant/login/", {"username": "salem", "password": new})
     assert signed.status_code == 302
     assert fresh.get("/merchant/").status_code == 200

@@ -11,6 +11,7 @@ from django.test import Client
 
 from testsupport.factories import make_attempt, make_tap_config, make_tenant
 from testsupport.portal import member_client
+from testsupport.staff import staff_login
 
 BAD = [
     "1e309",
@@ -36,7 +37,7 @@ def test_no_malformed_input_reaches_a_500() -> None:
     member = member_client(t)
     staff_user = get_user_model().objects.create_user("ops2", password="pw-ops-1234", is_staff=True)
     staff = Client()
-    staff.force_login(staff_user)
+    staff_login(staff, staff_user)
     found = []
 
     def check(client, method, url, data):

@@ -21,6 +21,7 @@ from testsupport.factories import (
     make_tap_config,
     make_tenant,
 )
+from testsupport.staff import staff_client
 from wasla.common.listing import ListFilters
 from wasla.invoicing.models import CreditNote, Invoice
 from wasla.ledger.models import LedgerAccount, LedgerTransaction
@@ -56,9 +57,7 @@ def _member(tenant, role: str = TenantMember.Role.VIEWER) -> Client:
 
 def _staff() -> Client:
     user = get_user_model().objects.create_user("staff", password="x" * 12, is_staff=True)
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_client(user)
 
 
 def _settle(attempt: PaymentAttempt) -> SettlementRecord:

@@ -8,6 +8,7 @@ from django.test import Client
 
 from testsupport.demo import seed_demo_json
 from testsupport.factories import make_tap_config, make_tenant
+from testsupport.staff import totp_code_for_secret
 from wasla.orders.models import Order
 from wasla.payments.models import PaymentAttempt, PaymentGatewayConfig, WebhookEvent
 from wasla.payments.tests.hosted import parse_forms, pay_on_hosted_page
@@ -27,6 +28,22 @@ def test_seed_demo_prints_what_the_acceptance_checks_need_and_reuses_data():
     assert [t["slug"] for t in first["tenants"]] == ["nakheel", "qahwa"]
     assert first["staff"]["username"] == "staff"
     assert first["staff"]["password"]
+    # Staff sign in with a second factor: the secret is printed, and the same on every run.
+    secret = first["staff"]["totp_secret"]
+    assert secret == second["staff"]["totp_secret"]
+    assert set(first["staff"]) == {"username", "password", "login_url", "totp_secret"}
+    staff = Client()
+    signed = staff.post(
+        "/admin/login/",
+        {
+            "username": "staff",
+            "password": first["staff"]["password"],
+            "otp_token": totp_code_for_secret(secret),
+        },
+    )
+    assert signed.status_code == 302
+    assert staff.get("/admin/").status_code == 200
+    assert staff.get("/dashboard/").status_code == 200
     for tenant in second["tenants"]:
         assert tenant["api_token"].startswith("wsl_")
         gateways = {g["provider"]: g for g in tenant["gateways"]}

@@ -23,6 +23,7 @@ from testsupport.factories import (
     make_tap_config,
     make_tenant,
 )
+from testsupport.staff import staff_login
 from wasla.orders.models import Order
 from wasla.tenants.context import no_scope, platform_access, tenant_context
 from wasla.tenants.models import ApiToken, PlatformAccessLog, Tenant
@@ -293,7 +294,7 @@ def test_staff_in_the_admin_see_every_tenant_through_the_audited_platform_path(c
     staff = get_user_model().objects.create_user("ops", password="x", is_staff=True)
     staff.is_superuser = True
     staff.save()
-    client.force_login(staff)
+    staff_login(client, staff)
     before = PlatformAccessLog.objects.filter(actor="ops").count()
 
     with no_scope():  # the request's own scope, not the test's

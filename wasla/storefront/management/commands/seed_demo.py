@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from wasla.common.staff_otp import staff_totp_ensure
 from wasla.payments.gateways import gateway_config_connect
 from wasla.payments.models import PaymentGatewayConfig
 from wasla.payments.orchestrator import webhook_url
@@ -101,6 +102,7 @@ MERCHANT_OWNER_SUFFIX = "owner"
 
 class Command(BaseCommand):
     help = "Create (or reuse) the demo tenants, gateways, products, tokens and staff user."
+    _staff_totp_url = ""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -144,8 +146,14 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
             return
+        staff = result["staff"]
+        self.stdout.write(f"Staff login: {staff['username']} / {staff['password']}")
         self.stdout.write(
-            f"Staff login: {result['staff']['username']} / {result['staff']['password']}"
+            f"  and the code of an authenticator app with the TOTP secret {staff['totp_secret']}"
+            f"\n  ({self._staff_totp_url}); or print the current code with:"
+            '\n  .venv/bin/python -c "import base64,sys; from django_otp.oath import TOTP;'
+            " print(f'{TOTP(base64.b32decode(sys.argv[1])).token():06d}')\" "
+            f"{staff['totp_secret']}"
         )
         logins = {m["tenant"]: m for m in result["merchant_users"]}
         for t in result["tenants"]:
@@ -173,7 +181,16 @@ class Command(BaseCommand):
         password = settings.WASLA_DEMO_STAFF_PASSWORD
         user.set_password(password)
         user.save()
-        return {"username": STAFF_USERNAME, "password": password, "login_url": "/admin/"}
+        # Staff sign in with a second factor: the demo's device keeps its secret across runs,
+        # so an authenticator app set up once keeps working.
+        totp = staff_totp_ensure(user=user)
+        self._staff_totp_url = totp.url
+        return {
+            "username": STAFF_USERNAME,
+            "password": password,
+            "login_url": "/admin/",
+            "totp_secret": totp.secret,
+        }
 
     def _merchant_owner(self, tenant: Tenant) -> dict[str, str]:
         """The tenant's owner login for the portal, with a new password on every run."""
