@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc as local static files: no CDN
     "django_fsm",
+    "csp",  # Content-Security-Policy (django-csp): the nonce in templates, the view decorators
     "wasla.common",
     "wasla.tenants",
     "wasla.orders",
@@ -46,6 +47,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy, Permissions-Policy and X-Frame-Options on every response, the
+    # early refusals of the middleware below included (see "Security headers" at the end).
+    "csp.middleware.CSPMiddleware",
+    "wasla.common.security_headers.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before anything looks a URL up: PostgreSQL cannot compare text with a NUL in it.
     "wasla.common.middleware.NulInUrlMiddleware",
     # Database unreachable in a view: 503 with Retry-After (see wasla/common/outage.py).
@@ -60,7 +66,6 @@ MIDDLEWARE = [
     # Each request starts with no tenant scope; the API token, webhook URL, ... then set it.
     "wasla.tenants.middleware.RequestScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -378,3 +383,61 @@ WASLA_ZATCA_CLEARANCE_LEASE_SECONDS = env.int("WASLA_ZATCA_CLEARANCE_LEASE_SECON
 # tax currency is SAR): `KWD=12.2345,...`.
 WASLA_ZATCA_SAR_RATES = env.dict("WASLA_ZATCA_SAR_RATES", default={"KWD": "12.2345"})
 # --- end of invoicing
+
+# --- Security headers (wasla/common/security_headers.py; tests: wasla/common/tests/
+# test_security_headers.py, test_browser_csp.py). A strict Content-Security-Policy (django-csp):
+# scripts and styles only from our own static files, or a <style>/<script> carrying the request's
+# nonce ({{ request.csp_nonce }}); no inline event handlers or style attributes anywhere; no
+# framing; forms post only to us. The storefront's checkout and the invoice pay page add the
+# providers' hosted pages to form-action (a form whose answer redirects there), through
+# `checkout_form_action` in that module. Django's own headers are stated here although they are
+# its defaults, so that none of them is lost by accident.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+# Hosted payment pages a checkout form may be redirected to (Tap, Stripe Checkout and 3-D Secure,
+# PayPal live and sandbox). The local simulators are served from WASLA_SANDBOX_BASE_URL.
+WASLA_CSP_CHECKOUT_ORIGINS = env.list(
+    "WASLA_CSP_CHECKOUT_ORIGINS",
+    default=[
+        "https://*.tap.company",
+        "https://checkout.stripe.com",
+        "https://hooks.stripe.com",
+        "https://www.paypal.com",
+        "https://www.sandbox.paypal.com",
+    ],
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# same-origin: no Referer at all to other sites (the providers' hosted pages need none).
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Browser features no page of ours uses, refused to every origin (Permissions-Policy header).
+# payment=(): our pages never call the Payment Request API; shoppers pay on the providers' own
+# hosted pages (a top-level navigation to their origin, where their own policy applies).
+# (Only features Chromium knows: an unknown one is a console error on every page.)
+WASLA_PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+}
+# --- end of security headers
+
