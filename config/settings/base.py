@@ -441,3 +441,12 @@ WASLA_PERMISSIONS_POLICY: dict[str, list[str]] = {
 }
 # --- end of security headers
 
+# --- Personal data (PDPL; wasla/api/personal_data.py, README "Personal data (PDPL)"): shoppers'
+# e-mail, phone, name and address are anonymised this many days after the order (or the webhook
+# delivery) by `manage.py purge_personal_data` and beat's daily `api.purge_personal_data`.
+# Two years by default: longer than the card schemes' longest chargeback window (540 days), so a
+# dispute can still be answered with the order's delivery address.
+WASLA_PERSONAL_DATA_RETENTION_DAYS = env.int("WASLA_PERSONAL_DATA_RETENTION_DAYS", default=730)
+if WASLA_PERSONAL_DATA_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("WASLA_PERSONAL_DATA_RETENTION_DAYS must not be negative")
+# --- end of personal data
