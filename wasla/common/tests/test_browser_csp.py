@@ -18,6 +18,7 @@ from django.utils import timezone
 from testsupport.browser import SHOTS, in_browser
 from testsupport.factories import make_tap_config, make_tenant
 from testsupport.payments import paid_payment
+from wasla.common import security_headers
 from wasla.dashboard.rollups import FULL_DAYS, rollup_refresh
 from wasla.portal.tests.settings_support import PASSWORD, make_member
 from wasla.storefront.models import Product
@@ -144,3 +145,44 @@ def test_every_kind_of_page_runs_under_the_policy(sandbox):
         page.screenshot(path=SHOTS / "csp-api-docs.png", full_page=False)
 
     assert in_browser(steps) == []
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_the_checkout_form_may_lead_to_another_origins_hosted_page(
+    sandbox, settings, monkeypatch, allowed
+):
+    """The shopper's checkout answers with a redirect to the provider's page on another origin
+    (here the same server as 127.0.0.1, while the store is on localhost): Chromium checks that
+    redirect against the store page's form-action, so the page lists the hosted pages' origins.
+    Without them the shopper would be stopped (the refusal the second case shows)."""
+    other = sandbox.replace("localhost", "127.0.0.1")
+    assert other != sandbox
+    settings.WASLA_SANDBOX_BASE_URL = other
+    settings.WASLA_PROVIDER_BASE_URLS = {
+        **settings.WASLA_PROVIDER_BASE_URLS,
+        "tap": {"sandbox": f"{other}/sandbox/tap", "live": "https://api.tap.company"},
+    }
+    if not allowed:
+        monkeypatch.setattr(security_headers, "checkout_origins", list)  # none: 'self' only
+    tenant = make_tenant("nakheel-" + sandbox.rsplit(":", 1)[1], name="Nakheel Dates")
+    make_tap_config(tenant)
+    product = Product.objects.create(tenant=tenant, name="Sukkari dates", price=Decimal("85.00"))
+
+    def steps(page) -> None:  # type: ignore[no-untyped-def]
+        page.goto(f"{sandbox}/store/{tenant.slug}/products/{product.pk}/")
+        page.check("#pay-tapmada")
+        page.fill("#email", "buyer@example.com")
+        page.fill("#phone", "0557877988")
+        page.click("#place-order")
+        if allowed:
+            page.wait_for_url(f"{other}/sandbox/tap/pay/**")
+            page.wait_for_selector("#pay-succeed")
+        else:
+            page.wait_for_timeout(1500)
+            assert not page.url.startswith(other)
+
+    found = in_browser(steps, allow_csp_violations=True)
+    if allowed:
+        assert found == []
+    else:
+        assert any("form-action" in line for line in found), found
