@@ -17,7 +17,9 @@ Beat (`celery -A config beat`) runs:
 - `dashboard.rollup_refresh` every WASLA_DASHBOARD_ROLLUP_INTERVAL_SECONDS (300) over the last
   few days, and nightly at 02:30 over FULL_DAYS (a refund of an older payment lands there): the
   daily roll-ups the staff dashboard's charts read;
-- `dashboard.reconcile_snapshot` daily at 06:00: the reconciliation findings the dashboard shows.
+- `dashboard.reconcile_snapshot` daily at 06:00: the reconciliation findings the dashboard shows;
+- `api.purge_personal_data` daily at 03:30: shoppers' personal data older than
+  WASLA_PERSONAL_DATA_RETENTION_DAYS anonymised (PDPL; README "Personal data (PDPL)").
 Each entry expires after one interval, so sweeps queued while no worker ran do not pile up.
 """
 
@@ -84,4 +86,9 @@ def _register_periodic_tasks(sender: Celery, **kwargs: Any) -> None:
         crontab(minute=0, hour=6),
         sender.signature("dashboard.reconcile_snapshot"),
         name="dashboard-reconcile",
+    )
+    sender.add_periodic_task(
+        crontab(minute=30, hour=3),
+        sender.signature("api.purge_personal_data"),
+        name="personal-data-purge",
     )

@@ -6,7 +6,8 @@ The sandbox stands for third parties (Tap, Stripe, PayPal) and shares no code wi
 - each simulator renders with a private template `Engine` and no request; `page_engine` gives
   that engine Django's `i18n` library, so `{% load i18n %}` and `{% translate %}` work in the
   language the request activated (the site's LanguageMiddleware: the visitor's cookie, else
-  Arabic);
+  Arabic); and `static`, for each simulator's stylesheet (a static file, as
+  the site's Content-Security-Policy allows no inline style without the request's nonce);
 - like a real provider's page, it has its own language switch: a link to `language_set`,
   which sets the same `wasla_language` cookie and sends the visitor back (a plain GET: a third
   party's page cannot post to the merchant's CSRF-protected /i18n/setlang/);
@@ -29,7 +30,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
-LIBRARIES: Final = {"i18n": "django.templatetags.i18n"}
+LIBRARIES: Final = {"i18n": "django.templatetags.i18n", "static": "django.templatetags.static"}
 _PATTERNS: Final = {"ar": "#,##0{fraction}\u00a0¤", "en": "¤¤\u00a0#,##0{fraction}"}
 SANDBOX_PREFIX: Final = "/sandbox/"
 

@@ -24,10 +24,41 @@ CHROMIUM_ARGS = [
 ]
 
 
-def in_browser(steps: Callable[[Any], None]) -> None:
+# Every page reports what its Content-Security-Policy refused (a `securitypolicyviolation`
+# event) to the console, where Chromium also writes its own "Refused to ..." lines.
+CSP_REPORTER = """document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("CSP violation: " + e.effectiveDirective + " refused " + (e.blockedURI || "inline")
+    + " in " + e.documentURI + " (" + (e.sourceFile || "") + ":" + e.lineNumber + ")");
+});"""
+
+
+def csp_violation(text: str) -> bool:
+    """Whether a console line is a CSP refusal (ours, or Chromium's own wording)."""
+    return text.startswith(("CSP violation:", "Refused to")) or "Content Security Policy" in text
+
+
+class CspViolations(AssertionError):
+    pass
+
+
+def in_browser(steps: Callable[[Any], None], *, allow_csp_violations: bool = False) -> list[str]:
     """Run `steps(page)` in a fresh Chromium page. Playwright's sync API runs in its own
-    thread: its event loop must not share a thread with the Django ORM calls of the test."""
+    thread: its event loop must not share a thread with the Django ORM calls of the test.
+
+    Any page of the context that breaks the site's Content-Security-Policy fails the test
+    after the steps (every browser test is also a CSP test); `allow_csp_violations` returns
+    them instead."""
     from playwright.sync_api import sync_playwright
+
+    violations: list[str] = []
+
+    def watch(page: Any) -> None:
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text) if csp_violation(message.text) else None
+            ),
+        )
 
     def run() -> None:
         with sync_playwright() as pw:
@@ -35,13 +66,19 @@ def in_browser(steps: Callable[[Any], None]) -> None:
                 executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
             )
             try:
-                steps(browser.new_context(viewport={"width": 1000, "height": 800}).new_page())
+                context = browser.new_context(viewport={"width": 1000, "height": 800})
+                context.add_init_script(CSP_REPORTER)
+                context.on("page", watch)
+                steps(context.new_page())
             finally:
                 browser.close()
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(run).result()
+    if violations and not allow_csp_violations:
+        raise CspViolations("Content-Security-Policy violations:\n" + "\n".join(violations))
+    return violations
 
 
 def axe_serious(page: Any) -> list[str]:

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "axes",  # brute-force lockout of every sign-in (see "Security" below)
     "django_otp",  # staff second factor: TOTP devices
     "django_otp.plugins.otp_totp",
+    "csp",  # Content-Security-Policy (django-csp): the nonce in templates, the view decorators
     "wasla.common",
     "wasla.tenants",
     "wasla.orders",
@@ -55,6 +56,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy, Permissions-Policy and X-Frame-Options on every response, the
+    # early refusals of the middleware below included (see "Security headers" at the end).
+    "csp.middleware.CSPMiddleware",
+    "wasla.common.security_headers.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Static files from the WSGI server itself (production: collected, hashed, compressed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Observability: a request id for every log line of the request, echoed in X-Request-ID.
@@ -79,7 +85,6 @@ MIDDLEWARE = [
     # Each request starts with no tenant scope; the API token, webhook URL, ... then set it.
     "wasla.tenants.middleware.RequestScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: answers a locked-out sign-in with the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -470,3 +475,70 @@ WASLA_ZATCA_CLEARANCE_LEASE_SECONDS = env.int("WASLA_ZATCA_CLEARANCE_LEASE_SECON
 # tax currency is SAR): `KWD=12.2345,...`.
 WASLA_ZATCA_SAR_RATES = env.dict("WASLA_ZATCA_SAR_RATES", default={"KWD": "12.2345"})
 # --- end of invoicing
+
+# --- Security headers (wasla/common/security_headers.py; tests: wasla/common/tests/
+# test_security_headers.py, test_browser_csp.py). A strict Content-Security-Policy (django-csp):
+# scripts and styles only from our own static files, or a <style>/<script> carrying the request's
+# nonce ({{ request.csp_nonce }}); no inline event handlers or style attributes anywhere; no
+# framing; forms post only to us. The storefront's checkout and the invoice pay page add the
+# providers' hosted pages to form-action (a form whose answer redirects there), through
+# `checkout_form_action` in that module. Django's own headers are stated here although they are
+# its defaults, so that none of them is lost by accident.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+# Hosted payment pages a checkout form may be redirected to (Tap, Stripe Checkout and 3-D Secure,
+# PayPal live and sandbox). The local simulators are served from WASLA_SANDBOX_BASE_URL.
+WASLA_CSP_CHECKOUT_ORIGINS = env.list(
+    "WASLA_CSP_CHECKOUT_ORIGINS",
+    default=[
+        "https://*.tap.company",
+        "https://checkout.stripe.com",
+        "https://hooks.stripe.com",
+        "https://www.paypal.com",
+        "https://www.sandbox.paypal.com",
+    ],
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# same-origin: no Referer at all to other sites (the providers' hosted pages need none).
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Browser features no page of ours uses, refused to every origin (Permissions-Policy header).
+# payment=(): our pages never call the Payment Request API; shoppers pay on the providers' own
+# hosted pages (a top-level navigation to their origin, where their own policy applies).
+# (Only features Chromium knows: an unknown one is a console error on every page.)
+WASLA_PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+}
+# --- end of security headers
+
+# --- Personal data (PDPL; wasla/api/personal_data.py, README "Personal data (PDPL)"): shoppers'
+# e-mail, phone, name and address are anonymised this many days after the order (or the webhook
+# delivery) by `manage.py purge_personal_data` and beat's daily `api.purge_personal_data`.
+# Two years by default: longer than the card schemes' longest chargeback window (540 days), so a
+# dispute can still be answered with the order's delivery address.
+WASLA_PERSONAL_DATA_RETENTION_DAYS = env.int("WASLA_PERSONAL_DATA_RETENTION_DAYS", default=730)
+if WASLA_PERSONAL_DATA_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("WASLA_PERSONAL_DATA_RETENTION_DAYS must not be negative")
+# --- end of personal data

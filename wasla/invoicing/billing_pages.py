@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from wasla.common.money import format_amount
+from wasla.common.security_headers import checkout_form_action
 from wasla.tenants.context import Scope, scope_enter_for_request
 
 from . import billing_intents, billing_stripe
@@ -55,6 +56,7 @@ def _page(request: HttpRequest, invoice: Invoice, **extra: Any) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@checkout_form_action  # the form's answer redirects to the card's 3-D Secure page
 def billing_pay_page(request: HttpRequest, token: str) -> HttpResponse:
     invoice = _invoice(token)
     if request.method == "GET":

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from wasla.common.problems import Problem
+from wasla.common.security_headers import checkout_form_action
 from wasla.payments.models import PaymentGatewayConfig
 from wasla.payments.providers.registry import UnknownProvider, provider_class
 from wasla.tenants.context import Scope, scope_enter_for_request
@@ -69,6 +70,7 @@ def store_home(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@checkout_form_action  # the form's answer redirects to the provider's hosted page
 def product_checkout(request: HttpRequest, slug: str, product_id: int) -> HttpResponse:
     tenant = _store_tenant(slug)
     product = get_object_or_404(Product.objects.for_tenant(tenant), pk=product_id, is_active=True)

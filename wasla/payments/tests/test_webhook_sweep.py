@@ -121,6 +121,8 @@ def test_beat_runs_the_sweeper_and_reconciliation():
         "invoicing.issue_credit_notes": crontab(minute=0, hour=4),
         # Invoices charged on the merchants' saved cards, daily at 05:00.
         "invoicing.collect_invoices": crontab(minute=0, hour=5),
+        # Shoppers' personal data past the retention period anonymised, daily at 03:30 (PDPL).
+        "api.purge_personal_data": crontab(minute=30, hour=3),
     }
     # The staff dashboard's roll-ups: the recent days every 5 minutes, every day nightly; its
     # reconciliation snapshot daily.
