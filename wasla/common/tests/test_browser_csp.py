@@ -18,7 +18,9 @@ from django.utils import timezone
 from testsupport.browser import SHOTS, in_browser
 from testsupport.factories import make_tap_config, make_tenant
 from testsupport.payments import paid_payment
+from testsupport.staff import totp_code_for_secret
 from wasla.common import security_headers
+from wasla.common.staff_otp import staff_totp_ensure
 from wasla.dashboard.rollups import FULL_DAYS, rollup_refresh
 from wasla.portal.tests.settings_support import PASSWORD, make_member
 from wasla.storefront.models import Product
@@ -76,7 +78,8 @@ def test_every_kind_of_page_runs_under_the_policy(sandbox):
         paid_payment(tenant, "120.00")
     rollup_refresh(since=timezone.localdate() - dt.timedelta(days=FULL_DAYS))
     owner = make_member(tenant, "owner", username=f"{tenant.slug}-owner").user.username
-    get_user_model().objects.create_superuser("ops", password=PASSWORD)
+    ops = get_user_model().objects.create_superuser("ops", password=PASSWORD)
+    secret = staff_totp_ensure(user=ops).secret
 
     def steps(page) -> None:  # type: ignore[no-untyped-def]
         page.goto(f"{base}/")
@@ -129,6 +132,7 @@ def test_every_kind_of_page_runs_under_the_policy(sandbox):
         page.wait_for_url("**/admin/login/**")
         page.fill("#id_username", "ops")
         page.fill("#id_password", PASSWORD)
+        page.fill("#id_otp_token", totp_code_for_secret(secret))  # staff's second factor
         page.click("input[type=submit]")
         page.wait_for_url("**/dashboard/")
         page.wait_for_function("typeof Chart !== 'undefined'")
