@@ -667,7 +667,7 @@ _GSET = [
     ('INSERT INTO "payments_webhookevent"', "ev_"),
     ('INSERT INTO "settlement_settlementrecord"', "st_"),
     # the key's transaction (none) or the chain head: the head, one row
-    ('SELECT "ledger_ledgertransaction"."id"', "head_"),
+    ("SELECT * FROM ledger_ledgertransaction", "head_"),
 ]
 
 

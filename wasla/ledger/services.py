@@ -30,7 +30,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from wasla.common.money import MoneyError, format_amount, is_exact
@@ -226,9 +225,16 @@ def _existing_and_head(
     """The transaction already posted under the key (if any) and the tenant's chain head (its
     last transaction, if any), in one SELECT by index. Read under the chain lock, in a statement
     that starts after it was granted, so the head is the one the next posting follows."""
-    mine = LedgerTransaction.objects.filter(tenant_id=tenant_id)
-    last = mine.order_by("-sequence").values("sequence")[:1]
-    rows = list(mine.filter(Q(idempotency_key=idempotency_key) | Q(sequence=Subquery(last))))
+    # Plain SQL (PostgreSQL and SQLite alike): the ORM's form of it cost a sizeable share of a
+    # Celery worker's CPU per confirmation in query compiling (bench/webhooks.py profiles).
+    table = LedgerTransaction._meta.db_table
+    rows = list(
+        LedgerTransaction.objects.raw(
+            f"SELECT * FROM {table} WHERE tenant_id = %s AND (idempotency_key = %s"  # noqa: S608
+            f" OR sequence = (SELECT max(sequence) FROM {table} WHERE tenant_id = %s))",
+            [tenant_id, idempotency_key, tenant_id],
+        )
+    )
     existing = next((row for row in rows if row.idempotency_key == idempotency_key), None)
     head = max(rows, key=lambda row: row.sequence, default=None)
     return existing, head
