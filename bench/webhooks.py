@@ -27,8 +27,23 @@ security"):
 6. prints both rates side by side, their ratio and the statements per confirmation, with how
    many of them row-level security adds.
 
+With `--concurrency C` (C > 1) steps 4 and 5 run as production runs them, C at a time:
+
+    .venv/bin/python bench/webhooks.py --n 400 --concurrency 4 \
+        --broker redis://127.0.0.1:6385/2   # a Redis of your own: the bench queues on it
+
+4. Python: gunicorn (C sync workers) serves the app and a Celery worker (prefork, C processes)
+   takes the processing tasks from a queue of its own on the Redis `--broker`, both real
+   processes logged in as the app role (persistent connections, `conn_max_age=60`), the charge
+   re-fetch answered by the same fake Tap. C client threads each post their own attempts'
+   signed webhooks over HTTP, one after another; the rate counts from the first post to the
+   moment every event is `processed` (polled), after a warm-up of every process;
+5. pgbench replays the captured statements with `-c C -j C/2`, each transaction on the next
+   prepared attempt, so each client confirms its own attempts.
+
 The ratio is the cost of everything that is not the database: Python, Django, JSON, signature
-check, the HTTP re-fetch. pgbench is the floor for this exact SQL on this server.
+check, the HTTP re-fetch (and, concurrently, HTTP, the broker and the processes). pgbench is the
+floor for this exact SQL on this server.
 """
 
 from __future__ import annotations
@@ -39,6 +54,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,7 +64,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/wasla"
@@ -57,9 +73,22 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/wasla"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=300, help="confirmations per side (default 300)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="clients at once (default 1: in-process Python, pgbench -c 1; more: gunicorn, "
+        "Celery and Redis processes, pgbench -c C)",
+    )
+    parser.add_argument(
+        "--broker",
+        default=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2"),
+        help="Redis for the Celery queue of --concurrency > 1 (default $CELERY_BROKER_URL)",
+    )
     args = parser.parse_args()
-    if args.n < 1:
-        parser.error("--n must be at least 1")
+    if args.n < 1 or args.concurrency < 1:
+        parser.error("--n and --concurrency must be at least 1")
+    n = -(-args.n // args.concurrency) * args.concurrency  # a whole number per client
     pgbench = shutil.which("pgbench")
     if pgbench is None:
         print("pgbench not found: apt-get install postgresql-client", file=sys.stderr)
@@ -86,7 +115,14 @@ def main() -> int:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
     try:
-        return _run(n=args.n, scratch=scratch, pgbench=pgbench, db=db)
+        return _run(
+            n=n,
+            concurrency=args.concurrency,
+            broker=args.broker,
+            scratch=scratch,
+            pgbench=pgbench,
+            db=db,
+        )
     finally:
         from django.db import connections
 
@@ -154,7 +190,9 @@ def _charge(attempt: Any, created_ms: int) -> dict[str, Any]:
     }
 
 
-def _run(*, n: int, scratch: str, pgbench: str, db: dict[str, Any]) -> int:
+def _run(
+    *, n: int, concurrency: int, broker: str, scratch: str, pgbench: str, db: dict[str, Any]
+) -> int:
     import django
 
     django.setup()
@@ -187,8 +225,10 @@ def _run(*, n: int, scratch: str, pgbench: str, db: dict[str, Any]) -> int:
             config = PaymentGatewayConfig.objects.create(
                 tenant=tenant, provider="tap", mode="sandbox", secret_key="sk_test_" + "b" * 24
             )
-            # n for Python, 1 to capture the SQL, n for pgbench.
-            total = 2 * n + 1
+            # 1 to capture the SQL, the warm-up of the processes (concurrent runs), n for
+            # Python, n for pgbench.
+            warm = 0 if concurrency == 1 else 4 * concurrency
+            total = 1 + warm + 2 * n
             orders = Order.objects.bulk_create(
                 Order(
                     tenant=tenant,
@@ -222,7 +262,8 @@ def _run(*, n: int, scratch: str, pgbench: str, db: dict[str, Any]) -> int:
                 deliveries.append((body, hashstring(charge, config.secret_key)))
             path = webhook_url(config).split("://", 1)[1].split("/", 1)[1]
             sample = attempts[0]
-            _pgbench_targets(connection, attempts[n + 1 :], app_role=app_role)
+            python_range = range(1 + warm, 1 + warm + n)
+            _pgbench_targets(connection, attempts[1 + warm + n :], app_role=app_role)
 
             # From here on everything runs as the application does in production: logged in as
             # the app role, which owns nothing and cannot bypass row-level security.
@@ -254,23 +295,39 @@ def _run(*, n: int, scratch: str, pgbench: str, db: dict[str, Any]) -> int:
                 if PaymentAttempt.objects.get(pk=sample.pk).status != "paid":
                     raise SystemExit("the captured confirmation did not pay its attempt")
 
-            started = time.perf_counter()
-            for i in range(1, n + 1):
-                deliver(i)
-            python_seconds = time.perf_counter() - started
+            app_db = {**db, "USER": app_role, "PASSWORD": app_password}
+            if concurrency == 1:
+                started = time.perf_counter()
+                for i in python_range:
+                    deliver(i)
+                python_seconds = time.perf_counter() - started
+            else:
+                python_seconds = _concurrent_python(
+                    deliveries,
+                    path=path,
+                    warm=range(1, 1 + warm),
+                    timed=python_range,
+                    concurrency=concurrency,
+                    broker=broker,
+                    tap_url=fake.url,
+                    db={**app_db, "NAME": scratch},
+                    count=lambda: _processed(connection, tenant.pk),
+                )
             with tenant_context(tenant.pk):
                 paid = PaymentAttempt.objects.filter(status="paid").count()
                 settled = SettlementRecord.objects.count()
-            if paid != n + 1 or settled != n + 1:
-                raise SystemExit(f"expected {n + 1} paid and settled, got {paid} and {settled}")
+            done = 1 + warm + n
+            if paid != done or settled != done:
+                raise SystemExit(f"expected {done} paid and settled, got {paid} and {settled}")
 
             script = _pgbench_script(
                 statements, sample=sample, event_pk=event_pk, settlement_pk=settlement_pk
             )
-            app_db = {**db, "USER": app_role, "PASSWORD": app_password}
-            pgbench_tps, pgbench_out = _pgbench(pgbench, script, n=n, scratch=scratch, db=app_db)
+            pgbench_tps, pgbench_out = _pgbench(
+                pgbench, script, n=n, concurrency=concurrency, scratch=scratch, db=app_db
+            )
             with tenant_context(tenant.pk):
-                replayed = PaymentAttempt.objects.filter(status="paid").count() - (n + 1)
+                replayed = PaymentAttempt.objects.filter(status="paid").count() - done
             if replayed != n:
                 raise SystemExit(f"pgbench paid {replayed} attempts, expected {n}\n{pgbench_out}")
     finally:
@@ -280,7 +337,14 @@ def _run(*, n: int, scratch: str, pgbench: str, db: dict[str, Any]) -> int:
     scope = sum(1 for s in statements if s.startswith(_SCOPE_SQL))
     transaction_sql = [s for s in statements if s in ("BEGIN", "COMMIT")]
     sql = len(statements) - scope - len(transaction_sql)
-    print(f"Tap webhook confirmations, {n} per side, one client, database {scratch} (dropped)")
+    clients = "one client" if concurrency == 1 else f"{concurrency} clients at once"
+    print(f"Tap webhook confirmations, {n} per side, {clients}, database {scratch} (dropped)")
+    if concurrency > 1:
+        print(
+            f"Python: gunicorn ({concurrency} sync workers) and a Celery worker (prefork, "
+            f"{concurrency} processes, broker {broker}), real processes, "
+            f"after {4 * concurrency} warm-up confirmations; {os.cpu_count()} CPUs on this machine"
+        )
     print(
         f"Python and pgbench both logged in as {app_role} (no superuser, no BYPASSRLS); "
         "every confirmation processed in its tenant's scope, as the Celery task does"
@@ -298,18 +362,182 @@ def _run(*, n: int, scratch: str, pgbench: str, db: dict[str, Any]) -> int:
     )
     for i, statement in enumerate(statements, 1):
         print(f"  {i:2}. {_abbrev(statement)}")
+    if concurrency == 1:
+        python_label = "confirmations/s, Python (webhook view + processing)"
+        pgbench_label = f"confirmations/s, pgbench (same SQL, -c 1 -t {n})"
+    else:
+        python_label = f"confirmations/s, Python ({concurrency} clients, gunicorn + Celery)"
+        pgbench_label = (
+            f"confirmations/s, pgbench (same SQL, -c {concurrency} -j {_threads(concurrency)}"
+            f" -t {n // concurrency})"
+        )
     rows = [
-        ("confirmations/s, Python (webhook view + processing)", f"{python_rate:10.1f}"),
-        (f"confirmations/s, pgbench (same SQL, -c 1 -t {n})", f"{pgbench_tps:10.1f}"),
-        ("ratio pgbench / Python", f"{pgbench_tps / python_rate:10.2f}x"),
+        (python_label, f"{python_rate:10.1f}"),
+        (pgbench_label, f"{pgbench_tps:10.1f}"),
+        (
+            f"ratio pgbench / Python at concurrency {concurrency}",
+            f"{pgbench_tps / python_rate:10.2f}x",
+        ),
     ]
     for label, value in rows:
-        print(f"{label:<56} {value}")
+        print(f"{label:<68} {value}")
     print(
         "(pgbench adds one statement per confirmation: the SELECT … nextval() that picks the "
         "next prepared attempt)"
     )
     return 0
+
+
+def _processed(connection: Any, tenant_id: int) -> tuple[int, int]:
+    """The tenant's webhook events processed, and those that ended otherwise."""
+    from django.db.models import Count
+
+    from wasla.payments.models import WebhookEvent
+    from wasla.tenants.context import tenant_context
+
+    with tenant_context(tenant_id):
+        counts = dict(WebhookEvent.objects.values_list("status").annotate(n=Count("id")).order_by())
+    ended_otherwise = sum(v for k, v in counts.items() if k not in ("received", "processed"))
+    return counts.get("processed", 0), ended_otherwise
+
+
+def _concurrent_python(
+    deliveries: list[tuple[bytes, str]],
+    *,
+    path: str,
+    warm: range,
+    timed: range,
+    concurrency: int,
+    broker: str,
+    tap_url: str,
+    db: dict[str, Any],
+    count: Any,
+) -> float:
+    """Seconds for `timed` confirmations through gunicorn and Celery, `concurrency` clients at
+    once, each posting its own share one after another, until all are processed."""
+    import httpx
+    import redis
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    queue = f"wasla-bench-{secrets.token_hex(4)}"
+    login = db["USER"] + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{login}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        f"/{db['NAME']}?conn_max_age=60",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CELERY_BROKER_URL": broker,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "WASLA_TAP_SANDBOX_URL": tap_url,
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_DEBUG": "0",
+    }
+    bin_dir = Path(sys.executable).parent
+    web = subprocess.Popen(  # noqa: S603 - the venv's own tools, arguments built here
+        [
+            str(bin_dir / "gunicorn"),
+            "config.wsgi:application",
+            f"--workers={concurrency}",
+            "--worker-class=sync",
+            f"--bind=127.0.0.1:{port}",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,  # banners; errors still go to stderr
+    )
+    worker = subprocess.Popen(  # noqa: S603 - the venv's own tools, arguments built here
+        [
+            str(bin_dir / "celery"),
+            "--quiet",
+            "--app=config",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={concurrency}",
+            f"--queues={queue}",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,  # banners; errors still go to stderr
+    )
+    expected = count()[0]
+
+    def post_all(indices: range) -> None:
+        share = len(indices) // concurrency
+        errors: list[str] = []
+
+        def client(k: int) -> None:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+                for i in indices[k * share : (k + 1) * share]:
+                    body, signature = deliveries[i]
+                    response = http.post(
+                        f"/{path}",
+                        content=body,
+                        headers={"content-type": "application/json", "hashstring": signature},
+                    )
+                    if response.status_code != 200:
+                        errors.append(f"webhook answered {response.status_code}: {response.text}")
+                        return
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(concurrency)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise SystemExit(errors[0])
+
+    def until_processed(total: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            processed, other = count()
+            if other:
+                raise SystemExit(f"{other} webhook events ended other than processed")
+            if processed >= total:
+                return
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{processed} of {total} events processed after {timeout} s")
+            if web.poll() is not None or worker.poll() is not None:
+                raise SystemExit("gunicorn or the Celery worker exited")
+            time.sleep(0.02)
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # gunicorn listening
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline or web.poll() is not None:
+                raise SystemExit("gunicorn did not start")
+            time.sleep(0.1)
+        # Warm-up: every process has imported, connected and served before the clock starts.
+        post_all(warm)
+        expected += len(warm)
+        until_processed(expected, timeout=180)
+        started = time.perf_counter()
+        post_all(timed)
+        expected += len(timed)
+        until_processed(expected, timeout=60 + len(timed))
+        return time.perf_counter() - started
+    finally:
+        for process in (web, worker):
+            process.terminate()
+        for process in (web, worker):
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        client = redis.Redis.from_url(broker)
+        client.delete(queue, *client.keys(f"_kombu.binding*.{queue}"))
+        client.close()
 
 
 _SCOPE_SQL = "SELECT set_config('wasla.tenant_id', "
@@ -359,6 +587,7 @@ def _in_execution_order(logged: list[str]) -> tuple[list[str], int]:
 
 
 def _abbrev(sql: str) -> str:
+    sql = " ".join(sql.split())
     sql = _LITERAL.sub(lambda m: m.group(0) if len(m.group(0)) < 40 else "'…'", sql)
     sql = re.sub(r'SELECT .*? FROM ("[a-z_]+")', r"SELECT … FROM \1", sql)
     return sql if len(sql) <= 150 else sql[:147] + "…"
@@ -419,13 +648,11 @@ def _pgbench_script(
             raise SystemExit(f"cannot replay an escape-string literal: {sql[:200]}")
         sql = _LITERAL.sub(literal, sql)
         sql = event_ref.sub(r"\1:ev_id", sql).replace("\n", " ")
-        if sql.startswith('INSERT INTO "ledger_ledgertransaction"'):
-            sql = _column_replace(sql, "sequence", lambda _: "(:head_sequence + 1)")
-        if sql.startswith('INSERT INTO "ledger_financialledgerentry"'):
+        if "INSERT INTO ledger_ledgertransaction" in sql:
+            # The batched posting: its transaction follows the head read under the lock (its
+            # entries take the transaction's id from the statement itself).
             sql = _column_replace(
-                sql,
-                "transaction_id",
-                lambda array: "ARRAY[" + ", ".join([":lt_id"] * _array_length(array)) + "]",
+                sql, "ledger_ledgertransaction", "sequence", lambda _: "(:head_sequence + 1)"
             )
         gset = next((prefix for start, prefix in _GSET if sql.startswith(start)), None)
         lines.append(f"{sql} \\gset {gset}" if gset else f"{sql};")
@@ -439,8 +666,8 @@ def _pgbench_script(
 _GSET = [
     ('INSERT INTO "payments_webhookevent"', "ev_"),
     ('INSERT INTO "settlement_settlementrecord"', "st_"),
-    ('SELECT "ledger_ledgertransaction"."sequence" AS "sequence"', "head_"),
-    ('INSERT INTO "ledger_ledgertransaction"', "lt_"),
+    # the key's transaction (none) or the chain head: the head, one row
+    ("SELECT * FROM ledger_ledgertransaction", "head_"),
 ]
 
 
@@ -461,10 +688,12 @@ def _split_top_level(text: str) -> list[str]:
     return parts
 
 
-def _column_replace(sql: str, column: str, replace: Any) -> str:
-    """An INSERT with one column's value (`VALUES (…)`) or array (`UNNEST(…)`) replaced."""
-    match = re.match(
-        r'INSERT INTO "[a-z_]+" \((?P<columns>[^)]*)\) (?P<kind>VALUES |SELECT \* FROM UNNEST)\(',
+def _column_replace(sql: str, table: str, column: str, replace: Any) -> str:
+    """The INSERT INTO `table` in `sql` (a statement or one of its CTEs) with one column's
+    value (`VALUES (…)`) or array (`UNNEST(…)`) replaced."""
+    match = re.search(
+        rf'INSERT INTO "?{table}"? \((?P<columns>[^)]*)\)\s*'  # noqa: S608 (a regex, not SQL)
+        r"(?P<kind>VALUES |SELECT \* FROM UNNEST)\(",
         sql,
     )
     if match is None:
@@ -487,14 +716,6 @@ def _column_replace(sql: str, column: str, replace: Any) -> str:
     index = columns.index(column)
     values[index] = replace(values[index])
     return sql[:start] + ", ".join(values) + sql[end:]
-
-
-def _array_length(expression: str) -> int:
-    """Elements of a captured array literal such as `('{1,1}'::int2[])::bigint[]`."""
-    match = re.search(r"'\{([^}]*)\}'", expression)
-    if match is None:
-        raise SystemExit(f"not an array literal: {expression}")
-    return len(match.group(1).split(","))
 
 
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
@@ -531,13 +752,18 @@ def _pgbench_targets(connection: Any, attempts: list[Any], *, app_role: str) -> 
         cursor.execute("ANALYZE")
 
 
+def _threads(concurrency: int) -> int:
+    return max(1, concurrency // 2)
+
+
 def _pgbench(
-    pgbench: str, script: str, *, n: int, scratch: str, db: dict[str, Any]
+    pgbench: str, script: str, *, n: int, concurrency: int, scratch: str, db: dict[str, Any]
 ) -> tuple[float, str]:
     with tempfile.NamedTemporaryFile("w", suffix=".sql", prefix="wasla-bench-") as f:
         f.write(script)
         f.flush()
-        command = [pgbench, "-n", "-f", f.name, "-t", str(n), "-c", "1"]
+        command = [pgbench, "-n", "-f", f.name, "-t", str(n // concurrency)]
+        command += ["-c", str(concurrency), "-j", str(_threads(concurrency))]
         for flag, key in (("-h", "HOST"), ("-p", "PORT"), ("-U", "USER")):
             if db.get(key):
                 command += [flag, str(db[key])]

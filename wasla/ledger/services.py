@@ -9,9 +9,14 @@ commits or rolls back with the business fact it records.
 Locks, always in this order, so concurrent postings cannot deadlock:
 1. the tenant's hash chain (a transaction-scoped advisory lock keyed by the tenant): postings of
    one tenant are serialised, postings of different tenants never wait for each other;
-2. the accounts touched, `SELECT … FOR UPDATE` ordered by id, so `balance_after` is computed from
-   the balance no other transaction is changing.
-Every posting takes the same fixed number of SQL statements, whatever the size of the ledger.
+2. the accounts touched, in (code, currency) order, row-locked by the statement that moves their
+   balance, so `balance_after` is computed from the balance no other transaction is changing.
+Every posting takes the same fixed number of SQL statements, whatever the size of the ledger. On
+PostgreSQL a new posting is three: the chain lock; one SELECT of the chain head and of a
+transaction already posted under the key; one statement that upserts and locks the accounts,
+moves their balances and inserts the transaction and its entries (data-modifying CTEs, so the
+append-only and balance triggers fire as for any insert). SQLite (the demo) writes the same rows
+through the ORM, one statement each.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -149,36 +155,6 @@ def _chain_lock(*, tenant_id: int) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CHAIN_LOCK_CLASS, tenant_id])
 
 
-def _accounts_lock(
-    *, tenant_id: int, lines: Sequence[PostingLine]
-) -> dict[tuple[str, str], LedgerAccount]:
-    """Create the accounts a posting needs (if new) and lock them all, in id order.
-
-    Always one INSERT … ON CONFLICT DO NOTHING and one SELECT … FOR UPDATE: the same statements
-    for a tenant's first posting and its millionth.
-    """
-    wanted = {(line.code, line.currency): line.account_type for line in lines}
-    LedgerAccount.objects.bulk_create(
-        [
-            LedgerAccount(tenant_id=tenant_id, code=code, currency=currency, type=account_type)
-            for (code, currency), account_type in sorted(wanted.items())
-        ],
-        ignore_conflicts=True,
-    )
-    codes = sorted({code for code, _ in wanted})
-    accounts = {
-        (account.code, account.currency): account
-        for account in LedgerAccount.objects.select_for_update()
-        .filter(tenant_id=tenant_id, code__in=codes)
-        .order_by("id")
-        if (account.code, account.currency) in wanted
-    }
-    for key, account_type in wanted.items():
-        if accounts[key].type != account_type:
-            raise LedgerError(f"account {key[0]} is {accounts[key].type}, not {account_type}")
-    return accounts
-
-
 def ledger_post(
     *,
     tenant_id: int,
@@ -206,19 +182,33 @@ def ledger_post(
     )
     with transaction.atomic(savepoint=False):
         _chain_lock(tenant_id=tenant_id)
-        existing = LedgerTransaction.objects.filter(
-            tenant_id=tenant_id, idempotency_key=idempotency_key
-        ).first()
+        existing, head = _existing_and_head(tenant_id=tenant_id, idempotency_key=idempotency_key)
         if existing is None:
-            return _post_new(
+            sequence, previous_hash = (head.sequence + 1, head.hash) if head else (1, "")
+            created_at = timezone.now()
+            posted = LedgerTransaction(
                 tenant_id=tenant_id,
                 entry_type=entry_type,
                 reference_id=reference_id,
                 idempotency_key=idempotency_key,
                 fingerprint=fingerprint,
-                lines=lines,
                 reverses=reverses,
+                sequence=sequence,
+                previous_hash=previous_hash,
+                hash=ledger_chain_hash(
+                    previous_hash=previous_hash,
+                    sequence=sequence,
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                    created_at=created_at,
+                ),
+                created_at=created_at,
             )
+            if connection.vendor == "postgresql":
+                _write_batched(posted=posted, lines=lines)
+            else:
+                _write_rows(posted=posted, lines=lines)
+            return posted
     # Raised outside the atomic block: nothing was written, so the caller's transaction stays
     # usable (it may catch the error and carry on).
     if existing.fingerprint != fingerprint:
@@ -229,51 +219,150 @@ def ledger_post(
     return existing
 
 
-def _post_new(
-    *,
-    tenant_id: int,
-    entry_type: LedgerTransaction.EntryType,
-    reference_id: str,
-    idempotency_key: str,
-    fingerprint: str,
-    lines: Sequence[PostingLine],
-    reverses: LedgerTransaction | None,
-) -> LedgerTransaction:
-    """Write a new transaction; the caller holds the tenant's chain lock."""
-    accounts = _accounts_lock(tenant_id=tenant_id, lines=lines)
-    head = (
-        LedgerTransaction.objects.filter(tenant_id=tenant_id)
-        .order_by("-sequence")
-        .values_list("sequence", "hash")
-        .first()
+def _existing_and_head(
+    *, tenant_id: int, idempotency_key: str
+) -> tuple[LedgerTransaction | None, LedgerTransaction | None]:
+    """The transaction already posted under the key (if any) and the tenant's chain head (its
+    last transaction, if any), in one SELECT by index. Read under the chain lock, in a statement
+    that starts after it was granted, so the head is the one the next posting follows."""
+    # Plain SQL (PostgreSQL and SQLite alike): the ORM's form of it cost a sizeable share of a
+    # Celery worker's CPU per confirmation in query compiling (bench/webhooks.py profiles).
+    table = LedgerTransaction._meta.db_table
+    rows = list(
+        LedgerTransaction.objects.raw(
+            f"SELECT * FROM {table} WHERE tenant_id = %s AND (idempotency_key = %s"  # noqa: S608
+            f" OR sequence = (SELECT max(sequence) FROM {table} WHERE tenant_id = %s))",
+            [tenant_id, idempotency_key, tenant_id],
+        )
     )
-    sequence, previous_hash = (head[0] + 1, head[1]) if head else (1, "")
-    created_at = timezone.now()
-    posted = LedgerTransaction.objects.create(
-        tenant_id=tenant_id,
-        entry_type=entry_type,
-        reference_id=reference_id,
-        idempotency_key=idempotency_key,
-        fingerprint=fingerprint,
-        reverses=reverses,
-        sequence=sequence,
-        previous_hash=previous_hash,
-        hash=ledger_chain_hash(
-            previous_hash=previous_hash,
-            sequence=sequence,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint,
-            created_at=created_at,
-        ),
-        created_at=created_at,
+    existing = next((row for row in rows if row.idempotency_key == idempotency_key), None)
+    head = max(rows, key=lambda row: row.sequence, default=None)
+    return existing, head
+
+
+def _account_deltas(lines: Sequence[PostingLine]) -> dict[tuple[str, str], Decimal]:
+    """What the posting adds to each account's balance on its normal side, by (code, currency),
+    in that order (the order the accounts are locked in)."""
+    deltas: dict[tuple[str, str], Decimal] = {}
+    for line in lines:
+        key = (line.code, line.currency)
+        deltas[key] = deltas.get(key, ZERO) + _normal_side(line.account_type, line)
+    return dict(sorted(deltas.items()))
+
+
+def _normal_side(account_type: str, line: PostingLine) -> Decimal:
+    if account_type in (LedgerAccount.Type.ASSET, LedgerAccount.Type.EXPENSE):
+        return line.debit - line.credit
+    return line.credit - line.debit
+
+
+def _write_batched(*, posted: LedgerTransaction, lines: Sequence[PostingLine]) -> None:
+    """PostgreSQL: the accounts, the transaction and its entries in one statement.
+
+    The accounts are upserted with the posting's delta (a new account starts at it, an existing
+    one adds it: `ON CONFLICT DO UPDATE` locks the row first), so RETURNING gives each account's
+    balance after the whole posting; an entry's `balance_after` is that minus what the account's
+    later lines of the same posting add. Entries are inserted in line order.
+    """
+    deltas = _account_deltas(lines)
+    types = {(line.code, line.currency): line.account_type for line in lines}
+    now = timezone.now()
+    account_rows = ", ".join(["(%s, %s, %s, %s, %s::numeric, %s)"] * len(deltas))
+    account_params: list[Any] = []
+    for (code, currency), delta in deltas.items():
+        account_params += [posted.tenant_id, code, currency, str(types[(code, currency)]), delta]
+        account_params.append(now)
+    later = dict.fromkeys(deltas, ZERO)  # what the lines after this one add, per account
+    line_params: list[list[Any]] = []
+    for order, line in reversed(list(enumerate(lines))):
+        key = (line.code, line.currency)
+        line_params.append([line.code, line.currency, line.debit, line.credit, later[key], order])
+        later[key] += _normal_side(types[key], line)
+    line_rows = ", ".join(
+        ["(%s, %s, %s::numeric, %s::numeric, %s::numeric, %s::integer)"] * len(lines)
     )
+    sql = f"""
+        WITH account AS (
+            INSERT INTO ledger_ledgeraccount AS a (tenant_id, code, currency, type, balance,
+                                                   created_at)
+            VALUES {account_rows}
+            ON CONFLICT (tenant_id, code, currency)
+                DO UPDATE SET balance = a.balance + EXCLUDED.balance
+            RETURNING a.id, a.code, a.currency, a.type, a.balance
+        ), posted AS (
+            INSERT INTO ledger_ledgertransaction (tenant_id, entry_type, reference_id,
+                idempotency_key, fingerprint, reverses_id, sequence, previous_hash, hash,
+                created_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            RETURNING id
+        ), entry AS (
+            INSERT INTO ledger_financialledgerentry (tenant_id, transaction_id, account_id,
+                                                     debit, credit, balance_after)
+            SELECT %s, posted.id, account.id, line.debit, line.credit,
+                   account.balance - line.later
+            FROM posted,
+                (VALUES {line_rows}) AS line (code, currency, debit, credit, later, ord)
+                JOIN account ON account.code = line.code AND account.currency = line.currency
+            ORDER BY line.ord
+        )
+        SELECT posted.id, account.code, account.currency, account.type
+        FROM posted, account
+    """  # noqa: S608 (only rows of placeholders are formatted in; every value is a parameter)
+    params = [
+        *account_params,
+        posted.tenant_id,
+        str(posted.entry_type),
+        posted.reference_id,
+        posted.idempotency_key,
+        posted.fingerprint,
+        posted.reverses_id,
+        posted.sequence,
+        posted.previous_hash,
+        posted.hash,
+        posted.created_at,
+        posted.tenant_id,
+        *(value for row in line_params for value in row),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for _, code, currency, account_type in rows:
+        if account_type != types[(code, currency)]:
+            # Raised inside the caller's atomic block: what the statement wrote rolls back.
+            raise LedgerError(f"account {code} is {account_type}, not {types[(code, currency)]}")
+    posted.pk = rows[0][0]
+    posted._state.adding = False
+    posted._state.db = connection.alias
+
+
+def _write_rows(*, posted: LedgerTransaction, lines: Sequence[PostingLine]) -> None:
+    """Other databases (SQLite, the demo): the same rows through the ORM, accounts locked in
+    (code, currency) order where the database locks rows at all."""
+    tenant_id = posted.tenant_id
+    wanted = {(line.code, line.currency): line.account_type for line in lines}
+    LedgerAccount.objects.bulk_create(
+        [
+            LedgerAccount(tenant_id=tenant_id, code=code, currency=currency, type=account_type)
+            for (code, currency), account_type in sorted(wanted.items())
+        ],
+        ignore_conflicts=True,
+    )
+    codes = sorted({code for code, _ in wanted})
+    accounts = {
+        (account.code, account.currency): account
+        for account in LedgerAccount.objects.select_for_update()
+        .filter(tenant_id=tenant_id, code__in=codes)
+        .order_by("code", "currency")
+        if (account.code, account.currency) in wanted
+    }
+    for key, account_type in wanted.items():
+        if accounts[key].type != account_type:
+            raise LedgerError(f"account {key[0]} is {accounts[key].type}, not {account_type}")
+    posted.save(force_insert=True)
     entries = []
     for line in lines:
         account = accounts[(line.code, line.currency)]
-        if account.is_debit_normal:
-            account.balance += line.debit - line.credit
-        else:
-            account.balance += line.credit - line.debit
+        account.balance += _normal_side(account.type, line)
         entries.append(
             FinancialLedgerEntry(
                 tenant_id=tenant_id,
@@ -288,7 +377,6 @@ def _post_new(
     LedgerAccount.objects.bulk_update(
         sorted({a.pk: a for a in accounts.values()}.values(), key=lambda a: a.pk), ["balance"]
     )
-    return posted
 
 
 def ledger_reverse(*, original: LedgerTransaction) -> LedgerTransaction:

@@ -29,12 +29,16 @@ def settlement_reference(settlement_id: int) -> str:
     return f"settlement:{settlement_id}"
 
 
-def settlement_post_fee(*, settlement: SettlementRecord) -> LedgerTransaction | None:
-    """Payment confirmed: Dr Unbilled / Cr Income for Wasla's fee (nothing for a zero fee)."""
+def settlement_post_fee(
+    *, settlement: SettlementRecord, slug: str | None = None
+) -> LedgerTransaction | None:
+    """Payment confirmed: Dr Unbilled / Cr Income for Wasla's fee (nothing for a zero fee).
+    `slug` is the tenant's, when the caller read it already (read here otherwise)."""
     fee, currency = settlement.wasla_fee, settlement.currency
     if fee == 0:
         return None
-    slug = _tenant_slug(settlement.tenant_id)
+    if slug is None:
+        slug = _tenant_slug(settlement.tenant_id)
     return ledger_post(
         tenant_id=settlement.tenant_id,
         entry_type=LedgerTransaction.EntryType.FEE,

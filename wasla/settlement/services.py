@@ -17,7 +17,7 @@ from .postings import (
     settlement_post_fee_reduction,
     settlement_post_fee_reversal,
 )
-from .selectors import fee_plan_resolve, settlement_refund_effect
+from .selectors import fee_plan_resolve_with_slug, settlement_refund_effect
 
 
 def fee_plan_version_next(*, plan: FeePlan, effective_from: datetime) -> FeePlan:
@@ -34,11 +34,12 @@ def fee_plan_version_next(*, plan: FeePlan, effective_from: datetime) -> FeePlan
 def settlement_create_for_payment(*, payment: PaymentConfirmed) -> SettlementRecord:
     """Record Wasla's fee for a just-paid attempt. Runs inside the confirmation transaction.
 
-    The plan is the one in force at the payment's `paid_at` (two SELECTs, whatever the history);
-    its breakdown is snapshotted on the settlement, so no later plan change can alter it. The
-    insert marks the plan version and assignment `in_use` (trigger), freezing them.
+    The plan is the one in force at the payment's `paid_at` (one SELECT, whatever the history,
+    which brings the tenant's slug for the fee posting too); its breakdown is snapshotted on the
+    settlement, so no later plan change can alter it. The insert marks the plan version and
+    assignment `in_use` (trigger), freezing them.
     """
-    plan = fee_plan_resolve(
+    plan, slug = fee_plan_resolve_with_slug(
         tenant_id=payment.tenant_id, currency=payment.currency, at=payment.paid_at
     )
     breakdown = fee_compute(plan=plan, gross=payment.amount, currency=payment.currency)
@@ -55,7 +56,7 @@ def settlement_create_for_payment(*, payment: PaymentConfirmed) -> SettlementRec
         fee_plan_assignment_id=plan.assignment_id,
         payment_paid_at=payment.paid_at,
     )
-    settlement_post_fee(settlement=settlement)  # same transaction: booked, or nothing is
+    settlement_post_fee(settlement=settlement, slug=slug)  # same transaction: booked, or nothing is
     return settlement
 
 

@@ -228,16 +228,15 @@ def test_invoice_issue_payment_and_credit_note(tenant):
 
 # settlement_post_fee (the settlement app's fee posting, through ledger_post) for one settlement,
 # inside the confirmation's transaction (a savepoint-free join of the caller's atomic block):
-#   1  SELECT the tenant's slug (account codes are named after it)
+#   1  SELECT the tenant's slug (account codes are named after it; the confirmation passes the
+#      slug its fee-plan SELECT brought, so there it is not a statement of its own)
 #   2  SELECT pg_advisory_xact_lock(LEDG, tenant): the tenant's hash-chain lock
-#   3  SELECT the transaction with this idempotency key (none)
-#   4  INSERT the two accounts … ON CONFLICT DO NOTHING (first posting creates them)
-#   5  SELECT … FOR UPDATE the accounts, ordered by id
-#   6  SELECT the tenant's last transaction (sequence, hash): the chain head, by index
-#   7  INSERT the transaction
-#   8  INSERT the two entries
-#   9  UPDATE the two accounts' balances (one statement)
-FEE_POSTING_STATEMENTS = 9
+#   3  SELECT the transaction with this idempotency key (none) and the tenant's last one (the
+#      chain head), both by index, in a statement that starts once the lock is held
+#   4  WITH the two accounts INSERTed … ON CONFLICT DO UPDATE their balance (created by the
+#      first posting, row-locked by the upsert), the transaction INSERTed, its two entries
+#      INSERTed: one statement
+FEE_POSTING_STATEMENTS = 4
 
 
 @pytest.mark.parametrize("past", [0, 1, 50])

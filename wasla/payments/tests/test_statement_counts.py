@@ -35,40 +35,34 @@ from .hosted import pay_on_hosted_page
 # security statements (wasla/common/db/postgresql): one `set_config` per transaction, and in
 # autocommit mode a statement in a scope is its own BEGIN, set_config, statement, COMMIT.
 # (Django logs a statement once it returns, so its COMMIT shows in the log just before it.)
-#   1  BEGIN (loading the event and counting its try: one short transaction, committed
-#      before the provider call so a worker that dies there still used up its try)
+#   1  BEGIN (loading the event, counting its try and the handler's reads: one short
+#      transaction, committed before the provider call so a worker that dies there still used
+#      up its try)
 #   2  set_config (the tenant, for the transaction)
 #   3  SELECT the event with its gateway config
 #   4  UPDATE the event: one more try, leased (still `received`)
-#   5  COMMIT
-#   6- 9  BEGIN, set_config, SELECT the attempt the event names (by provider reference), COMMIT
+#   5  SELECT the attempt the event names (by provider reference): the handler's read
+#   6  COMMIT
 #      -- GET /v2/charges/{id} at Tap, outside any transaction --
-#  10  BEGIN
-#  11  set_config (the tenant, for the transaction)
-#  12  SELECT … FOR UPDATE SKIP LOCKED the event, still `received`
-#  13  SELECT the attempt's order id (payment_apply_result, to lock the order first)
-#  14  SAVEPOINT (payment_apply_result's atomic block, nested)
-#  15  SELECT … FOR UPDATE the order
-#  16  SELECT … FOR UPDATE the attempt
-#  17  UPDATE the attempt to paid, compare-and-set on its old status
-#  18  UPDATE the order to paid, compare-and-set on `pending`
-#  19  SELECT the tenant's fee plan assignment in force (latest by effective_from, indexed)
-#  20  SELECT the fee plan version in force (latest by effective_from, indexed)
-#  21  INSERT the settlement (its trigger marks the plan version used: no extra statement)
-#      -- settlement_post_fee (wasla/ledger/tests/test_posting.py lists the same nine) --
-#  22  SELECT the tenant's slug (account codes are named after it)
-#  23  SELECT pg_advisory_xact_lock: the tenant's ledger hash-chain lock
-#  24  SELECT the ledger transaction with this idempotency key (none)
-#  25  INSERT the Unbilled and Income accounts … ON CONFLICT DO NOTHING
-#  26  SELECT … FOR UPDATE those accounts, ordered by id
-#  27  SELECT the tenant's last ledger transaction (the chain head)
-#  28  INSERT the ledger transaction
-#  29  INSERT its two entries
-#  30  UPDATE the two accounts' balances (one statement)
-#  31  RELEASE SAVEPOINT
-#  32  UPDATE the event to processed
-#  33  COMMIT
-PROCESS_STATEMENTS = 33
+#   7  BEGIN
+#   8  set_config (the tenant, for the transaction)
+#   9  SELECT … FOR UPDATE SKIP LOCKED the event, still `received`
+#  10  SELECT the attempt joined with its order FOR UPDATE OF order, attempt (payment_apply_result
+#      joins this transaction, no savepoint: if it raises, all of it rolls back)
+#  11  UPDATE the attempt to paid, compare-and-set on its old status
+#  12  UPDATE the order to paid, compare-and-set on `pending`
+#  13  SELECT the fee plan version in force with the tenant's assignment (uncorrelated
+#      subqueries, by index) and the tenant's slug for the account codes
+#  14  INSERT the settlement (its trigger marks the plan version used: no extra statement)
+#      -- settlement_post_fee (wasla/ledger/tests/test_posting.py lists the same, with the slug
+#      -- read there because no caller brings it) --
+#  15  SELECT pg_advisory_xact_lock: the tenant's ledger hash-chain lock
+#  16  SELECT the ledger transaction with this idempotency key (none) and the chain head
+#  17  WITH accounts upserted and locked with their new balances, the transaction and its two
+#      entries inserted: one statement
+#  18  UPDATE the event to processed
+#  19  COMMIT
+PROCESS_STATEMENTS = 19
 
 # webhook_receive of one verified Tap delivery (signature checked in Python, nothing fetched),
 # in the tenant scope the webhook URL named. Counted inside the test's transaction, where the

@@ -1,11 +1,13 @@
 """What a verified webhook event does, by its normalised kind: the explicit `HANDLERS` table.
 
-A handler runs in two steps. Called with the parsed event, it reads what it needs and, where
-the provider asks for it (Tap), fetches the truth from the provider's API — with no lock held,
-so no row is locked across an HTTP call. It returns the effect: a function that processing
-runs in one transaction holding the event's row, so the effect and the event's `received →
-done` step commit together or not at all. The effect answers the event's final status and the
-note kept in its `error`.
+A handler runs in three steps. Called with the parsed event, it reads what it needs: processing
+calls it inside the short transaction that counts the event's try, so those reads cost no
+transaction of their own. It returns the fetch, which processing calls after that commit, with
+no transaction open: where the provider asks for it (Tap), the fetch asks the provider's API
+for the truth — so no row is locked across an HTTP call. The fetch returns the effect: a
+function that processing runs in one transaction holding the event's row, so the effect and the
+event's `received → done` step commit together or not at all. The effect answers the event's
+final status and the note kept in its `error`.
 
 An event whose news is older than the payment's state (a "pending" after "paid") changes
 nothing and ends `ignored` as stale: a closed payment never reopens.
@@ -37,6 +39,7 @@ logger = logging.getLogger(__name__)
 Status = WebhookEvent.Status
 Outcome = tuple[Status, str]  # the event's final status, and the note kept in its `error`
 Effect = Callable[[], Outcome]
+Fetch = Callable[[], Effect]  # called with no transaction open; may call the provider
 
 
 class Handler(Protocol):
@@ -46,55 +49,59 @@ class Handler(Protocol):
         config: PaymentGatewayConfig,
         event: ProviderEvent,
         orchestrator: PaymentOrchestrator,
-    ) -> Effect: ...
+    ) -> Fetch: ...
+
+
+def ready(effect: Effect) -> Fetch:
+    """A fetch with nothing to ask the provider: it answers `effect`."""
+    return lambda: effect
 
 
 def payment_event_handle(
     *, config: PaymentGatewayConfig, event: ProviderEvent, orchestrator: PaymentOrchestrator
-) -> Effect:
+) -> Fetch:
     """News about a payment: confirm, fail or cancel its attempt. Raises EventNotReady when no
     attempt matches yet (retried later)."""
     if event.status is None:
-        return partial(event_not_handled, event)
+        return ready(partial(event_not_handled, event))
     attempt = _attempt_for_event(config, event)
     if attempt is None:
         note = f"{event.merchant_reference} is bound to another {config.provider} payment"
-        return partial(_bound_elsewhere, note)
+        return ready(partial(_bound_elsewhere, note))
     captured_late = event.status == PaymentStatus.PAID and attempt.status not in PAID_STATUSES
     if not attempt.is_open and not captured_late:
         # A closed payment never reopens: a duplicate or older news (a "pending" after
         # "paid") needs no call to the provider. Only "paid" for a payment we gave up on
         # goes on to the provider: if true, money moved that someone must refund.
-        return partial(_closed_payment_news, attempt.id, attempt.status, event.status)
+        return ready(partial(_closed_payment_news, attempt.id, attempt.status, event.status))
     reference = event.provider_reference or attempt.provider_reference or ""
     if orchestrator.refetches_on_webhook(config) and reference:
         # The provider asks that the webhook be confirmed by fetching the payment (Tap).
-        result = orchestrator.verify_payment(config, reference)
-    else:
-        result = PaymentResult(
-            status=event.status,
-            provider_reference=reference,
-            amount=event.amount,
-            currency=event.currency,
-            merchant_reference=event.merchant_reference,
-            payment_reference=event.payment_reference,
-            raw=event.raw,
-        )
-    return partial(_payment_apply, attempt.id, attempt.status, result)
+        return partial(_payment_fetch, orchestrator, config, reference, attempt.id, attempt.status)
+    result = PaymentResult(
+        status=event.status,
+        provider_reference=reference,
+        amount=event.amount,
+        currency=event.currency,
+        merchant_reference=event.merchant_reference,
+        payment_reference=event.payment_reference,
+        raw=event.raw,
+    )
+    return ready(partial(_payment_apply, attempt.id, attempt.status, result))
 
 
 def refund_event_handle(
     *, config: PaymentGatewayConfig, event: ProviderEvent, orchestrator: PaymentOrchestrator
-) -> Effect:
+) -> Fetch:
     """News about refunds: ours confirmed, or ones made in the provider's dashboard recorded."""
-    return partial(_refund_apply, config, event)
+    return ready(partial(_refund_apply, config, event))
 
 
 def dispute_event_handle(
     *, config: PaymentGatewayConfig, event: ProviderEvent, orchestrator: PaymentOrchestrator
-) -> Effect:
+) -> Fetch:
     """A chargeback: recorded for staff (`wasla.payments.disputes`)."""
-    return partial(_dispute_apply, config, event)
+    return ready(partial(_dispute_apply, config, event))
 
 
 HANDLERS: dict[EventKind, Handler] = {
@@ -114,12 +121,26 @@ def _bound_elsewhere(note: str) -> Outcome:
     return Status.IGNORED, note
 
 
+def _payment_fetch(
+    orchestrator: PaymentOrchestrator,
+    config: PaymentGatewayConfig,
+    reference: str,
+    attempt_id: uuid.UUID,
+    status_seen: str,
+) -> Effect:
+    """Ask the provider for the payment (no transaction open), then apply what it says."""
+    result = orchestrator.verify_payment(config, reference)
+    return partial(_payment_apply, attempt_id, status_seen, result)
+
+
 def _payment_apply(attempt_id: uuid.UUID, status_seen: str, result: PaymentResult) -> Outcome:
     """Apply a payment result. `status_seen` was read before the provider call: a payment
     leaves `created|pending` only forwards, so one closed then is closed now, and for one open
-    then `payment_apply_result` decides under its lock (a no-op if it closed meanwhile)."""
+    then `payment_apply_result` decides under its lock (a no-op if it closed meanwhile). It
+    joins processing's transaction without a savepoint: if it raises, that whole transaction
+    rolls back (the event stays `received` for its retry)."""
     if status_seen in OPEN_STATUSES:
-        payment_apply_result(attempt_id=attempt_id, result=result)
+        payment_apply_result(attempt_id=attempt_id, result=result, savepoint=False)
         return Status.PROCESSED, ""
     return _closed_payment_news(attempt_id, status_seen, result.status)
 

@@ -1,12 +1,13 @@
 """Processing: turn one stored webhook event into its effect, exactly once.
 
 `webhook_event_process` (run by the `payments.process_webhook_event` Celery task, inline in the
-demo and tests) counts the try and leases the event in one short transaction, parses the stored
-body, looks the event's kind up in `handlers.HANDLERS` — the handler reads what it needs and
-fetches the truth from the provider when the provider asks for that (Tap), with no lock held —
-then runs the handler's effect in one transaction that holds the event's row, so an event has
-its effect once however many times it is queued. A try that cannot finish is recorded by
-`outcomes` (retried later with backoff, or given up).
+demo and tests) counts the try and leases the event in one short transaction, and in the same
+transaction parses the stored body and lets the handler of its kind (`handlers.HANDLERS`) read
+what it needs. After that commit the handler's fetch asks the provider for the truth when the
+provider asks for that (Tap), with no transaction open; then the handler's effect runs in one
+transaction that holds the event's row, so an event has its effect once however many times it
+is queued. A try that cannot finish is recorded by `outcomes` (retried later with backoff, or
+given up).
 
 A task that dies with its worker is redelivered by the broker (acks_late,
 reject_on_worker_lost) and, failing that, swept once its processing lease has run out; its try
@@ -18,8 +19,9 @@ from __future__ import annotations
 import logging
 import traceback
 from datetime import timedelta
+from functools import partial
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -27,7 +29,7 @@ from ..models import WebhookEvent
 from ..orchestrator import PaymentOrchestrator
 from ..providers.base import ProviderUnreachable, WebhookPayloadUnreadable, WebhookRequest
 from ..services import EventNotReady
-from .handlers import HANDLERS, Effect, event_not_handled
+from .handlers import HANDLERS, Effect, Fetch, event_not_handled, ready
 from .outcomes import event_give_up, event_outcome_record, event_retry_later
 from .retry import WebhookRetryPolicy
 
@@ -60,6 +62,16 @@ def webhook_event_process(*, event_pk: int) -> str:
         )
         if not started:
             return WebhookEvent.objects.values_list("status", flat=True).get(pk=event_pk)
+        # The handler's reads join this transaction (no BEGIN, set_config, COMMIT of their
+        # own). What they raise is raised after the commit, so the try stays counted; a
+        # database error is not caught: it has aborted the transaction, and propagates as an
+        # error of this one would.
+        try:
+            fetch = _fetch_for(stored)
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            fetch = partial(_raise, exc)
     tries = stored.attempts + 1 - stored.attempts_at_replay
     if tries > policy.max_attempts:
         # Only reachable when earlier tries never reported back: the worker died every time.
@@ -67,7 +79,7 @@ def webhook_event_process(*, event_pk: int) -> str:
             event_pk=event_pk, status=Status.FAILED, error=f"no outcome after {tries - 1} attempts"
         )
     try:
-        return _apply_locked(event_pk, _effect_for(stored))
+        return _apply_locked(event_pk, fetch())
     except ProviderUnreachable as exc:
         return event_retry_later(
             event_pk=event_pk,
@@ -94,8 +106,8 @@ def webhook_event_process(*, event_pk: int) -> str:
         )
 
 
-def _effect_for(stored: WebhookEvent) -> Effect:
-    """Parse the stored body and let the handler of its kind prepare the effect."""
+def _fetch_for(stored: WebhookEvent) -> Fetch:
+    """Parse the stored body and let the handler of its kind read what it needs."""
     config = stored.gateway_config
     orchestrator = PaymentOrchestrator()
     event = orchestrator.parse_webhook(
@@ -104,8 +116,12 @@ def _effect_for(stored: WebhookEvent) -> Effect:
     handler = HANDLERS.get(event.kind)
     if handler is None:
         logger.info("webhook %s: %s not handled, stored", stored.pk, event.event_type)
-        return lambda: event_not_handled(event)
+        return ready(partial(event_not_handled, event))
     return handler(config=config, event=event, orchestrator=orchestrator)
+
+
+def _raise(exc: Exception) -> Effect:
+    raise exc
 
 
 def _apply_locked(event_pk: int, effect: Effect) -> str:
