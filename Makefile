@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: demo test check lint format typecheck migrations-check tools browser clean db-roles messages vendor
+.PHONY: demo test chaos check lint format typecheck migrations-check tools browser clean db-roles messages vendor
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ browser: tools
 test: $(STAMP) tools messages vendor
 	mkdir -p var/screenshots
 	$(VENV)/bin/pytest
+
+# Issue 13's fault-and-load suite in full (chaos/): the production stack on the suite's own
+# PostgreSQL cluster and Redis, workers killed, PostgreSQL restarted, Redis stopped, providers
+# failing, fuzz and load. `make test` runs the same tests at bounded sizes.
+chaos: $(STAMP) tools messages vendor
+	mkdir -p var/chaos
+	WASLA_CHAOS_FULL=1 $(VENV)/bin/pytest chaos -m chaos -p no:cacheprovider
 
 # The Arabic catalogs (each app's locale/ar/LC_MESSAGES/django.po) compiled to .mo with
 # Debian's gettext (msgfmt), installed when missing.
