@@ -5,12 +5,15 @@ sample). The private PostgreSQL cluster and Redis come from chaos/cluster.py."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from chaos import REPORT
-from chaos.cluster import pg_cluster, redis_server
+from chaos.cluster import PostgresCluster, RedisServer, pg_cluster, redis_server
+from chaos.faults import Faults
+from chaos.ministack import MiniStack
 
 __all__ = ["pg_cluster", "redis_server"]
 
@@ -35,3 +38,45 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.section(f"chaos: {mode}")
     for line in REPORT:
         terminalreporter.write_line(line)
+
+
+# The product on a short clock, so a chaos run sees retries, sweeps and redeliveries within
+# seconds, not minutes (the same settings production reads; only the numbers differ).
+FAST_CLOCK = {
+    "WASLA_WEBHOOK_SWEEP_INTERVAL_SECONDS": "2",
+    "WASLA_WEBHOOK_SWEEP_STALE_SECONDS": "5",
+    "WASLA_WEBHOOK_SWEEP_LEASE_SECONDS": "10",
+    "WASLA_WEBHOOK_RETRY_BASE_SECONDS": "1",
+    "WASLA_WEBHOOK_RETRY_MAX_SECONDS": "5",
+    "WASLA_WEBHOOK_MAX_ATTEMPTS": "30",
+    "CELERY_BROKER_VISIBILITY_TIMEOUT": "10",
+}
+
+
+@pytest.fixture(scope="session")
+def chaos_faults(tmp_path_factory: pytest.TempPathFactory) -> Faults:
+    """The crash points' arming directory, shared with the stack's processes."""
+    return Faults(tmp_path_factory.mktemp("chaos-faults"))
+
+
+@pytest.fixture(scope="session")
+def chaos_stack(
+    pg_cluster: PostgresCluster,
+    redis_server: RedisServer,
+    chaos_faults: Faults,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[MiniStack]:
+    """The stack under chaos settings (crash points armed through `chaos_faults`), on the
+    private cluster and Redis."""
+    stack = MiniStack(
+        cluster=pg_cluster,
+        redis=redis_server,
+        work_dir=tmp_path_factory.mktemp("chaos-stack"),
+        database="chaos_stack",
+        extra_env={**FAST_CLOCK, **chaos_faults.env},
+    )
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()

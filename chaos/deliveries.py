@@ -263,3 +263,94 @@ def answers_total(deliveries: Iterable[Delivery]) -> Counter[str]:
     for delivery in deliveries:
         total.update(delivery.answers)
     return total
+
+
+# --- inside the stack's environment (`python -c`, the stack's settings and database) ----------
+
+SETUP_COMMAND = (
+    "import django, json; django.setup(); from chaos.deliveries import tenants_setup; "
+    "print('CHAOS-GATEWAYS ' + json.dumps(tenants_setup({count!r}, {run!r})))"
+)
+
+
+def tenants_setup(count: int, run: str) -> list[dict[str, str]]:
+    """Runs inside the stack: `count` tenants, each with a sandbox Tap gateway and an API token
+    (their secrets printed once, for the suite to sign and call with)."""
+    from testsupport.factories import make_tap_config, make_tenant
+    from wasla.payments.orchestrator import webhook_url
+    from wasla.tenants.context import platform_access
+    from wasla.tenants.services import api_token_create
+
+    made = []
+    with platform_access(reason="chaos suite set-up", actor="chaos"):
+        for n in range(count):
+            tenant = make_tenant(f"chaos-{run}-{n}")
+            config = make_tap_config(tenant)
+            _, token = api_token_create(tenant=tenant, name="chaos")
+            made.append(
+                {
+                    "tenant": tenant.slug,
+                    "api_token": token,
+                    "secret_key": config.secret_key,
+                    "webhook_url": webhook_url(config),
+                }
+            )
+    return made
+
+
+def gateways_from_output(output: str) -> list[TapGateway]:
+    for line in output.splitlines():
+        if line.startswith("CHAOS-GATEWAYS "):
+            return [TapGateway(**entry) for entry in json.loads(line.split(" ", 1)[1])]
+    raise AssertionError(f"no gateways in the set-up's output:\n{output[-3000:]}")
+
+
+# --- what the stack's database says happened (read as the cluster's superuser) ---------------
+
+
+@dataclass(frozen=True)
+class Audit:
+    orders: int
+    per_order: Counter[tuple[str, int, int, int]]  # (order status, paid, settlements, fees)
+    events: Counter[str]  # verified inbox events by status
+    not_once: list[tuple[str, str, int, int, int]]  # orders whose effects are not exactly one
+
+    @property
+    def pending_events(self) -> int:
+        return sum(n for status, n in self.events.items() if status in ("received", "queued"))
+
+    @property
+    def drained(self) -> bool:
+        return not self.not_once and self.pending_events == 0
+
+
+ORDER_EFFECTS_SQL = """
+SELECT o.reference, o.status,
+  (SELECT count(*) FROM payments_paymentattempt a WHERE a.order_id = o.id AND a.status = 'paid'),
+  (SELECT count(*) FROM settlement_settlementrecord s WHERE s.order_id = o.id),
+  (SELECT count(*) FROM ledger_ledgertransaction t
+     JOIN settlement_settlementrecord s
+       ON t.tenant_id = s.tenant_id AND t.reference_id = 'settlement:' || s.id
+    WHERE s.order_id = o.id AND t.entry_type = 'fee')
+FROM orders_order o WHERE o.reference LIKE %s
+"""
+EVENTS_SQL = """
+SELECT e.status, count(*) FROM payments_webhookevent e JOIN tenants_tenant t ON t.id = e.tenant_id
+WHERE e.signature_valid AND t.slug LIKE %s GROUP BY e.status
+"""
+
+
+def audit(database_url: str, run: str) -> Audit:
+    """Each of this run's orders: paid once, one settlement, one fee posting; the inbox."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(ORDER_EFFECTS_SQL, (f"chaos-{run}-%",)).fetchall()
+        events = Counter(
+            {status: n for status, n in conn.execute(EVENTS_SQL, (f"chaos-{run}-%",)).fetchall()}
+        )
+    per_order: Counter[tuple[str, int, int, int]] = Counter(
+        (status, paid, settled, fees) for _, status, paid, settled, fees in rows
+    )
+    not_once = [row for row in rows if tuple(row[1:]) != ("paid", 1, 1, 1)]
+    return Audit(orders=len(rows), per_order=per_order, events=events, not_once=not_once)
