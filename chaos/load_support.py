@@ -9,10 +9,13 @@ Sizes: `make test` runs a bounded sample; `make chaos` sets WASLA_CHAOS_FULL=1 f
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
+import subprocess
+import sys
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,10 +74,54 @@ class Target:
     owner_dsn: str  # libpq URL of the database, as the role that owns the tables
     verify: bool | str = True  # requests' TLS verification: a CA bundle path for the stack
     seed: dict[str, Any] = field(default_factory=dict)
-    label: str = "in-process server"
+    label: str = "stack"
+    providers: tuple[str, ...] = ("tap", "stripe")  # what the load's checkouts go through
+    verify_ledger: Callable[[], None] = lambda: None
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def target_for_stack(stack: Any, *, label: str, tenants: int) -> Target:
+    """The running stack (scripts/stack.py's `Stack`, or chaos/ministack.py's stand-in) with
+    `tenants` new merchants seeded through its own settings (`python -m chaos.load_seed`)."""
+    env = {**os.environ, **stack.env, "PYTHONPATH": str(ROOT)}
+    sandbox = getattr(stack, "sandbox_url", stack.base_url)
+    providers: tuple[str, ...] = ("tap", "stripe")
+    if "WASLA_STRIPE_SANDBOX_URL" not in stack.env:
+        # The stand-in points only Tap at its simulator: Stripe's gateway is connected (its
+        # webhook registered) for the fuzz, but the load checks out through Tap alone.
+        env["WASLA_STRIPE_SANDBOX_URL"] = f"{sandbox}/sandbox/stripe"
+        providers = ("tap",)
+    seeded = subprocess.run(
+        [sys.executable, "-m", "chaos.load_seed", "--tenants", str(tenants), "--label", label],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert seeded.returncode == 0, f"seeding failed:\n{seeded.stdout}\n{seeded.stderr[-3000:]}"
+    certificate = getattr(stack, "certificate", None)
+    owner_url = getattr(stack, "owner_url", None) or stack.cluster.database_url(stack.database)
+    return Target(
+        base_url=stack.base_url,
+        owner_dsn=owner_url,
+        verify=str(certificate) if certificate else True,
+        seed=json.loads(seeded.stdout.strip().splitlines()[-1]),
+        label=type(stack).__name__,
+        providers=providers,
+        verify_ledger=lambda: _check_manage(stack, "verify_ledger"),
+    )
+
+
+def _check_manage(stack: Any, *args: str) -> None:
+    """`manage.py <args>` in the stack's environment; raises when it exits non-zero."""
+    stack.manage(*args)  # both stacks raise on a non-zero exit
 
 
 # --- Signing in: the one place that knows how a person logs in ------------------------------
@@ -171,14 +218,3 @@ def stats_table(rows: list[EndpointStats]) -> str:
             f"{r.p50:>7.0f}  {r.p95:>7.0f}  {r.p99:>7.0f}"
         )
     return "\n".join(lines)
-
-
-def owner_dsn_for_test_database() -> str:
-    """The pytest database (the in-process server's), as the role that owns its tables."""
-    from django.db import connection
-
-    from testsupport.database import database_owner
-
-    s = connection.settings_dict
-    host, port = s.get("HOST") or "127.0.0.1", s.get("PORT") or "5432"
-    return f"postgresql://{database_owner()}@{host}:{port}/{s['NAME']}"

@@ -1,16 +1,18 @@
 """The load mix (locust, headless; chaos/test_load.py runs it):
 
-- merchants' servers (API token): create an order, check out through the Stripe sandbox, the
-  customer pays on the hosted page (card, then 3-D Secure), whose submission makes the
-  simulator deliver the signed `checkout.session.completed`; the server waits for the payment
-  to read paid, then redelivers the event twice as providers do (signed again, same event id);
+- merchants' servers (API token): create an order, check out through the Tap (mada) or Stripe
+  (card) simulator, the customer pays on the hosted page (and its 3-D Secure step, when there
+  is one), whose submission makes the simulator deliver its signed webhook; the server waits
+  for the payment to read paid, then redelivers twice as providers do (signed again: Tap's
+  charge, Stripe's `checkout.session.completed` with one event id);
   refunds of part of a paid payment; list reads;
 - merchants' owners in the portal (signed in): overview, payments, settlements;
 - Wasla staff in the dashboard (signed in): home and payments.
 
 Every response below 400 counts as a success (the hosted pages answer redirects, read as
 such); a payment not paid in time is a failure. Configuration from the environment:
-WASLA_LOAD_SEED (the JSON chaos/load_seed.py wrote), WASLA_LOAD_VERIFY (a CA bundle or "0").
+WASLA_LOAD_SEED (the JSON chaos/load_seed.py wrote), WASLA_LOAD_VERIFY (a CA bundle or "0"),
+WASLA_LOAD_PROVIDERS (comma-separated: tap, stripe).
 """
 
 from __future__ import annotations
@@ -21,19 +23,24 @@ import random
 import secrets
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from locust import HttpUser, between, task
 
 from chaos.load_support import portal_login, staff_login
 from sandbox.stripe_sim.signing import stripe_signature_header
+from sandbox.tap_sim.signing import tap_hashstring
 
 SEED: dict[str, Any] = json.loads(Path(os.environ["WASLA_LOAD_SEED"]).read_text())
 _verify = os.environ.get("WASLA_LOAD_VERIFY", "1")
 VERIFY: bool | str = {"0": False, "1": True}.get(_verify, _verify)
 PAID_WITHIN = float(os.environ.get("WASLA_LOAD_PAID_WITHIN", "30"))  # seconds
 REDELIVERIES = 2
+PROVIDERS = os.environ.get("WASLA_LOAD_PROVIDERS", "tap,stripe").split(",")
+METHODS = {"tap": "mada", "stripe": "card"}
 
 
 class Merchant(HttpUser):
@@ -54,6 +61,7 @@ class Merchant(HttpUser):
 
     @task(4)
     def checkout(self) -> None:
+        provider = random.choice(PROVIDERS)
         amount = f"{random.randint(5, 500)}.{random.randint(0, 99):02d}"
         reference = "LOAD-" + secrets.token_hex(6)
         order = self._post(
@@ -65,8 +73,8 @@ class Merchant(HttpUser):
             "/api/v1/payments/",
             {
                 "order": order.json()["id"],
-                "provider": "stripe",
-                "method": "card",
+                "provider": provider,
+                "method": METHODS[provider],
                 "return_url": "https://shop.example/thanks",
             },
             "/api/v1/payments/",
@@ -74,24 +82,25 @@ class Merchant(HttpUser):
         if payment.status_code != 201:
             return
         attempt = payment.json()
-        page = attempt["redirect_url"]
-        # The customer: the card page sends to 3-D Secure, whose success settles the session
-        # and makes the simulator deliver the signed webhook before redirecting back.
-        self.client.post(
-            page,
-            data={"outcome": "succeed"},
-            allow_redirects=False,
-            name="sandbox /pay/[session]/",
-        )
-        self.client.post(
-            page.rstrip("/") + "/3ds/",
-            data={"outcome": "succeed"},
-            allow_redirects=False,
-            name="sandbox /pay/[session]/3ds/ (sends the webhook)",
-        )
+        self._pay_on_hosted_page(provider, attempt["redirect_url"])
         if self._wait_paid(attempt["id"]):
             self.paid.append(attempt["id"])
-            self._redeliver(attempt["provider_reference"])
+            REDELIVER[provider](self, attempt["provider_reference"])
+
+    def _pay_on_hosted_page(self, provider: str, page: str) -> None:
+        """The customer pays: the card page may send to 3-D Secure; the step that settles the
+        payment makes the simulator deliver its signed webhook before redirecting back."""
+        for step in ("pay", "3ds"):
+            answer = self.client.post(
+                page,
+                data={"outcome": "succeed"},
+                allow_redirects=False,
+                name=f"sandbox {provider} /pay/[id]/" + ("3ds/" if step == "3ds" else ""),
+            )
+            following = urljoin(page, answer.headers.get("Location", ""))
+            if "/3ds/" not in following or following == page:
+                return
+            page = following
 
     def _wait_paid(self, attempt_id: str) -> bool:
         deadline = time.monotonic() + PAID_WITHIN
@@ -108,13 +117,13 @@ class Merchant(HttpUser):
                     return False
             time.sleep(0.2)
 
-    def _redeliver(self, session_id: str) -> None:
+    def _redeliver_stripe(self, session_id: str) -> None:
         """What a provider does after a timeout on its side: the same event, signed again."""
         stripe = self.tenant["stripe"]
         session = self.client.get(
             f"/sandbox/stripe/v1/checkout/sessions/{session_id}",
             headers={"Authorization": f"Bearer {stripe['secret_key']}"},
-            name="sandbox /v1/checkout/sessions/[id]",
+            name="sandbox stripe /v1/checkout/sessions/[id]",
         )
         if session.status_code != 200:
             return
@@ -128,15 +137,31 @@ class Merchant(HttpUser):
             }
         ).encode()
         for _ in range(REDELIVERIES):
-            self.client.post(
-                stripe["webhook_path"],
-                data=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "Stripe-Signature": stripe_signature_header(body, stripe["webhook_secret"]),
-                },
-                name="/webhooks/stripe/[token]/ (redelivery)",
-            )
+            signature = stripe_signature_header(body, stripe["webhook_secret"])
+            self._deliver(stripe["webhook_path"], body, {"Stripe-Signature": signature}, "stripe")
+
+    def _redeliver_tap(self, charge_id: str) -> None:
+        """Tap posts the charge object again, with its hashstring."""
+        tap = self.tenant["tap"]
+        charge = self.client.get(
+            f"/sandbox/tap/v2/charges/{charge_id}",
+            headers={"Authorization": f"Bearer {tap['secret_key']}"},
+            name="sandbox tap /v2/charges/[id]",
+        )
+        if charge.status_code != 200:
+            return
+        body = charge.content
+        hashstring = tap_hashstring(json.loads(body, parse_float=Decimal), tap["secret_key"])
+        for _ in range(REDELIVERIES):
+            self._deliver(tap["webhook_path"], body, {"hashstring": hashstring}, "tap")
+
+    def _deliver(self, path: str, body: bytes, signature: dict[str, str], provider: str) -> None:
+        self.client.post(
+            path,
+            data=body,
+            headers={"Content-Type": "application/json", **signature},
+            name=f"/webhooks/{provider}/[token]/ (redelivery)",
+        )
 
     @task(1)
     def refund(self) -> None:
@@ -160,6 +185,9 @@ def read_page(user: HttpUser, path: str) -> None:
     with user.client.get(path, name=path, catch_response=True) as answer:
         if answer.status_code == 200 and "/login/" in answer.url:
             answer.failure(f"{path} sent to the sign-in page")
+
+
+REDELIVER = {"tap": Merchant._redeliver_tap, "stripe": Merchant._redeliver_stripe}
 
 
 class PortalOwner(HttpUser):

@@ -1,7 +1,7 @@
 """Fuzz: every operation of the published OpenAPI schema (schemathesis, with a real tenant's API
 token) and the webhook endpoints (hypothesis: forged and valid signatures over mutated events,
 raw bytes, truncated, nested and oversized bodies, wrong content types, unknown endpoints),
-over HTTP against the running server.
+over HTTPS through the suite's stack (nginx, gunicorn, pgbouncer; chaos_stack in conftest.py).
 
 Asserts: no response is a 5xx, and no settlement or ledger row appeared (counted by SQL as the
 tables' owner before and after). Prints the request count and the status histogram.
@@ -25,8 +25,8 @@ from chaos.load_support import (
     count_rows,
     histogram_table,
     money_tables,
-    owner_dsn_for_test_database,
     sized,
+    target_for_stack,
 )
 from chaos.load_webhook_fuzz import Delivery, deliveries
 
@@ -38,15 +38,9 @@ WEBHOOK_SHARE = sized(350, 3_000)  # at least this many webhook deliveries
 
 
 @pytest.fixture
-def fuzz_target(sandbox: str) -> Target:
-    """The in-process server with one seeded merchant."""
-    from chaos.load_seed import seed
-
-    return Target(
-        base_url=sandbox,
-        owner_dsn=owner_dsn_for_test_database(),
-        seed=seed(tenants=1, label="fuzz"),
-    )
+def fuzz_target(chaos_stack: Any) -> Target:
+    """The suite's stack with one merchant of its own."""
+    return target_for_stack(chaos_stack, label="fuzz", tenants=1)
 
 
 def _settings(examples: int) -> Any:

@@ -1,6 +1,6 @@
 """Load: locust, headless, for a bounded time, runs chaos/locustfile.py's mix (checkouts paid on
 the Stripe simulator's hosted page with its signed webhooks and our redeliveries, refunds, API
-lists, portal and dashboard pages) against the running server.
+lists, portal and dashboard pages) through the suite's stack (chaos_stack in conftest.py).
 
 Asserts: 0 failed requests; afterwards every paid payment of the run's merchants has exactly one
 paid attempt per order, one settlement and one fee posting, and verify_ledger passes. Prints
@@ -14,18 +14,18 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 from chaos import report
 from chaos.load_support import (
     Target,
-    owner_dsn_for_test_database,
     read_locust_stats,
     sized,
     sql_rows,
     stats_table,
+    target_for_stack,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,15 +35,9 @@ TENANTS = 3
 
 
 @pytest.fixture
-def load_target(sandbox: str) -> Target:
-    """The in-process server with the run's merchants and a staff login."""
-    from chaos.load_seed import seed
-
-    return Target(
-        base_url=sandbox,
-        owner_dsn=owner_dsn_for_test_database(),
-        seed=seed(tenants=TENANTS, label="load"),
-    )
+def load_target(chaos_stack: Any) -> Target:
+    """The suite's stack with the run's own merchants and a staff login."""
+    return target_for_stack(chaos_stack, label="load", tenants=TENANTS)
 
 
 def run_locust(target: Target, work: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
@@ -56,6 +50,7 @@ def run_locust(target: Target, work: Path) -> tuple[subprocess.CompletedProcess[
         "PYTHONPATH": str(ROOT),
         "WASLA_LOAD_SEED": str(seed_file),
         "WASLA_LOAD_VERIFY": verify,
+        "WASLA_LOAD_PROVIDERS": ",".join(target.providers),
     }
     command = [
         sys.executable,
@@ -146,4 +141,4 @@ def test_load_mix_has_no_failures_and_effects_exactly_once(
     totals = exactly_once(target)
     report(f"load exactly-once: {totals}")
     assert totals["paid"] > 0
-    call_command("verify_ledger")
+    target.verify_ledger()
