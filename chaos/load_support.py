@@ -167,7 +167,9 @@ def portal_login(client: Client, owner: Mapping[str, str], base: str = "") -> No
 
 def histogram_table(statuses: Counter[int], title: str) -> str:
     lines = [f"{title}: {sum(statuses.values())} requests", "  status  count"]
-    lines += [f"  {status:>6}  {count:>5}" for status, count in sorted(statuses.items())]
+    for status, count in sorted(statuses.items()):
+        note = "" if status else "  (connection closed: an oversized body refused unread)"
+        lines.append(f"  {status or 'closed':>6}  {count:>5}{note}")
     return "\n".join(lines)
 
 
