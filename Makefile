@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: demo test chaos check lint format typecheck migrations-check tools browser clean db-roles messages vendor
+.PHONY: demo test chaos check lint format typecheck migrations-check tools browser clean db-roles messages vendor serve stack-tools
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,14 +42,35 @@ tools:
 
 browser: tools
 
-test: $(STAMP) tools messages vendor
+# --- serving stack (deploy/, scripts/stack.py): Debian's nginx and pgbouncer, and redis-server
+# for the stack tests' private Redis; installed only when missing.
+stack-tools:
+	@missing=""; \
+	test -x /usr/sbin/nginx || missing="nginx-light"; \
+	test -x /usr/sbin/pgbouncer || missing="$$missing pgbouncer"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# The production stack on this machine (scripts/stack.py): nginx with a self-signed certificate
+# on https://127.0.0.1:$(SERVE_PORT)/, gunicorn (config.settings.production), a Celery worker and
+# beat, pgbouncer in transaction mode before PostgreSQL (DATABASE_URL: a superuser and the
+# database to use, created when missing), Redis (REDIS_URL). Seeds the demo when empty.
+SERVE_PORT ?= 8443
+SERVE_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/wasla_serve)
+serve: $(STAMP) stack-tools messages vendor
+	$(PY) scripts/stack.py --database-url "$(SERVE_DATABASE_URL)" --port $(SERVE_PORT)
+# --- end of serving stack
+
+test: $(STAMP) tools stack-tools messages vendor
 	mkdir -p var/screenshots
 	$(VENV)/bin/pytest
 
 # Issue 13's fault-and-load suite in full (chaos/): the production stack on the suite's own
 # PostgreSQL cluster and Redis, workers killed, PostgreSQL restarted, Redis stopped, providers
 # failing, fuzz and load. `make test` runs the same tests at bounded sizes.
-chaos: $(STAMP) tools messages vendor
+chaos: $(STAMP) tools stack-tools messages vendor
 	mkdir -p var/chaos
 	WASLA_CHAOS_FULL=1 $(VENV)/bin/pytest chaos -m chaos -p no:cacheprovider
 
@@ -64,12 +85,14 @@ messages: $(STAMP)
 # Also named in wasla/common/templates/common/chartjs.html.
 CHARTJS_VERSION := 4.5.1
 CHARTJS := wasla/common/static/vendor/chartjs-$(CHARTJS_VERSION)/chart.umd.min.js
-vendor: $(CHARTJS)
-$(CHARTJS):
+# Its source map too: the production static storage (hashed names) resolves every file a
+# script names, and chart.umd.min.js names its map.
+vendor: $(CHARTJS) $(CHARTJS).map
+$(CHARTJS) $(CHARTJS).map &:
 	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
 	rm -rf var/npm && mkdir -p var/npm $(dir $(CHARTJS))
 	cd var/npm && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null && tar xzf chart.js-$(CHARTJS_VERSION).tgz
-	cp var/npm/package/dist/chart.umd.min.js var/npm/package/LICENSE.md $(dir $(CHARTJS))
+	cp var/npm/package/dist/chart.umd.min.js var/npm/package/dist/chart.umd.min.js.map var/npm/package/LICENSE.md $(dir $(CHARTJS))
 
 # Row-level security roles on the PostgreSQL of DATABASE_URL (superuser; idempotent). The test
 # suite does this itself (conftest.py), so `make test` needs nothing more.

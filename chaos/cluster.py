@@ -22,6 +22,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -336,9 +337,31 @@ class RedisServer:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
+def _reachable_by(directory: Path, user: pwd.struct_passwd | None) -> bool:
+    """Whether `user` can write in `directory` (every parent traversable)."""
+    if user is None:
+        return True
+    result = subprocess.run(
+        ["test", "-w", str(directory)],
+        user=user.pw_uid,
+        group=user.pw_gid,
+        extra_groups=[],
+        check=False,
+    )
+    return result.returncode == 0
+
+
 def cluster_start(root: Path = VAR) -> PostgresCluster:
     port = port_free_from(PG_PORT_BASE)
     root.mkdir(parents=True, exist_ok=True)
+    run_as = _unprivileged_user()
+    if run_as is not None:
+        # var/chaos must be reachable by the user the cluster runs as; a checkout under a
+        # private directory (0700 parents) is not, and then a directory in /tmp is used.
+        os.chown(root, run_as.pw_uid, run_as.pw_gid)
+        if not _reachable_by(root, run_as):
+            root = Path(tempfile.mkdtemp(prefix="wasla-chaos-"))
+            os.chown(root, run_as.pw_uid, run_as.pw_gid)
     cluster = PostgresCluster(root / f"pg-{port}", port)
     cluster.init()
     cluster.start()

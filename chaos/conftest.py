@@ -5,24 +5,22 @@ sample). The private PostgreSQL cluster and Redis come from chaos/cluster.py."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from chaos import REPORT
-from chaos.cluster import PostgresCluster, RedisServer, pg_cluster, redis_server
+from chaos import REPORT, chaos_full
+from chaos.cluster import VAR, PostgresCluster, RedisServer, pg_cluster, redis_server
+from chaos.deliveries import CountingProxy
 from chaos.faults import Faults
 from chaos.ministack import MiniStack
 
 __all__ = ["pg_cluster", "redis_server"]
 
 HERE = Path(__file__).resolve().parent
-
-
-def chaos_full() -> bool:
-    """The full run (`make chaos`), as opposed to the bounded sample `make test` runs."""
-    return os.environ.get("WASLA_CHAOS_FULL", "") not in ("", "0")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -50,6 +48,8 @@ FAST_CLOCK = {
     "WASLA_WEBHOOK_RETRY_MAX_SECONDS": "5",
     "WASLA_WEBHOOK_MAX_ATTEMPTS": "30",
     "CELERY_BROKER_VISIBILITY_TIMEOUT": "10",
+    "WASLA_CIRCUIT_RESET_TIMEOUT": "5",
+    "WASLA_CHAOS_PROVIDER_READ_TIMEOUT": "1.5",
 }
 
 
@@ -60,23 +60,56 @@ def chaos_faults(tmp_path_factory: pytest.TempPathFactory) -> Faults:
 
 
 @pytest.fixture(scope="session")
+def tap_proxy() -> Iterator[CountingProxy]:
+    """Between the product and the Tap simulator: counts every call the product makes."""
+    proxy = CountingProxy()
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="session")
 def chaos_stack(
     pg_cluster: PostgresCluster,
     redis_server: RedisServer,
     chaos_faults: Faults,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[MiniStack]:
+    tap_proxy: CountingProxy,
+) -> Iterator[Any]:
     """The stack under chaos settings (crash points armed through `chaos_faults`), on the
-    private cluster and Redis."""
-    stack = MiniStack(
-        cluster=pg_cluster,
-        redis=redis_server,
-        work_dir=tmp_path_factory.mktemp("chaos-stack"),
-        database="chaos_stack",
-        extra_env={**FAST_CLOCK, **chaos_faults.env},
-    )
+    private cluster and Redis, reaching Tap through `tap_proxy`."""
+    extra_env = {
+        **FAST_CLOCK,
+        **chaos_faults.env,
+        "WASLA_TAP_SANDBOX_URL": f"{tap_proxy.url}/sandbox/tap",
+    }
+    # Under var/ (not pytest's private temporary directory): pgbouncer and nginx's workers run
+    # as `nobody` when we are root, and must reach their files.
+    work_dir = VAR / f"stack-{os.getpid()}"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
+    stack: Any
+    if (HERE.parent / "scripts" / "stack.py").exists():
+        from chaos.harness import ChaosStack
+
+        stack = ChaosStack(
+            cluster=pg_cluster,
+            redis=redis_server,
+            database="chaos_stack",
+            work_dir=work_dir,
+            extra_env=extra_env,
+        )
+    else:
+        stack = MiniStack(
+            cluster=pg_cluster,
+            redis=redis_server,
+            work_dir=work_dir,
+            database="chaos_stack",
+            extra_env=extra_env,
+        )
     try:
         stack.start()
+        tap_proxy.upstream = stack.sandbox_url
         yield stack
     finally:
         stack.stop()
+        if not os.environ.get("WASLA_CHAOS_KEEP"):
+            shutil.rmtree(work_dir, ignore_errors=True)

@@ -156,6 +156,7 @@ class Delivery:
     label: str  # what it is about: the order reference and kind
     tries: int = 0
     answers: Counter[str] = field(default_factory=Counter)  # status code or error name
+    seconds: list[float] = field(default_factory=list)  # how long each try took
     acknowledged: bool = False
 
 
@@ -228,6 +229,7 @@ class Provider:
             while time.monotonic() < ends:
                 delay = RETRY_DELAYS[min(delivery.tries, len(RETRY_DELAYS) - 1)]
                 delivery.tries += 1
+                started = time.monotonic()
                 try:
                     response = client.post(
                         delivery.url, content=delivery.body, headers=delivery.headers
@@ -241,6 +243,7 @@ class Provider:
                         verify=self.verify, timeout=REQUEST_TIMEOUT
                     )
                 delivery.answers[answer] += 1
+                delivery.seconds.append(time.monotonic() - started)
                 with self._lock:
                     self.sent += 1
                 if ok:
@@ -271,6 +274,26 @@ SETUP_COMMAND = (
     "import django, json; django.setup(); from chaos.deliveries import tenants_setup; "
     "print('CHAOS-GATEWAYS ' + json.dumps(tenants_setup({count!r}, {run!r})))"
 )
+
+
+def stack_python(stack: Any, code: str) -> str:
+    """Run `code` with the stack's Python environment (its settings, its database); stdout."""
+    import subprocess
+    import sys
+
+    from chaos.cluster import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"stack python failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
 
 
 def tenants_setup(count: int, run: str) -> list[dict[str, str]]:
@@ -354,3 +377,68 @@ def audit(database_url: str, run: str) -> Audit:
     )
     not_once = [row for row in rows if tuple(row[1:]) != ("paid", 1, 1, 1)]
     return Audit(orders=len(rows), per_order=per_order, events=events, not_once=not_once)
+
+
+class CountingProxy:
+    """Tap's API as the product reaches it: every call forwarded to the simulator and counted,
+    so a test can tell whether an answer came with or without a call to the provider."""
+
+    FORWARDED_HEADERS = ("authorization", "content-type", "accept")
+
+    def __init__(self, upstream: str = "") -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.upstream = upstream  # set once the simulator's URL is known
+        self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self) -> None:
+                with proxy._lock:
+                    proxy.calls[f"{self.command} {self.path.split('?')[0]}"] += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {
+                    name: value
+                    for name, value in self.headers.items()
+                    if name.lower() in proxy.FORWARDED_HEADERS
+                }
+                try:
+                    upstream = httpx.request(
+                        self.command,
+                        proxy.upstream + self.path,
+                        content=body,
+                        headers=headers,
+                        timeout=60,
+                    )
+                except httpx.HTTPError:
+                    self.send_response(502)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(upstream.status_code)
+                self.send_header("Content-Type", upstream.headers.get("content-type", ""))
+                self.send_header("Content-Length", str(len(upstream.content)))
+                self.end_headers()
+                self.wfile.write(upstream.content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def total(self) -> int:
+        with self._lock:
+            return sum(self.calls.values())
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

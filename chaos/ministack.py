@@ -125,6 +125,18 @@ class MiniStack:
         )
         log.close()
 
+    @property
+    def audit_url(self) -> str:
+        return self.cluster.database_url(self.database)
+
+    def kill_group(self, name: str) -> list[int]:
+        pid = self.processes[name].pid
+        self.kill(name)
+        return [pid]
+
+    def verify_ledger(self) -> subprocess.CompletedProcess[str]:
+        return self.manage("verify_ledger", check=False)
+
     def pid(self, name: str) -> int:
         return self.processes[name].pid
 

@@ -21,3 +21,11 @@ globals().update({name: value for name, value in vars(_base).items() if name.isu
 INSTALLED_APPS = [*_base.INSTALLED_APPS, "chaos.faults.ChaosFaultsConfig"]
 # Outermost, so it sees the finished response just before it goes back to the client.
 MIDDLEWARE = ["chaos.faults.crash_middleware", *_base.MIDDLEWARE]
+
+# A provider that hangs is given up on after WASLA_CHAOS_PROVIDER_READ_TIMEOUT seconds instead of
+# production's 20, so a run can show timeouts opening the circuit within seconds.
+if os.environ.get("WASLA_CHAOS_PROVIDER_READ_TIMEOUT"):
+    WASLA_PROVIDER_TIMEOUTS = {
+        **_base.WASLA_PROVIDER_TIMEOUTS,
+        "read": float(os.environ["WASLA_CHAOS_PROVIDER_READ_TIMEOUT"]),
+    }

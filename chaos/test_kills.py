@@ -13,8 +13,7 @@ ends once every delivery in it was acknowledged and the fault has gone off.
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import re
 import threading
 import time
 import uuid
@@ -22,9 +21,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from chaos import report
-from chaos.cluster import ROOT
-from chaos.conftest import chaos_full
+from chaos import chaos_full, report
 from chaos.deliveries import (
     SETUP_COMMAND,
     Provider,
@@ -32,6 +29,7 @@ from chaos.deliveries import (
     audit,
     gateways_from_output,
     payments_create,
+    stack_python,
     tap_deliveries,
     tap_knob,
 )
@@ -49,6 +47,7 @@ class Fault:
     role: str = ""  # a crash point (role, point) ...
     point: str = ""
     restart_postgres: bool = False  # ... or an immediate-mode PostgreSQL restart
+    kill_worker: bool = False  # ... or the whole Celery worker SIGKILLed, then started again
 
 
 FAULTS = [
@@ -59,28 +58,16 @@ FAULTS = [
     Fault("celery worker: effect run, not committed", "worker", "before_commit"),
     Fault("postgresql: restart -m immediate", restart_postgres=True),
     Fault("celery worker: effect committed, message not acknowledged", "worker", "after_commit"),
+    Fault("celery worker: the whole worker SIGKILLed (a lost host)", kill_worker=True),
     Fault("none (a clean wave)"),
 ]
-
-
-def _stack_python(stack, code: str) -> str:  # type: ignore[no-untyped-def]
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def test_every_acknowledged_webhook_has_its_effect_exactly_once(chaos_stack, chaos_faults: Faults):
     stack = chaos_stack
     run = uuid.uuid4().hex[:8]
     gateways = gateways_from_output(
-        _stack_python(stack, SETUP_COMMAND.format(count=TENANTS, run=run))
+        stack_python(stack, SETUP_COMMAND.format(count=TENANTS, run=run))
     )
     tap_knob(stack.sandbox_url, webhook="drop")  # the suite is the only webhook sender
     began = time.monotonic()
@@ -102,7 +89,9 @@ def test_every_acknowledged_webhook_has_its_effect_exactly_once(chaos_stack, cha
         if fault.role:
             chaos_faults.arm(fault.role, fault.point)
         elif fault.restart_postgres:
-            restarter = _restart_postgres_soon(stack, wave_started=time.monotonic())
+            restarter = _soon(_restart_postgres, stack)
+        elif fault.kill_worker:
+            restarter = _soon(_kill_whole_worker, stack)
         unacknowledged = provider.deliver(wave)
         assert not unacknowledged, [d.label for d in unacknowledged]
         if fault.role:
@@ -123,7 +112,8 @@ def test_every_acknowledged_webhook_has_its_effect_exactly_once(chaos_stack, cha
         )
 
     result = _wait_drained(stack, run)
-    verify = stack.manage("verify_ledger", check=False)
+    _check_swept(stack, chaos_faults)
+    verify = stack.verify_ledger()
     report(
         f"kills totals: {result.orders} orders, effects (status, paid attempts, settlements,"
         f" fee postings) {dict(result.per_order)}; inbox {dict(result.events)};"
@@ -142,16 +132,29 @@ def test_every_acknowledged_webhook_has_its_effect_exactly_once(chaos_stack, cha
     assert chaos_faults.armed() == []
 
 
-def _restart_postgres_soon(stack, *, wave_started: float) -> threading.Thread:  # type: ignore[no-untyped-def]
-    """Restart PostgreSQL in immediate mode a moment into the wave, from another thread."""
+def _restart_postgres(stack) -> str:  # type: ignore[no-untyped-def]
+    took = stack.cluster.restart(mode="immediate")
+    return f"PostgreSQL restarted in immediate mode, back after {took:.1f} s"
 
-    def restart() -> None:
-        time.sleep(max(0.0, wave_started + 1.0 - time.monotonic()))
-        took = stack.cluster.restart(mode="immediate")
-        thread.outcome = f"PostgreSQL restarted in immediate mode, back after {took:.1f} s"  # type: ignore[attr-defined]
 
-    thread = threading.Thread(target=restart, daemon=True)
-    thread.outcome = "PostgreSQL restart did not finish"  # type: ignore[attr-defined]
+def _kill_whole_worker(stack) -> str:  # type: ignore[no-untyped-def]
+    """SIGKILL the worker's process group (main process and pool): its unacknowledged messages
+    come back from Redis once their visibility timeout is over. Then started again, as its
+    supervisor would."""
+    pids = stack.kill_group("worker")
+    stack.restart("worker")
+    return f"SIGKILL celery worker and its pool {pids}, started again as {stack.pid('worker')}"
+
+
+def _soon(action, stack) -> threading.Thread:  # type: ignore[no-untyped-def]
+    """Run `action` just as the wave starts, from another thread; its line in `outcome`."""
+
+    def run() -> None:
+        time.sleep(0.1)
+        thread.outcome = action(stack)  # type: ignore[attr-defined]
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.outcome = f"{action.__name__} did not finish"  # type: ignore[attr-defined]
     thread.start()
     return thread
 
@@ -163,14 +166,31 @@ def _revive_celery_if_dead(stack) -> None:  # type: ignore[no-untyped-def]
         stack.restart("worker")
 
 
+def _check_swept(stack, faults: Faults) -> None:  # type: ignore[no-untyped-def]
+    """The event whose gunicorn worker died between its commit and its queueing was queued by
+    nobody (the provider's redelivery found it stored: a duplicate): the sweeper took it."""
+    import psycopg
+
+    (shot,) = [s for s in faults.fired() if s.point == "after_inbox_insert"]
+    match = re.search(r"\((\d+),", shot.detail)
+    assert match, shot.detail
+    with psycopg.connect(stack.audit_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT status, attempts FROM payments_webhookevent WHERE id = %s", [match[1]]
+        ).fetchone()
+    assert row is not None
+    assert row[0] in ("processed", "ignored"), row
+    report(f"event {match[1]}, never queued by its dead gunicorn worker: swept, {row[0]}")
+
+
 def _wait_drained(stack, run: str):  # type: ignore[no-untyped-def]
     """Until every order has its effects and no event waits: beat's sweeper does it; a manual
     sweep (as staff would run) only if beat makes no progress for a while."""
     deadline = time.monotonic() + DRAIN_TIMEOUT
-    result = audit(stack.cluster.database_url(stack.database), run)
+    result = audit(stack.audit_url, run)
     while not result.drained and time.monotonic() < deadline:
         time.sleep(1)
-        result = audit(stack.cluster.database_url(stack.database), run)
+        result = audit(stack.audit_url, run)
     if not result.drained:
         pytest.fail(
             f"not drained after {DRAIN_TIMEOUT} s: {result.events} {result.not_once[:5]}\n"

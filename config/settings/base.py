@@ -1,5 +1,6 @@
 """Settings shared by every environment; all configuration comes from the environment."""
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the WSGI server itself (production: collected, hashed, compressed).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything looks a URL up: PostgreSQL cannot compare text with a NUL in it.
     "wasla.common.middleware.NulInUrlMiddleware",
     # Database unreachable in a view: 503 with Retry-After (see wasla/common/outage.py).
@@ -130,6 +133,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise (MIDDLEWARE) serves STATIC_ROOT once `collectstatic` filled it (production, the
+# stack). The demo and the tests collect nothing (runserver and the live server find the apps'
+# files themselves), where WhiteNoise would warn on every start that the directory is missing.
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
 # Request bodies above this size answer 413 before any view reads them.
 WASLA_MAX_BODY_BYTES = env.int("WASLA_MAX_BODY_BYTES", default=256 * 1024)
