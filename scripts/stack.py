@@ -9,6 +9,7 @@ Used as a library by the fault-and-load suite and the stack tests:
                redis_url="redis://127.0.0.1:6381", work_dir=Path("var/stack/x"),
                https_port=8443) as stack:
         stack.base_url                      # https://127.0.0.1:8443
+        httpx.Client(verify=stack.ssl_context())  # trusts the self-signed certificate
         stack.processes["web"]              # Popen of each process (names: PROCESS_NAMES)
         stack.pids("web")                   # gunicorn master and its workers
         stack.kill("worker", signal.SIGKILL); stack.restart("worker")
@@ -240,6 +241,10 @@ class Stack:
         """The self-signed certificate nginx serves (pass it as `verify=` to an HTTP client)."""
         return self.work_dir / "tls" / "cert.pem"
 
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client TLS context that trusts the stack's certificate (httpx: `verify=`)."""
+        return ssl.create_default_context(cafile=str(self.certificate))
+
     @property
     def owner_url(self) -> str:
         """The owner of the tables, straight to PostgreSQL (migrations, backups)."""
@@ -332,7 +337,10 @@ class Stack:
 
     def seed_demo(self) -> dict[str, Any]:
         """`seed_demo --json` (demo tenants, gateways connected at the simulators, tokens)."""
-        out = self._run(["manage.py", "seed_demo", "--json"], self.sandbox_env)
+        # The simulators' settings only for the staff password it sets; the product's database
+        # path (the app role through pgbouncer), as any other command of the product.
+        env = {**self.sandbox_env, "DATABASE_URL": self.app_url}
+        out = self._run(["manage.py", "seed_demo", "--json"], env)
         return dict(json.loads(out))
 
     def database_empty(self) -> bool:
@@ -708,7 +716,7 @@ class Stack:
             raise StackError(f"{name} exited with {process.returncode}{self._tail(name)}")
 
     def _wait_ready(self) -> None:
-        context = ssl.create_default_context(cafile=str(self.certificate))
+        context = self.ssl_context()
         deadline = time.monotonic() + self.ready_timeout
         last = ""
         while time.monotonic() < deadline:
@@ -752,6 +760,9 @@ def _static_fingerprint() -> str:
     import sysconfig
 
     digest = hashlib.sha256()
+    # How they are collected (storage, compression, ignored files) counts too.
+    for settings_file in ("config/settings/production.py", "config/staticfiles.py"):
+        digest.update((ROOT / settings_file).read_bytes())
     roots = [ROOT / "wasla", ROOT / "sandbox", Path(sysconfig.get_paths()["purelib"])]
     for root in roots:
         for directory, subdirs, files in os.walk(root):
@@ -780,16 +791,18 @@ def _group_name(gid: int) -> str:
 
 @contextlib.contextmanager
 def _interrupts_stop() -> Iterator[None]:
-    """SIGTERM ends the foreground run like Ctrl-C does."""
+    """SIGTERM ends the foreground run like Ctrl-C does (also when started in the background,
+    where the shell leaves SIGINT ignored)."""
 
     def _raise(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, _raise)
+    previous = {sig: signal.signal(sig, _raise) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _print_logins(stack: Stack, seeded: dict[str, Any]) -> None:

@@ -8,8 +8,10 @@ scope and the platform role are transaction-local, see wasla/common/db/postgresq
 (wasla/common/tests/test_deploy_settings.py).
 """
 
+from whitenoise.compress import Compressor
+
 from .base import *  # noqa: F403
-from .base import DATABASES, STATIC_ROOT, _database, env
+from .base import DATABASES, INSTALLED_APPS, STATIC_ROOT, _database, env
 
 DEBUG = False
 WASLA_SANDBOX = False
@@ -40,8 +42,15 @@ if env("DATABASE_MIGRATE_URL", default=""):
 
 # --- Static files: collected (`manage.py collectstatic`) under content-hashed names, gzip and
 # brotli copies beside them, served by WhiteNoise with a year of caching.
+INSTALLED_APPS = [
+    "config.staticfiles.StaticFilesConfig" if app == "django.contrib.staticfiles" else app
+    for app in INSTALLED_APPS
+]
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(STATIC_ROOT))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Source maps are fetched by developer tools only: hashed, not compressed (brotli at its best
+# quality over their megabytes is most of collectstatic's time).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
