@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import secrets
+import time
 from typing import Any
 
 
@@ -22,6 +23,7 @@ def seed(*, tenants: int, label: str) -> dict[str, Any]:
     """Create `tenants` merchants and a staff user; return their credentials (JSON-ready)."""
     from django.contrib.auth import get_user_model
 
+    from wasla.common.problems import ProviderUnavailable
     from wasla.payments.gateways import gateway_config_connect
     from wasla.payments.models import PaymentGatewayConfig
     from wasla.tenants.context import platform_access
@@ -29,29 +31,39 @@ def seed(*, tenants: int, label: str) -> dict[str, Any]:
     from wasla.tenants.services import api_token_create
 
     users = get_user_model()
+
+    def _connect(tenant: Tenant, **kwargs: Any) -> PaymentGatewayConfig:
+        """Connect a gateway; a simulator slow to answer (a busy machine) is asked again."""
+        for wait in (1, 3, 0):
+            try:
+                return gateway_config_connect(tenant=tenant, **kwargs)
+            except ProviderUnavailable:
+                if not wait:
+                    raise
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
     result: dict[str, Any] = {"tenants": [], "staff": {}}
     with platform_access(reason=f"chaos {label} seed", actor="chaos.load_seed"):
         for _ in range(tenants):
             slug = f"{label}-{secrets.token_hex(4)}"
             tenant = Tenant.objects.create(slug=slug, name=slug.title())
             _, token = api_token_create(tenant=tenant, name=f"chaos {label}")
-            stripe = gateway_config_connect(
-                tenant=tenant,
+            stripe = _connect(
+                tenant,
                 provider="stripe",
                 mode=PaymentGatewayConfig.Mode.SANDBOX,
                 public_key="pk_test_" + secrets.token_hex(12),
                 secret_key="sk_test_" + secrets.token_hex(16),
             )
-            tap = gateway_config_connect(
-                tenant=tenant,
+            tap = _connect(
+                tenant,
                 provider="tap",
                 mode=PaymentGatewayConfig.Mode.SANDBOX,
                 public_key="pk_test_" + secrets.token_hex(12),
                 secret_key="sk_test_" + secrets.token_hex(16),
             )
-            cod = gateway_config_connect(
-                tenant=tenant, provider="cod", mode=PaymentGatewayConfig.Mode.SANDBOX
-            )
+            cod = _connect(tenant, provider="cod", mode=PaymentGatewayConfig.Mode.SANDBOX)
             password = secrets.token_urlsafe(16)
             owner = users.objects.create_user(
                 username=f"{slug}-owner", email=f"owner@{slug}.example.sa", password=password

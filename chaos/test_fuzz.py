@@ -19,6 +19,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 
+from chaos import report
 from chaos.load_support import (
     FULL,
     Target,
@@ -73,7 +74,7 @@ def fuzz_api(target: Target, statuses: Counter[int], errors: list[str]) -> int:
             nonlocal sent
             if case.headers and "Idempotency-Key" in case.headers:
                 case.headers["Idempotency-Key"] = "fuzz-" + uuid.uuid4().hex
-            response = case.call(base_url=target.base_url, session=session)
+            response = case.call(base_url=target.base_url, session=session, verify=target.verify)
             statuses[response.status_code] += 1
             sent += 1
             if response.status_code >= 500:
@@ -93,7 +94,11 @@ def fuzz_webhooks(target: Target, count: int, statuses: Counter[int], errors: li
 
     def post(delivery: Delivery) -> requests.Response:
         return session.post(
-            target.url(delivery.path), data=delivery.body, headers=delivery.headers, timeout=60
+            target.url(delivery.path),
+            data=delivery.body,
+            headers=delivery.headers,
+            timeout=60,
+            verify=target.verify,  # per request: REQUESTS_CA_BUNDLE would override the session's
         )
 
     @given(delivery=deliveries(tenant))
@@ -123,7 +128,7 @@ def fuzz_webhooks(target: Target, count: int, statuses: Counter[int], errors: li
             )
 
     run()
-    print("webhook bodies:", dict(sorted(kinds.items())), "reconnects:", len(reconnects))
+    report(f"fuzz webhook bodies: {dict(sorted(kinds.items()))}, reconnects: {len(reconnects)}")
     return sent
 
 
@@ -139,11 +144,13 @@ def test_fuzz_never_answers_5xx_and_moves_no_money(fuzz_target: Target) -> None:
     hook_sent = fuzz_webhooks(target, max(WEBHOOK_SHARE, TOTAL - api_sent), hook_statuses, errors)
 
     after = count_rows(target.owner_dsn, tables)
-    print(f"\nfuzz against {target.label} ({target.base_url}):")
-    print(histogram_table(api_statuses, "API (schemathesis)"))
-    print(histogram_table(hook_statuses, "webhooks (hypothesis)"))
-    print(f"fuzz total: {api_sent + hook_sent} requests, {len(errors)} responses >= 500")
-    print("money rows before/after:", {k: (before[k], after[k]) for k in tables})
+    report(f"fuzz against {target.label} ({target.base_url}):")
+    for line in histogram_table(api_statuses, "API (schemathesis)").splitlines():
+        report("  " + line)
+    for line in histogram_table(hook_statuses, "webhooks (hypothesis)").splitlines():
+        report("  " + line)
+    report(f"fuzz total: {api_sent + hook_sent} requests, {len(errors)} responses >= 500")
+    report(f"fuzz money rows before/after: { {k: (before[k], after[k]) for k in tables} }")
     assert not errors, "\n".join(errors[:20])
     assert after == before, f"the fuzz moved money: {before} -> {after}"
     assert api_sent + hook_sent >= TOTAL

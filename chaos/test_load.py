@@ -52,6 +52,8 @@ def run_locust(target: Target, work: Path) -> tuple[subprocess.CompletedProcess[
         "WASLA_LOAD_VERIFY": verify,
         "WASLA_LOAD_PROVIDERS": ",".join(target.providers),
     }
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        env.pop(name, None)  # requests would take these over the client's own `verify`
     command = [
         sys.executable,
         "-m",
