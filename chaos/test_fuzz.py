@@ -10,6 +10,7 @@ Sizes: about 1,000 requests in `make test`, at least 10,000 with WASLA_CHAOS_FUL
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -27,6 +28,7 @@ from chaos.load_support import (
     histogram_table,
     money_tables,
     sized,
+    sql_rows,
     target_for_stack,
 )
 from chaos.load_webhook_fuzz import BODY_LIMIT, Delivery, deliveries
@@ -132,6 +134,56 @@ def fuzz_webhooks(target: Target, count: int, statuses: Counter[int], errors: li
     return sent
 
 
+# --- The inbox after the fuzz ---------------------------------------------------------------
+# Signed fuzz events name payments that do not exist, so the pipeline parks them and the sweeper
+# tries them again (up to WASLA_WEBHOOK_MAX_ATTEMPTS). Money is counted once each has been tried
+# at least once; then the parked ones are retired (marked ignored, as the pipeline itself ends
+# them when their tries run out), so the tests after this one do not share the workers with
+# thousands of hopeless retries.
+
+SETTLE_SECONDS = 120
+
+
+def _inbox_sql(target: Target, query: str, *params: Any) -> list[tuple[Any, ...]]:
+    from wasla.payments.models import WebhookEvent
+    from wasla.tenants.models import Tenant
+
+    slug = target.seed["tenants"][0]["slug"]
+    sql = query.format(events=WebhookEvent._meta.db_table, tenants=Tenant._meta.db_table)
+    return sql_rows(target.owner_dsn, sql, (*params, slug))
+
+
+_FUZZ_TENANT = "tenant_id = (SELECT id FROM {tenants} WHERE slug = %s)"
+
+
+def inbox_tried_once(target: Target) -> int:
+    """Wait until every verified event of the fuzz's merchant was processed at least once;
+    the number still untried when the wait ran out."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        query = "SELECT count(*) FROM {events} WHERE signature_valid AND attempts = 0"
+        query += " AND status = 'received' AND " + _FUZZ_TENANT
+        untried = _inbox_sql(target, query)[0][0]
+        if not untried or time.monotonic() > deadline:
+            return int(untried)
+        time.sleep(1)
+
+
+def inbox_statuses(target: Target) -> dict[str, int]:
+    query = "SELECT status, count(*) FROM {events} WHERE signature_valid AND " + _FUZZ_TENANT
+    return dict(_inbox_sql(target, query + " GROUP BY status ORDER BY status"))
+
+
+def inbox_retire_parked(target: Target) -> int:
+    query = (
+        "UPDATE {events} SET status = 'ignored', next_attempt_at = NULL,"
+        " error = 'chaos fuzz: retired after the run' WHERE status = 'received' AND "
+        + _FUZZ_TENANT
+        + " RETURNING id"
+    )
+    return len(_inbox_sql(target, query))
+
+
 def test_fuzz_never_answers_5xx_and_moves_no_money(fuzz_target: Target) -> None:
     target = fuzz_target
     tables = money_tables()
@@ -143,7 +195,10 @@ def test_fuzz_never_answers_5xx_and_moves_no_money(fuzz_target: Target) -> None:
     api_sent = fuzz_api(target, api_statuses, errors)
     hook_sent = fuzz_webhooks(target, max(WEBHOOK_SHARE, TOTAL - api_sent), hook_statuses, errors)
 
+    untried = inbox_tried_once(target)  # whatever a verified event would do, it has done
     after = count_rows(target.owner_dsn, tables)
+    report(f"fuzz inbox (verified events by status): {inbox_statuses(target)}")
+    retired = inbox_retire_parked(target)
     report(f"fuzz against {target.label} ({target.base_url}):")
     for line in histogram_table(api_statuses, "API (schemathesis)").splitlines():
         report("  " + line)
@@ -151,6 +206,8 @@ def test_fuzz_never_answers_5xx_and_moves_no_money(fuzz_target: Target) -> None:
         report("  " + line)
     report(f"fuzz total: {api_sent + hook_sent} requests, {len(errors)} responses >= 500")
     report(f"fuzz money rows before/after: { {k: (before[k], after[k]) for k in tables} }")
+    report(f"fuzz: {retired} parked events retired after the checks, {untried} never tried")
     assert not errors, "\n".join(errors[:20])
+    assert untried == 0, f"{untried} verified fuzz events never processed in {SETTLE_SECONDS} s"
     assert after == before, f"the fuzz moved money: {before} -> {after}"
     assert api_sent + hook_sent >= TOTAL
