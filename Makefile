@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 
 # The server starts first: seeding connects the demo gateways, which registers their webhook
 # URLs with the sandbox providers over HTTP, as connecting a real account would.
+# With DATABASE_URL on PostgreSQL, scripts/demo.py first makes sure the row-level security roles
+# exist (creating them when the URL is a superuser's, else stopping with the command to run).
 demo: $(STAMP) messages vendor
 	mkdir -p var
-	DJANGO_SETTINGS_MODULE=config.settings.demo $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=config.settings.demo PORT=$(PORT) $(PY) scripts/demo.py
 
 # Debian's packages the suite drives: headless Chromium for the browser tests (Playwright drives
@@ -42,13 +43,15 @@ tools:
 
 browser: tools
 
-# --- serving stack (deploy/, scripts/stack.py): Debian's nginx and pgbouncer, and redis-server
-# for the stack tests' private Redis; installed only when missing.
+# --- serving stack (deploy/, scripts/stack.py): Debian's nginx and pgbouncer, redis-server for
+# the stack tests' private Redis, pg_dump/pg_restore for the restore drill; installed only when
+# missing.
 stack-tools:
 	@missing=""; \
 	test -x /usr/sbin/nginx || missing="nginx-light"; \
 	test -x /usr/sbin/pgbouncer || missing="$$missing pgbouncer"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v pg_dump >/dev/null || missing="$$missing postgresql-client"; \
 	if [ -n "$$missing" ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
@@ -109,7 +112,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy config wasla sandbox fatoora testsupport
+	$(VENV)/bin/mypy config wasla sandbox fatoora testsupport chaos
 
 migrations-check: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run

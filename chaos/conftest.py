@@ -8,15 +8,14 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from chaos import REPORT, chaos_full
 from chaos.cluster import VAR, PostgresCluster, RedisServer, pg_cluster, redis_server
-from chaos.deliveries import CountingProxy
+from chaos.deliveries import CountingProxy, tap_knobs_reset
 from chaos.faults import Faults
-from chaos.ministack import MiniStack
+from chaos.harness import ChaosStack
 
 __all__ = ["pg_cluster", "redis_server"]
 
@@ -48,7 +47,8 @@ FAST_CLOCK = {
     "WASLA_WEBHOOK_RETRY_MAX_SECONDS": "5",
     "WASLA_WEBHOOK_MAX_ATTEMPTS": "30",
     "CELERY_BROKER_VISIBILITY_TIMEOUT": "10",
-    "WASLA_CIRCUIT_RESET_TIMEOUT": "5",
+    # Long enough that no half-open trial call falls inside test_degraded's open-circuit probes.
+    "WASLA_CIRCUIT_RESET_TIMEOUT": "20",
     "WASLA_CHAOS_PROVIDER_READ_TIMEOUT": "1.5",
 }
 
@@ -73,7 +73,7 @@ def chaos_stack(
     redis_server: RedisServer,
     chaos_faults: Faults,
     tap_proxy: CountingProxy,
-) -> Iterator[Any]:
+) -> Iterator[ChaosStack]:
     """The stack under chaos settings (crash points armed through `chaos_faults`), on the
     private cluster and Redis, reaching Tap through `tap_proxy`."""
     extra_env = {
@@ -86,25 +86,13 @@ def chaos_stack(
     work_dir = VAR / f"stack-{os.getpid()}"
     shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True)
-    stack: Any
-    if (HERE.parent / "scripts" / "stack.py").exists():
-        from chaos.harness import ChaosStack
-
-        stack = ChaosStack(
-            cluster=pg_cluster,
-            redis=redis_server,
-            database="chaos_stack",
-            work_dir=work_dir,
-            extra_env=extra_env,
-        )
-    else:
-        stack = MiniStack(
-            cluster=pg_cluster,
-            redis=redis_server,
-            work_dir=work_dir,
-            database="chaos_stack",
-            extra_env=extra_env,
-        )
+    stack = ChaosStack(
+        cluster=pg_cluster,
+        redis=redis_server,
+        database="chaos_stack",
+        work_dir=work_dir,
+        extra_env=extra_env,
+    )
     try:
         stack.start()
         tap_proxy.upstream = stack.sandbox_url
@@ -113,3 +101,11 @@ def chaos_stack(
         stack.stop()
         if not os.environ.get("WASLA_CHAOS_KEEP"):
             shutil.rmtree(work_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def tap_knobs_restored(chaos_stack: ChaosStack) -> Iterator[None]:
+    """The Tap simulator's fault knobs back to their defaults after the test (the stack is
+    shared by the whole session)."""
+    yield
+    tap_knobs_reset(chaos_stack.sandbox_url)

@@ -391,6 +391,8 @@ class CountingProxy:
         self.upstream = upstream  # set once the simulator's URL is known
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
+        # One pooled client (thread-safe) for every serving thread: keep-alive to the simulator.
+        self._client = httpx.Client(timeout=60, limits=httpx.Limits(max_connections=64))
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -407,12 +409,8 @@ class CountingProxy:
                     if name.lower() in proxy.FORWARDED_HEADERS
                 }
                 try:
-                    upstream = httpx.request(
-                        self.command,
-                        proxy.upstream + self.path,
-                        content=body,
-                        headers=headers,
-                        timeout=60,
+                    upstream = proxy._client.request(
+                        self.command, proxy.upstream + self.path, content=body, headers=headers
                     )
                 except httpx.HTTPError:
                     self.send_response(502)
@@ -442,3 +440,4 @@ class CountingProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        self._client.close()

@@ -97,7 +97,10 @@ class Faults:
     def fired(self) -> list[Fired]:
         shots = []
         for path in (self.directory / "fired").iterdir():
-            role, point, pid, at, detail = path.read_text().split("\t", 4)
+            record = path.read_text()
+            if not record.endswith("\n"):
+                continue  # claimed a moment ago, its record not written yet
+            role, point, pid, at, detail = record.split("\t", 4)
             shots.append(Fired(role, point, int(pid), float(at), detail.strip()))
         return sorted(shots, key=lambda shot: shot.at)
 
@@ -157,7 +160,8 @@ def _sql_hook(role: str) -> Callable[..., Any]:
         connection = context["connection"]
         values = list(params or ())
         if role == "web" and sql.startswith(f"INSERT INTO {INBOX_TABLE}"):
-            if True in values:  # signature_valid: a verified delivery, not an audit row
+            # signature_valid: a verified delivery, not an audit row (`is`: 1 == True).
+            if any(value is True for value in values):
                 crash_if_armed("web", "before_commit", "inbox INSERT run, not committed")
         elif role == "worker" and sql.startswith(f"UPDATE {INBOX_TABLE}"):
             # The event's id: the WHERE's pk, the last integer (booleans aside).

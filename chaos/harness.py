@@ -14,9 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scripts.stack import Stack
-
 from chaos.cluster import ROOT, PostgresCluster, RedisServer, port_free_from
+from scripts.stack import Stack
 
 CHAOS_SETTINGS = "chaos.settings"
 
@@ -49,6 +48,10 @@ class ChaosStack(Stack):
         )
         self.cluster = cluster
         self.database = database
+
+    def stop(self) -> None:
+        super().stop()
+        self.log.close()
 
     @property
     def tap_url(self) -> str:

@@ -35,7 +35,7 @@ from chaos.deliveries import (
 )
 from chaos.faults import Faults
 
-PAYMENTS = 500 if chaos_full() else 100
+PAYMENTS = 500 if chaos_full() else 60
 TENANTS = 2
 FIRE_TIMEOUT = 90  # seconds for an armed point to be reached once its wave is under way
 DRAIN_TIMEOUT = 240  # seconds for the sweeper and the workers to finish everything
@@ -63,6 +63,7 @@ FAULTS = [
 ]
 
 
+@pytest.mark.usefixtures("tap_knobs_restored")
 def test_every_acknowledged_webhook_has_its_effect_exactly_once(chaos_stack, chaos_faults: Faults):
     stack = chaos_stack
     run = uuid.uuid4().hex[:8]

@@ -44,6 +44,10 @@ replaces the product's in web, worker, beat and `manage()`; the simulators keep 
 (`sandbox_settings`). Migrations run with `sandbox_settings` (a superset of the product's apps),
 so the simulators' tables exist too.
 
+Roles are cluster-wide: each start sets the owner's and the app role's passwords to this work
+dir's. Stacks that share a cluster whose pg_hba.conf asks for passwords must share a work dir
+(on a trust cluster, as the local one and the test suite's, it does not matter).
+
 Redis: the cache is database 1 and the broker database 2 of `redis_url` (or n and n+1 when the
 URL names a database n). The stack never starts or stops Redis or PostgreSQL: the caller owns
 them. Running as root (containers, CI), pgbouncer and nginx's workers drop to `nobody`.
@@ -222,6 +226,7 @@ class Stack:
         self.sandbox_port = free_port()
         self.pgbouncer_port = free_port()
         self.secrets: dict[str, str] = {}
+        self._fresh_secrets = False
         self.env: dict[str, str] = {}
         self.sandbox_env: dict[str, str] = {}
 
@@ -279,6 +284,14 @@ class Stack:
         self._database_prepare()
         self._say("migrating as the owner and collecting static files")
         self._migrate()
+        if self._fresh_secrets and not self.database_empty():
+            # Its gateway secrets and ZATCA key were encrypted with a key this work dir lost.
+            (self.work_dir / "secrets.json").unlink()
+            raise StackError(
+                f"{self.db_name} holds data but {self.work_dir}/secrets.json was just created:"
+                " the data's encryption key is not there. Put back the secrets.json of the run"
+                " that created it, or use an empty database."
+            )
         self._collectstatic()
         self._tls()
         self._pgbouncer_config()
@@ -362,6 +375,7 @@ class Stack:
         stored: dict[str, str] = {}
         if path.exists():
             stored = json.loads(path.read_text())
+        self._fresh_secrets = "encryption_key" not in stored
         wanted = {
             "django_secret_key": lambda: secrets.token_urlsafe(50),
             "encryption_key": lambda: Fernet.generate_key().decode(),
@@ -507,35 +521,16 @@ class Stack:
         bundle = Path(certifi.where()).read_text() + "\n" + cert.read_text()
         (tls / "trust-bundle.pem").write_text(bundle)
 
-    def _unprivileged(self) -> pwd.struct_passwd | None:
-        """Who pgbouncer and nginx's workers run as when we are root (they refuse root)."""
-        if os.geteuid() != 0:
-            return None
-        return pwd.getpwnam("nobody")
-
     def _pgbouncer_config(self) -> None:
-        directory = self.work_dir / "pgbouncer"
-        ini = render(
-            DEPLOY / "pgbouncer.ini",
-            {
-                "LISTEN_PORT": str(self.pgbouncer_port),
-                "DB_HOST": self.db_host,
-                "DB_PORT": str(self.db_port),
-                "DB_NAME": self.db_name,
-                "AUTH_FILE": str(directory / "userlist.txt"),
-                "RUN_DIR": str(directory),
-                "LOG_FILE": str(directory / "pgbouncer.log"),
-                "POOL_SIZE": str(self.pool_size),
-            },
+        pgbouncer_configure(
+            self.work_dir / "pgbouncer",
+            listen_port=self.pgbouncer_port,
+            db_host=self.db_host,
+            db_port=self.db_port,
+            db_name=self.db_name,
+            pool_size=self.pool_size,
+            users={APP_ROLE: self.secrets["app_password"]},
         )
-        (directory / "pgbouncer.ini").write_text(ini)
-        password = self.secrets["app_password"]
-        (directory / "userlist.txt").write_text(f'"{APP_ROLE}" "{password}"\n')
-        (directory / "userlist.txt").chmod(0o600)
-        user = self._unprivileged()
-        if user is not None:
-            for path in (directory, *directory.iterdir()):
-                os.chown(path, user.pw_uid, user.pw_gid)
 
     def _nginx_config(self) -> None:
         directory = self.work_dir / "nginx"
@@ -563,7 +558,7 @@ class Stack:
         )
         (directory / "site.conf").write_text(site)
         tmp = directory / "tmp"
-        user = self._unprivileged()
+        user = unprivileged_user()
         user_line = ""
         if user is not None:
             user_line = f"user {user.pw_name} {_group_name(user.pw_gid)};\n"
@@ -599,11 +594,7 @@ class Stack:
         celery = [str(venv_bin / "celery"), "-A", "config"]
         run = self.work_dir / "run"
         if name == "pgbouncer":
-            command = [_binary("pgbouncer"), str(self.work_dir / "pgbouncer" / "pgbouncer.ini")]
-            user = self._unprivileged()
-            if user is not None:
-                command[1:1] = ["-u", user.pw_name]
-            return command, self.env
+            return pgbouncer_command(self.work_dir / "pgbouncer" / "pgbouncer.ini"), self.env
         if name == "sandbox":
             env = {
                 **self.sandbox_env,
@@ -774,6 +765,57 @@ def _static_fingerprint() -> str:
                 info = path.stat()
                 digest.update(f"{path}:{info.st_size}:{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def unprivileged_user() -> pwd.struct_passwd | None:
+    """Who pgbouncer and nginx's workers run as when we are root (pgbouncer refuses root)."""
+    if os.geteuid() != 0:
+        return None
+    return pwd.getpwnam("nobody")
+
+
+def pgbouncer_configure(
+    directory: Path,
+    *,
+    listen_port: int,
+    db_host: str,
+    db_port: int,
+    db_name: str,
+    pool_size: int,
+    users: dict[str, str],
+) -> Path:
+    """deploy/pgbouncer.ini rendered into `directory` with its userlist; the ini's path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ini = directory / "pgbouncer.ini"
+    ini.write_text(
+        render(
+            DEPLOY / "pgbouncer.ini",
+            {
+                "LISTEN_PORT": str(listen_port),
+                "DB_HOST": db_host,
+                "DB_PORT": str(db_port),
+                "DB_NAME": db_name,
+                "AUTH_FILE": str(directory / "userlist.txt"),
+                "RUN_DIR": str(directory),
+                "LOG_FILE": str(directory / "pgbouncer.log"),
+                "POOL_SIZE": str(pool_size),
+            },
+        )
+    )
+    userlist = directory / "userlist.txt"
+    userlist.write_text("".join(f'"{user}" "{password}"\n' for user, password in users.items()))
+    userlist.chmod(0o600)
+    user = unprivileged_user()
+    if user is not None:
+        for path in (directory, *directory.iterdir()):
+            os.chown(path, user.pw_uid, user.pw_gid)
+    return ini
+
+
+def pgbouncer_command(ini: Path) -> list[str]:
+    """pgbouncer in the foreground on `ini` (as `nobody` when we are root)."""
+    user = unprivileged_user()
+    return [_binary("pgbouncer"), *(["-u", user.pw_name] if user else []), str(ini)]
 
 
 def _binary(name: str) -> str:

@@ -15,6 +15,8 @@ from .base import DATABASES, INSTALLED_APPS, STATIC_ROOT, _database, env
 
 DEBUG = False
 WASLA_SANDBOX = False
+# Rotating DJANGO_SECRET_KEY: the previous key here keeps sessions and signed links valid.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 
 # --- HTTPS behind the proxy: nginx sets X-Forwarded-Proto (and only nginx reaches gunicorn).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
