@@ -51,6 +51,16 @@ FAST_CLOCK = {
     "WASLA_CIRCUIT_RESET_TIMEOUT": "20",
     "WASLA_CHAOS_PROVIDER_READ_TIMEOUT": "1.5",
 }
+# Every client of the suite (hundreds of payments, the load run's users, the fuzz) comes from
+# 127.0.0.1, where production's limits per address and per token would answer 429 to what is
+# meant as many shops and shoppers. The limits themselves are shown by
+# wasla/common/tests/test_ratelimit.py and payments/tests/test_webhook_rate_limits.py.
+MANY_CLIENTS = {
+    "WASLA_RATE_LIMIT_API_TOKEN": "100000/m",
+    "WASLA_RATE_LIMIT_API_IP": "100000/m",
+    "WASLA_RATE_LIMIT_WEBHOOK_IP": "100000/m",
+    "WASLA_RATE_LIMIT_LOGIN_IP": "10000/m",
+}
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +88,7 @@ def chaos_stack(
     private cluster and Redis, reaching Tap through `tap_proxy`."""
     extra_env = {
         **FAST_CLOCK,
+        **MANY_CLIENTS,
         **chaos_faults.env,
         "WASLA_TAP_SANDBOX_URL": f"{tap_proxy.url}/sandbox/tap",
     }

@@ -18,12 +18,17 @@ import secrets
 import time
 from typing import Any
 
+# The full load run has 16 users, of whom 2 on the dashboard (weights 6:1:1); room to spare.
+STAFF_LOGINS = 4
+
 
 def seed(*, tenants: int, label: str) -> dict[str, Any]:
-    """Create `tenants` merchants and a staff user; return their credentials (JSON-ready)."""
+    """Create `tenants` merchants and STAFF_LOGINS staff users with their authenticators;
+    return their credentials (JSON-ready)."""
     from django.contrib.auth import get_user_model
 
     from wasla.common.problems import ProviderUnavailable
+    from wasla.common.staff_otp import staff_totp_ensure
     from wasla.payments.gateways import gateway_config_connect
     from wasla.payments.models import PaymentGatewayConfig
     from wasla.tenants.context import platform_access
@@ -43,7 +48,7 @@ def seed(*, tenants: int, label: str) -> dict[str, Any]:
                 time.sleep(wait)
         raise AssertionError("unreachable")
 
-    result: dict[str, Any] = {"tenants": [], "staff": {}}
+    result: dict[str, Any] = {"tenants": [], "staff": []}
     with platform_access(reason=f"chaos {label} seed", actor="chaos.load_seed"):
         for _ in range(tenants):
             slug = f"{label}-{secrets.token_hex(4)}"
@@ -86,13 +91,22 @@ def seed(*, tenants: int, label: str) -> dict[str, Any]:
                     "owner": {"username": owner.username, "password": password},
                 }
             )
-        staff_password = secrets.token_urlsafe(16)
-        staff = users.objects.create_user(
-            username=f"{label}-staff-{secrets.token_hex(4)}",
-            password=staff_password,
-            is_staff=True,
-        )
-        result["staff"] = {"username": staff.username, "password": staff_password}
+        # One staff login per dashboard user of the load run: a TOTP code is good once, so
+        # two users signing in with one authenticator in the same 30 s would refuse each other.
+        for n in range(STAFF_LOGINS):
+            staff_password = secrets.token_urlsafe(16)
+            staff = users.objects.create_user(
+                username=f"{label}-staff-{n}-{secrets.token_hex(4)}",
+                password=staff_password,
+                is_staff=True,
+            )
+            result["staff"].append(
+                {
+                    "username": staff.username,
+                    "password": staff_password,
+                    "totp_secret": staff_totp_ensure(user=staff).secret,
+                }
+            )
     return result
 
 

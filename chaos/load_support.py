@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+from base64 import b32decode
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from django_otp.oath import TOTP
 
 FULL = os.environ.get("WASLA_CHAOS_FULL", "") not in ("", "0")  # as chaos/conftest.py reads it
 
@@ -133,11 +135,18 @@ Client = Any  # requests.Session and locust's HttpSession alike (their signature
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def _form_login(client: Client, base: str, path: str, username: str, password: str) -> Any:
+def _form_login(
+    client: Client, base: str, path: str, username: str, password: str, **extra: str
+) -> Any:
     page = client.get(base + path, name=path) if _is_locust(client) else client.get(base + path)
     match = _CSRF.search(page.text)
     assert match, f"no CSRF token on {path} ({page.status_code})"
-    data = {"csrfmiddlewaretoken": match.group(1), "username": username, "password": password}
+    data = {
+        "csrfmiddlewaretoken": match.group(1),
+        "username": username,
+        "password": password,
+        **extra,
+    }
     headers = {"Referer": base + path if base else page.url}
     kwargs: dict[str, Any] = {"data": data, "headers": headers, "allow_redirects": False}
     if _is_locust(client):
@@ -152,9 +161,10 @@ def _is_locust(client: Client) -> bool:
 
 
 def staff_login(client: Client, staff: Mapping[str, str], base: str = "") -> None:
-    """Sign a Wasla staff user in (the admin's sign-in page, where the dashboard sends staff).
-    A second factor for staff goes here, and only here."""
-    _form_login(client, base, "/admin/login/", staff["username"], staff["password"])
+    """Sign a Wasla staff user in (the admin's sign-in page, where the dashboard sends staff),
+    with the current code of their authenticator: staff's second factor."""
+    code = f"{TOTP(b32decode(staff['totp_secret'])).token():06d}"
+    _form_login(client, base, "/admin/login/", staff["username"], staff["password"], otp_token=code)
 
 
 def portal_login(client: Client, owner: Mapping[str, str], base: str = "") -> None:

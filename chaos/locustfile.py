@@ -17,6 +17,7 @@ WASLA_LOAD_PROVIDERS (comma-separated: tap, stripe).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -35,6 +36,7 @@ from sandbox.stripe_sim.signing import stripe_signature_header
 from sandbox.tap_sim.signing import tap_hashstring
 
 SEED: dict[str, Any] = json.loads(Path(os.environ["WASLA_LOAD_SEED"]).read_text())
+STAFF_TURN = itertools.count()
 _verify = os.environ.get("WASLA_LOAD_VERIFY", "1")
 VERIFY: bool | str = {"0": False, "1": True}.get(_verify, _verify)
 PAID_WITHIN = float(os.environ.get("WASLA_LOAD_PAID_WITHIN", "30"))  # seconds
@@ -214,7 +216,8 @@ class Staff(HttpUser):
 
     def on_start(self) -> None:
         self.client.verify = VERIFY
-        staff_login(self.client, SEED["staff"])
+        # Each dashboard user its own staff login: a TOTP code is good once.
+        staff_login(self.client, SEED["staff"][next(STAFF_TURN) % len(SEED["staff"])])
 
     @task
     def pages(self) -> None:
