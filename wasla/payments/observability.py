@@ -18,9 +18,16 @@ def _attempt_transitioned(
     sender: Any, instance: PaymentAttempt, target: str, **kwargs: Any
 ) -> None:
     provider, method = instance.provider, instance.method
-    transaction.on_commit(
-        lambda: payment_outcome(provider=provider, method=method, outcome=str(target))
-    )
+
+    def count() -> None:
+        payment_outcome(provider=provider, method=method, outcome=str(target))
+
+    # Inside a transaction: once it commits. Outside one (autocommit, or a transition on an
+    # object never saved), at once: asking for on_commit there would open a connection.
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(count)
+    else:
+        count()
 
 
 def payment_metrics_connect() -> None:

@@ -147,7 +147,7 @@ def test_each_request_gets_an_id_echoed_and_on_its_log_line(capture):
 
 def test_an_eager_task_logs_with_its_callers_ids_and_gives_them_back(capture):
     with log_context(request_id="req-7", tenant="3"):
-        bound = probe.delay("eager").get()
+        bound = probe.delay("eager").get(disable_sync_subtasks=False)
         assert structlog.contextvars.get_contextvars() == {"request_id": "req-7", "tenant": "3"}
     assert bound["request_id"] == "req-7"
     assert bound["task"] == "tests.observability_probe"
@@ -170,7 +170,9 @@ def test_a_queued_message_carries_the_ids_and_the_worker_binds_them(settings):
     args, _, _ = json.loads(base64.b64decode(message["body"]))
     # The worker side: the task run with the message's headers binds them (nothing else).
     structlog.contextvars.clear_contextvars()
-    bound = probe.apply(args=args, headers={HEADER: {**carried, "evil": "x"}}).get()
+    bound = probe.apply(args=args, headers={HEADER: {**carried, "evil": "x"}}).get(
+        disable_sync_subtasks=False
+    )
     assert bound["request_id"] == "req-8"
     assert bound["webhook_event"] == "77"
     assert "evil" not in bound
