@@ -8,13 +8,14 @@ sandbox apps and their URLs. The stack points the product's provider base URLs a
 fault knobs (`/sandbox/<provider>/_control/`) answer at the stack's base URL too. The
 simulators' own tables are migrated with everything else (`migrate` runs with this module).
 
-Two things differ from production, both because a simulator is not the product:
+Three things differ from production, both because a simulator is not the product:
 - it answers plain HTTP on its loopback port (the product calls it there; the hosted pages
   are shown there), so no HTTPS redirect and no Secure-only cookies;
 - its webhooks go to the product's public HTTPS URL, whose certificate is the stack's
   self-signed one: the simulators' HTTP client (httpx, which trusts certifi's bundle) is given
   a bundle with that certificate added (`WASLA_STACK_TRUST_BUNDLE`, written by the stack), as a
-  real provider trusts a real certificate.
+  real provider trusts a real certificate;
+- its pages' static files are served from the sandbox apps' directories by its own process.
 """
 
 import os
@@ -32,6 +33,14 @@ INSTALLED_APPS = [
     "sandbox.paypal_sim",
     "sandbox.zatca_sim",
 ]
+# The hosted pages' own styles (sandbox/*/static/) are not among the product's collected files:
+# the simulators' process serves them from the apps' directories (WhiteNoise's finders), under
+# plain names, on its own origin where the pages are shown.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
