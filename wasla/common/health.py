@@ -7,6 +7,9 @@ it)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -35,10 +38,10 @@ def check_cache() -> str:
     return "ok" if cache.get("readyz") == "1" else "error: no round trip"
 
 
-def check_broker() -> str:
-    """The Celery broker takes a connection (skipped when tasks run inline: demo and tests)."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        return "ok"
+@contextmanager
+def broker_connection() -> Iterator[Connection]:
+    """A connection to the Celery broker that gives up after WASLA_READYZ_BROKER_TIMEOUT:
+    a probe or a scrape must answer, not wait for a broker that hangs."""
     timeout = float(settings.WASLA_READYZ_BROKER_TIMEOUT)
     with Connection(
         settings.CELERY_BROKER_URL,
@@ -47,7 +50,15 @@ def check_broker() -> str:
     ) as conn:
         # Connecting opens a channel, which talks to the server (Redis: a PING).
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
-    return "ok"
+        yield conn
+
+
+def check_broker() -> str:
+    """The Celery broker takes a connection (skipped when tasks run inline: demo and tests)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "ok"
+    with broker_connection():
+        return "ok"
 
 
 def check_migrations() -> str:

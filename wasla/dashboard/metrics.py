@@ -16,11 +16,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
-from kombu import Connection
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from wasla.common.health import broker_connection
 from wasla.invoicing.models import Invoice
 from wasla.invoicing.zatca.models import ZatcaDocument
 from wasla.payments.models import PaymentGatewayConfig, WebhookEvent
@@ -105,13 +105,7 @@ def _broker() -> Iterator[Metric]:
     )
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         queue = settings.CELERY_TASK_DEFAULT_QUEUE
-        timeout = float(settings.WASLA_READYZ_BROKER_TIMEOUT)
-        with Connection(
-            settings.CELERY_BROKER_URL,
-            connect_timeout=timeout,
-            transport_options={"socket_connect_timeout": timeout, "socket_timeout": timeout},
-        ) as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
+        with broker_connection() as conn:
             _, waiting, _ = conn.default_channel.queue_declare(queue=queue, passive=True)
         family.add_metric([queue], waiting)
     yield family
