@@ -50,13 +50,14 @@ _SECRET_TEXT = re.compile(
 # 13 to 19 digits, possibly grouped by single spaces or dashes: a card number if Luhn agrees.
 # A query parameter whose name says secret (`?token=...`, `&signature=...`): its value goes.
 _SECRET_PARAM = re.compile(
-    r"([?&;][^=&\s]*(?:token|secret|key|signature|sig|otp|passw|auth)[^=&\s]*=)[^&#\s'\"]+",
+    r"([?&;][^=&\s]{0,64}(?:token|secret|key|signature|sig|otp|passw|auth)[^=&\s]{0,64}=)"
+    r"[^&#\s'\"]+",
     re.IGNORECASE,
 )
 # A secret-named field inside text (a JSON or form body in a message): `"secret": "..."`,
 # `password=...`; its value goes.
 _SECRET_FIELD = re.compile(
-    r"""(["']?[\w-]*(?:secret|passw|token|otp|cvc|cvv|card_?number|api_?key)[\w-]*["']?"""
+    r"""(["']?[\w-]{0,64}(?:secret|passw|token|otp|cvc|cvv|card_?number|api_?key)[\w-]{0,64}["']?"""
     r"""\s*[:=]\s*["']?)([^"'\s,&}]+)""",
     re.IGNORECASE,
 )
@@ -81,8 +82,15 @@ def _mask_pan(match: re.Match[str]) -> str:
     return MASKED_PAN if 13 <= len(digits) <= 19 and luhn_valid(digits) else match.group(0)
 
 
+# A log line's text is cut here before it is read: a request line can carry a megabyte of query
+# string (a client's, or an attacker's), which no reader wants and the masks would scan at length.
+MAX_TEXT = 16_384
+
+
 def redact_text(text: str) -> str:
-    """`text` with provider secrets and card numbers masked."""
+    """`text` with provider secrets and card numbers masked (cut to MAX_TEXT characters)."""
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT] + f"…[{len(text) - MAX_TEXT} characters cut]"
     text = _SECRET_TEXT.sub(REDACTED, text)
     text = _SECRET_PARAM.sub(lambda m: m.group(1) + REDACTED, text)
     text = _SECRET_FIELD.sub(lambda m: m.group(1) + REDACTED, text)

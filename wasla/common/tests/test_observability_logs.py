@@ -20,9 +20,11 @@ from config.celery import app as celery_app
 from wasla.common.observability.celery_context import HEADER
 from wasla.common.observability.logs import (
     MASKED_PAN,
+    MAX_TEXT,
     REDACTED,
     log_context,
     log_context_from,
+    redact_text,
     redact_value,
     request_id_from,
     structured_formatter,
@@ -78,6 +80,18 @@ def test_secret_keys_provider_secrets_and_luhn_card_numbers_are_masked():
     assert masked["note"] == f"key {REDACTED} and {REDACTED} for {MASKED_PAN}, ref 4242424242424241"
     assert masked["url"] == f"/billing/page/?token={REDACTED}&lang=ar"
     assert masked["body"] == f'{{"client_secret": "{REDACTED}", "id": "pi_1"}}'
+
+
+def test_a_megabyte_of_text_is_cut_before_it_is_read_and_still_masked():
+    """A 1 MB query string in a request line (test_bad_input sends one) is cut to MAX_TEXT
+    before the masks read it: unbounded, their scans over a megabyte of word characters held a
+    worker for minutes. What is kept is still masked."""
+    text = "?token=abc123&reference_id=" + "x" * 1_000_000 + "secret_key=sk_live_zzz"
+    out = redact_text(text)
+    assert len(out) < MAX_TEXT + 64
+    assert "abc123" not in out
+    assert out.endswith("characters cut]")
+    assert redact_text("y" * MAX_TEXT) == "y" * MAX_TEXT  # at the limit: nothing cut
 
 
 def test_stdlib_and_structlog_lines_are_json_with_the_bound_ids(capture):
