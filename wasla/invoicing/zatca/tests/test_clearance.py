@@ -20,6 +20,7 @@ from fatoora.qr import invoice_qr_read
 from fatoora.verifying import stamp_verify
 from sandbox.zatca_sim.models import ZatcaSubmission
 from testsupport.invoicing import make_invoiceable_tenant, paid_payment_at, riyadh, run_month
+from testsupport.staff import staff_login
 from testsupport.zatca_egs import DEMO_OTP
 from wasla.invoicing.models import Invoice
 from wasla.invoicing.zatca.egs import certificate_from_token
@@ -145,7 +146,7 @@ def test_a_rejection_keeps_zatcas_messages_and_shows_in_the_admin(sim_url, clien
     staff = get_user_model().objects.create_user(
         "zatca-staff", password="x", is_staff=True, is_superuser=True
     )
-    client.force_login(staff)
+    staff_login(client, staff)  # with the second factor the admin asks of staff
     client.cookies["wasla_language"] = "en"  # the admin speaks Arabic unless asked otherwise
     with no_scope():
         page = client.get("/admin/zatca/zatcadocument/?status__exact=rejected")
