@@ -31,7 +31,8 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
-app = Celery("wasla")
+# Our fix-up in place of Celery's: it keeps database connections for CONN_MAX_AGE between tasks.
+app = Celery("wasla", fixups=["config.celery_django:fixup"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

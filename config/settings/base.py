@@ -117,6 +117,11 @@ def _database(url_var: str) -> dict[str, Any]:
     if database["ENGINE"] == "django.db.backends.postgresql":
         database["ENGINE"] = "wasla.common.db.postgresql"
     database["ATOMIC_REQUESTS"] = False
+    # A connection kept between requests or tasks (CONN_MAX_AGE) is checked before its first use
+    # in each: one that PostgreSQL or a pooler dropped meanwhile is replaced, not handed to the
+    # code to fail on (config/celery_django.py).
+    if database.get("CONN_MAX_AGE"):
+        database.setdefault("CONN_HEALTH_CHECKS", True)
     return database
 
 
