@@ -229,15 +229,17 @@ def _actors_and_placeholders(*, payments: int) -> tuple[dict[str, str], str]:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
+    from wasla.common.staff_otp import staff_totp_ensure
     from wasla.payments.models import PaymentAttempt
     from wasla.tenants.context import tenant_context
     from wasla.tenants.models import Tenant, TenantMember
     from wasla.tenants.services import api_token_create
 
     user_model = get_user_model()
-    user_model.objects.get_or_create(
+    staff_user, _ = user_model.objects.get_or_create(
         username=STAFF, defaults={"is_staff": True, "is_superuser": True}
     )
+    staff_totp_ensure(user=staff_user)  # staff pages ask for the second factor
     member_user, _ = user_model.objects.get_or_create(username=MEMBER)
     tenant = Tenant.objects.get(pk=1)  # the seed puts the largest first
     with tenant_context(tenant.pk):
@@ -279,8 +281,10 @@ def _clients(token: str) -> dict[str, Callable[[str], Any]]:
     from django.test import Client
 
     users = get_user_model().objects
+    from testsupport.staff import staff_login
+
     staff, member = Client(), Client()
-    staff.force_login(users.get(username=STAFF))
+    staff_login(staff, users.get(username=STAFF))  # password and second factor
     member.force_login(users.get(username=MEMBER))
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     return {"staff": staff.get, "member": member.get, "token": api.get}

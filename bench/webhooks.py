@@ -330,6 +330,16 @@ def _run(
                 replayed = PaymentAttempt.objects.filter(status="paid").count() - done
             if replayed != n:
                 raise SystemExit(f"pgbench paid {replayed} attempts, expected {n}\n{pgbench_out}")
+            floor_seconds = None
+            if concurrency > 1:
+                floor_seconds = _floor(
+                    deliveries,
+                    warm=range(1, 1 + warm),
+                    timed=python_range,
+                    concurrency=concurrency,
+                    broker=broker,
+                    db={**app_db, "NAME": scratch},
+                )
     finally:
         fake.close()
 
@@ -379,13 +389,64 @@ def _run(
             f"{pgbench_tps / python_rate:10.2f}x",
         ),
     ]
+    if floor_seconds is not None:
+        floor_rate = n / floor_seconds
+        rows += [
+            (
+                "deliveries/s, floor: the same processes, none of our work (webhooks_floor.py)",
+                f"{floor_rate:10.1f}",
+            ),
+            (
+                "ratio pgbench / floor: the lowest any code could reach here",
+                f"{pgbench_tps / floor_rate:10.2f}x",
+            ),
+            (
+                "ratio floor / Python: what our work costs over the floor",
+                f"{floor_rate / python_rate:10.2f}x",
+            ),
+        ]
     for label, value in rows:
-        print(f"{label:<68} {value}")
+        print(f"{label:<78} {value}")
     print(
         "(pgbench adds one statement per confirmation: the SELECT … nextval() that picks the "
         "next prepared attempt)"
     )
     return 0
+
+
+def _floor(
+    deliveries: list[tuple[bytes, str]],
+    *,
+    warm: range,
+    timed: range,
+    concurrency: int,
+    broker: str,
+    db: dict[str, Any],
+) -> float:
+    """Seconds for `timed` deliveries through the same processes with none of our work in them
+    (bench/webhooks_floor.py): the most this machine and topology allow."""
+    import redis
+
+    key = secrets.token_hex(4)
+    counter = f"wasla-bench-floor:{key}"
+    client = redis.Redis.from_url(broker)
+    try:
+        return _concurrent_python(
+            deliveries,
+            path="floor/",
+            warm=warm,
+            timed=timed,
+            concurrency=concurrency,
+            broker=broker,
+            tap_url="http://127.0.0.1:9/",  # never called: the floor re-fetches nothing
+            db=db,
+            count=lambda: (int(client.get(counter) or 0), 0),
+            settings_module="bench.webhooks_floor",
+            extra_env={"WASLA_BENCH_FLOOR_KEY": key},
+        )
+    finally:
+        client.delete(counter)
+        client.close()
 
 
 def _processed(connection: Any, tenant_id: int) -> tuple[int, int]:
@@ -412,9 +473,11 @@ def _concurrent_python(
     tap_url: str,
     db: dict[str, Any],
     count: Any,
+    settings_module: str = "config.settings.test",
+    extra_env: dict[str, str] | None = None,
 ) -> float:
     """Seconds for `timed` confirmations through gunicorn and Celery, `concurrency` clients at
-    once, each posting its own share one after another, until all are processed."""
+    once, each posting its own share one after another, until all are processed (`count`)."""
     import httpx
     import redis
 
@@ -425,7 +488,7 @@ def _concurrent_python(
     login = db["USER"] + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "DATABASE_URL": f"postgres://{login}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
         f"/{db['NAME']}?conn_max_age=60",
         "CELERY_TASK_ALWAYS_EAGER": "0",
@@ -434,6 +497,7 @@ def _concurrent_python(
         "WASLA_TAP_SANDBOX_URL": tap_url,
         "LOG_LEVEL": "WARNING",
         "DJANGO_DEBUG": "0",
+        **(extra_env or {}),
     }
     bin_dir = Path(sys.executable).parent
     web = subprocess.Popen(  # noqa: S603 - the venv's own tools, arguments built here

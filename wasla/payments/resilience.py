@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCache
 from django.utils.translation import gettext_lazy as _
 from tenacity import (
     RetryCallState,
@@ -156,7 +157,7 @@ def circuits_read(
     store = cache or caches["default"]
     reset_timeout = BreakerPolicy.from_settings().reset_timeout
     keys = {name: _circuit_keys(name)[:2] for name in names}
-    values = store.get_many([key for pair in keys.values() for key in pair]) if keys else {}
+    values = _get_many(store, [key for pair in keys.values() for key in pair]) if keys else {}
     now = clock()
     return {
         name: (
@@ -165,6 +166,18 @@ def circuits_read(
         )
         for name, (failures, opened) in keys.items()
     }
+
+
+def _get_many(store: BaseCache, keys: list[str]) -> dict[str, Any]:
+    """`store.get_many(keys)`, without Django's per-key validation on Redis: it checks every
+    character of every key for memcached's rules, over half the time of a read of thousands of
+    keys (8,000 for the dashboard's 4,000 gateways), and ours are built above from a digest and
+    names of our own."""
+    if isinstance(store, RedisCache):
+        made = {store.make_key(key): key for key in keys}
+        found = store._cache.get_many(list(made))
+        return {key: found[full] for full, key in made.items() if full in found}
+    return store.get_many(keys)
 
 
 class CircuitBreaker:
