@@ -38,7 +38,7 @@ from .base import (
     WebhookPayloadUnreadable,
     WebhookRequest,
 )
-from .http import ssl_context as _ssl_context
+from .http import pooled_client
 
 SOURCES = {"mada": "src_sa.mada", "stcpay": "src_sa.stcpay", "card": "src_card"}
 
@@ -109,25 +109,24 @@ class TapProvider(BasePaymentProvider):
     methods = frozenset(SOURCES)
     refetch_on_webhook = True
 
-    def _client(self) -> httpx.Client:
-        creds = self.credentials
-        return httpx.Client(
-            base_url=creds.base_url.rstrip("/") + "/",
-            headers={
-                "Authorization": f"Bearer {creds.secret_key}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            },
-            timeout=httpx.Timeout(creds.read_timeout, connect=creds.connect_timeout),
-            verify=_ssl_context(),
-        )
-
     def _call(self, method: str, path: str, payload: Mapping[str, Any] | None = None) -> Any:
+        creds = self.credentials
+        client = pooled_client(
+            base_url=creds.base_url,
+            read_timeout=creds.read_timeout,
+            connect_timeout=creds.connect_timeout,
+        )
         try:
-            with self._client() as client:
-                response = client.request(
-                    method, path, content=dumps(payload) if payload is not None else None
-                )
+            response = client.request(
+                method,
+                path,
+                content=dumps(payload) if payload is not None else None,
+                headers={
+                    "Authorization": f"Bearer {creds.secret_key}",
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                },
+            )
         except httpx.ConnectTimeout as exc:
             raise ProviderUnreachable(f"Tap unreachable: {type(exc).__name__}") from None
         except httpx.TimeoutException as exc:

@@ -50,7 +50,7 @@ from ..base import (
     RefundResult,
     WebhookRequest,
 )
-from ..http import ssl_context as _ssl_context
+from ..http import pooled_client
 from .events import CAPTURE_STATUSES, UNREADABLE, WEBHOOK_EVENTS, event_parse, refund_result
 
 logger = logging.getLogger(__name__)
@@ -70,14 +70,6 @@ class PayPalProvider(BasePaymentProvider):
     confirm_on_return = True  # capture at once when the buyer is back, webhook or not
 
     # --- HTTP -------------------------------------------------------------------------------
-
-    def _http(self) -> httpx.Client:
-        creds = self.credentials
-        return httpx.Client(
-            base_url=creds.base_url.rstrip("/") + "/",
-            timeout=httpx.Timeout(creds.read_timeout, connect=creds.connect_timeout),
-            verify=_ssl_context(),
-        )
 
     def _token_key(self) -> tuple[str, str, str]:
         creds = self.credentials
@@ -126,8 +118,13 @@ class PayPalProvider(BasePaymentProvider):
 
     def _send(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            with self._http() as client:
-                response = client.request(method, path, **kwargs)
+            creds = self.credentials
+            client = pooled_client(
+                base_url=creds.base_url,
+                read_timeout=creds.read_timeout,
+                connect_timeout=creds.connect_timeout,
+            )
+            response = client.request(method, path, **kwargs)
         except httpx.ConnectTimeout as exc:
             raise ProviderUnreachable(f"PayPal unreachable: {type(exc).__name__}") from None
         except httpx.TimeoutException as exc:
