@@ -47,21 +47,33 @@ class TenantSelect(forms.Select):
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
-        chosen = "" if value in (None, "") else str(value)
-        blank = format_html(
-            '<option value=""{}>{}</option>', " selected" if not chosen else "", self.blank_label
+        values = value if isinstance(value, list | tuple) else [value]
+        chosen = {str(v) for v in values if v not in (None, "")}
+        blank = (
+            ""
+            if self.allow_multiple_selected
+            else format_html(
+                '<option value=""{}>{}</option>',
+                "" if chosen else " selected",
+                self.blank_label,
+            )
         )
         rows = Tenant.objects.order_by("name", "pk").values_list("pk", "name", "slug")
         options = format_html_join(
             "",
             '<option value="{}"{}>{} ({})</option>',
             (
-                (pk, " selected" if str(pk) == chosen else "", label, slug)
+                (pk, " selected" if str(pk) in chosen else "", label, slug)
                 for pk, label, slug in rows
             ),
         )
-        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        extra = {"multiple": True} if self.allow_multiple_selected else {}
+        final = self.build_attrs(self.attrs, {**(attrs or {}), **extra, "name": name})
         return format_html("<select{}>{}{}</select>", flatatt(final), blank, options)
+
+
+class TenantSelectMultiple(TenantSelect, forms.SelectMultiple):
+    """TenantSelect for many tenants: no blank option, every chosen one selected."""
 
 
 class TenantChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -81,6 +93,8 @@ def _blank(label: Any) -> list[tuple[str, Any]]:
 
 
 class TenantMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    widget = TenantSelectMultiple
+
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.name} ({obj.slug})"
 

@@ -136,3 +136,23 @@ def test_the_tenant_select_marks_the_chosen_tenant_and_escapes_names(staff_clien
     html = staff_client.get(reverse("dashboard:home"), {"tenant": book.souq.pk}).content.decode()
     assert f'<option value="{book.souq.pk}" selected>&lt;b&gt;Souq&lt;/b&gt; (' in html
     assert "<b>Souq</b>" not in html
+
+
+def _tenants_select(html: str) -> str:
+    start = html.index('<select id="id_tenants" name="tenants"')
+    return html[start : html.index("</select>", start)]
+
+
+def test_the_simulators_tenants_select_marks_every_chosen_tenant_and_no_other(staff_client, book):
+    query = {"currency": "SAR", "fixed_fee": "1.00"}
+    chosen = staff_client.get(
+        reverse("dashboard:simulator"), {**query, "tenants": [book.souq.pk, book.nakheel.pk]}
+    )
+    select = _tenants_select(chosen.content.decode())
+    assert select.split(">", 1)[0].endswith(" multiple")
+    assert '<option value="">' not in select  # no blank choice in a multiple select
+    for tenant in (book.souq, book.nakheel):
+        assert f'<option value="{tenant.pk}" selected>' in select
+    assert select.count(" selected>") == 2
+    none = staff_client.get(reverse("dashboard:simulator"), query)
+    assert " selected>" not in _tenants_select(none.content.decode())
