@@ -114,4 +114,5 @@ def test_only_the_latest_endpoints_keep_a_client_and_older_ones_are_closed():
         pooled_client(base_url=f"http://127.0.0.1:9/{i}/", read_timeout=1, connect_timeout=1)
     assert first.is_closed
     again = pooled_client(base_url="http://127.0.0.1:9/first/", read_timeout=1, connect_timeout=1)
-    assert again is not first and not again.is_closed
+    assert again is not first
+    assert not again.is_closed
