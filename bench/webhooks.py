@@ -39,7 +39,12 @@ With `--concurrency C` (C > 1) steps 4 and 5 run as production runs them, C at a
    signed webhooks over HTTP, one after another; the rate counts from the first post to the
    moment every event is `processed` (polled), after a warm-up of every process;
 5. pgbench replays the captured statements with `-c C -j C/2`, each transaction on the next
-   prepared attempt, so each client confirms its own attempts.
+   prepared attempt, so each client confirms its own attempts;
+6. as a floor, the same clients and processes with none of our work in them
+(bench/webhooks_floor.py: full middleware, one Celery message, a task that counts it). From the
+three rates it prints how many milliseconds of the machine per confirmation the 2x target
+leaves for our Python, how many it takes now, and what psycopg alone spends sending the
+confirmation's statements (its client CPU per statement, measured here).
 
 The ratio is the cost of everything that is not the database: Python, Django, JSON, signature
 check, the HTTP re-fetch (and, concurrently, HTTP, the broker and the processes). pgbench is the
@@ -409,6 +414,26 @@ def _run(
                 f"{floor_rate / python_rate:10.2f}x",
             ),
         ]
+        # The machine's time per confirmation (all CPUs busy: each rate is CPU-bound here).
+        # At the 2x target, what is left for our Python once the floor's processes and the
+        # database's work (pgbench's time, its own client included) are paid for; next to it,
+        # what psycopg alone spends sending the confirmation's statements.
+        cpus = os.cpu_count() or 1
+        budget = cpus * (2 / pgbench_tps - 1 / floor_rate - 1 / pgbench_tps)
+        ours = cpus * (1 / python_rate - 1 / floor_rate - 1 / pgbench_tps)
+        per_statement = _psycopg_cpu_per_statement(db)
+        rows += [
+            (
+                f"ms of {cpus} CPUs per confirmation left for our Python at the 2x target",
+                f"{budget * 1000:10.2f}",
+            ),
+            ("ms our Python takes per confirmation now (same arithmetic)", f"{ours * 1000:10.2f}"),
+            (
+                f"ms psycopg alone spends sending {len(statements)} statements"
+                f" ({per_statement * 1e6:.0f} us of client CPU each)",
+                f"{len(statements) * per_statement * 1000:10.2f}",
+            ),
+        ]
     for label, value in rows:
         print(f"{label:<78} {value}")
     print(
@@ -416,6 +441,30 @@ def _run(
         "next prepared attempt)"
     )
     return 0
+
+
+def _psycopg_cpu_per_statement(db: dict[str, Any], n: int = 3000) -> float:
+    """Client CPU seconds psycopg alone spends on one statement: `SELECT %s::int`, n times on
+    one connection (process time, so the other processes' load does not count)."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    conninfo = make_conninfo(
+        dbname="postgres",
+        host=db["HOST"] or "127.0.0.1",
+        port=str(db["PORT"] or 5432),
+        user=db["USER"],
+        **({"password": db["PASSWORD"]} if db.get("PASSWORD") else {}),
+    )
+    with psycopg.connect(conninfo, autocommit=True) as conn, conn.cursor() as cursor:
+        for i in range(200):  # warm-up
+            cursor.execute("SELECT %s::int", (i,))
+            cursor.fetchall()
+        started = time.process_time()
+        for i in range(n):
+            cursor.execute("SELECT %s::int", (i,))
+            cursor.fetchall()
+        return (time.process_time() - started) / n
 
 
 def _floor(
