@@ -152,6 +152,55 @@ def test_balance_after_is_normal_side_running_balance(tenant):
     assert list(ledger_faults()) == []
 
 
+def test_lines_on_one_account_each_get_their_own_running_balance(tenant):
+    """One posting may touch an account twice: each entry's `balance_after` is the balance after
+    that line, in line order (PostgreSQL writes them in one statement from the balance after the
+    whole posting, less what the later lines add)."""
+    _post(tenant, "a", "1.00")  # Unbilled 1.00
+    unbilled = AccountRole.UNBILLED.code_for(tenant.slug)
+    ledger_post(
+        tenant_id=tenant.pk,
+        entry_type=LedgerTransaction.EntryType.ADJUSTMENT,
+        reference_id="ref",
+        idempotency_key="twice",
+        lines=[
+            PostingLine.dr(AccountRole.UNBILLED, tenant.slug, Decimal("2.00"), "SAR"),
+            PostingLine.cr(AccountRole.FEE_INCOME, tenant.slug, Decimal("1.50"), "SAR"),
+            PostingLine.cr(AccountRole.UNBILLED, tenant.slug, Decimal("0.50"), "SAR"),
+        ],
+    )
+    chain = FinancialLedgerEntry.objects.filter(account__code=unbilled).order_by("id")
+    assert [(e.debit, e.credit, e.balance_after) for e in chain] == [
+        (Decimal("1.00"), Decimal("0.00"), Decimal("1.00")),
+        (Decimal("2.00"), Decimal("0.00"), Decimal("3.00")),
+        (Decimal("0.00"), Decimal("0.50"), Decimal("2.50")),
+    ]
+    assert balance(tenant, AccountRole.UNBILLED) == Decimal("2.50")
+    assert balance(tenant, AccountRole.FEE_INCOME) == Decimal("2.50")
+    assert list(ledger_faults()) == []
+
+
+def test_an_account_posted_under_another_type_is_refused_and_nothing_moves(tenant):
+    _post(tenant, "a", "1.00")
+    income = AccountRole.FEE_INCOME.code_for(tenant.slug)
+    wrong = PostingLine(income, LedgerAccount.Type.ASSET, "SAR", debit=Decimal("5.00"))
+    with pytest.raises(LedgerError, match="not asset"), transaction.atomic():
+        ledger_post(
+            tenant_id=tenant.pk,
+            entry_type=LedgerTransaction.EntryType.ADJUSTMENT,
+            reference_id="ref",
+            idempotency_key="wrong-type",
+            lines=[
+                wrong,
+                PostingLine.cr(AccountRole.UNBILLED, tenant.slug, Decimal("5.00"), "SAR"),
+            ],
+        )
+    assert balance(tenant, AccountRole.FEE_INCOME) == Decimal("1.00")
+    assert balance(tenant, AccountRole.UNBILLED) == Decimal("1.00")
+    assert LedgerTransaction.objects.filter(tenant=tenant).count() == 1
+    assert list(ledger_faults()) == []
+
+
 def _invoice_issue(tenant, invoice_id: int, fees: str, vat: str) -> LedgerTransaction:
     """What issuing an invoice posts: Dr Receivable (fees + VAT) / Cr Unbilled / Cr VAT."""
     fees_, vat_, slug = Decimal(fees), Decimal(vat), tenant.slug
