@@ -244,7 +244,9 @@ def test_the_default_period_comes_from_the_setting(tenant, settings):
         (["--older-than", "abc"], "'abc' is not a whole number of days"),
         (["--older-than", "1.5"], "'1.5' is not a whole number of days"),
         (["--older-than", ""], "is not a whole number of days"),
+        (["--older-than", "99999999999"], "99999999999 days is more than 36500"),
         (["--batch-size", "0"], "the batch size must be at least 1"),
+        (["--batch-size", str(10**30)], "the batch size must be at most 100000"),
     ],
 )
 def test_bad_arguments_are_refused_and_change_nothing(tenant, args, message):

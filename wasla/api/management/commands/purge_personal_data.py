@@ -15,6 +15,9 @@ from django.utils import timezone
 
 from wasla.api.personal_data import DEFAULT_BATCH_SIZE, personal_data_purge
 
+MAX_DAYS = 36_500  # a century: more is no retention period, and past year 1 no date at all
+MAX_BATCH_SIZE = 100_000  # rows one transaction anonymises at most
+
 
 def _whole_number(text: str) -> int:
     try:
@@ -23,6 +26,8 @@ def _whole_number(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value} is negative: give a number of days >= 0")
+    if value > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"{value} days is more than {MAX_DAYS} (a century)")
     return value
 
 
@@ -33,6 +38,8 @@ def _batch_size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("the batch size must be at least 1")
+    if value > MAX_BATCH_SIZE:
+        raise argparse.ArgumentTypeError(f"the batch size must be at most {MAX_BATCH_SIZE}")
     return value
 
 
